@@ -1,0 +1,388 @@
+/**
+ * The embedded engine: runs a function in-process with the semantics of Flink's WindowOperator and
+ * EventTimeTrigger / ProcessingTimeTrigger, so that `flinkfn dev` and unit tests give what Flink gives.
+ *
+ *  - An element is added to each window it is assigned to unless the window is late
+ *    (last millisecond + allowed lateness ≤ watermark). If the window's last millisecond is already at
+ *    or below the watermark the window fires at once (a late firing with the updated result); otherwise a
+ *    timer fires it when the watermark reaches its last millisecond.
+ *  - A cleanup timer at last millisecond + allowed lateness drops the window's state.
+ *  - An element skipped by all its windows and itself late (timestamp + lateness ≤ watermark) goes to the
+ *    late output, or is dropped when there is none.
+ *  - Session windows merge through Flink's merge rules; accumulators merge with the user's `merge`.
+ *  - Event-time watermarks come from the bounded out-of-orderness strategy (max timestamp − bound − 1),
+ *    emitted after every record (the most eager schedule Flink's periodic emission can produce), and from
+ *    explicit `advanceWatermark` calls; they never go backwards.
+ */
+import type { FunctionDeclarations, ManifestWindow, WindowBounds } from '@flinkfn/sdk';
+import type { DeadLetter, FunctionHost, Output } from '@flinkfn/host';
+import { jsonSafe } from '@flinkfn/host';
+import { assignWindows, maxTimestamp, mergeWindows, sameWindow, windowId } from './assigners.js';
+import { TimerQueue, type Timer } from './timers.js';
+
+/**
+ * Receives everything the engine emits, in order.
+ *
+ * @example
+ * const listener: EngineListener = { output: console.log, late: console.warn, deadLetter: console.error };
+ */
+export interface EngineListener {
+  output(output: Output): void;
+  late(event: unknown): void;
+  deadLetter(deadLetter: DeadLetter): void;
+}
+
+/**
+ * Counters for progress reports.
+ *
+ * @example
+ * console.log(engine.stats.recordsIn);
+ */
+export interface EngineStats {
+  recordsIn: number;
+  outputs: number;
+  late: number;
+  lateDropped: number;
+  deadLetters: number;
+  firings: number;
+}
+
+/**
+ * Options of an engine.
+ *
+ * @example
+ * new Engine(host, listener, { processingTime: Date.now() });
+ */
+export interface EngineOptions {
+  /** Initial processing-time clock; default 0. */
+  processingTime?: number;
+}
+
+interface WindowState {
+  window: WindowBounds;
+  /** Accumulator as JSON text (aggregate functions). */
+  accumulator?: string;
+  /** Events as JSON text (process functions). */
+  events?: string[];
+}
+
+const NO_WATERMARK = Number.NEGATIVE_INFINITY;
+const END_OF_INPUT = Number.POSITIVE_INFINITY;
+
+/**
+ * One function's embedded engine.
+ *
+ * @example
+ * const engine = new Engine(loaded.host, listener);
+ * engine.pushRecord('{"page":"/","ts":1000}');
+ * engine.finish();
+ */
+export class Engine {
+  readonly stats: EngineStats = { recordsIn: 0, outputs: 0, late: 0, lateDropped: 0, deadLetters: 0, firings: 0 };
+  private readonly manifest: FunctionDeclarations;
+  private readonly window: ManifestWindow | null;
+  private readonly merging: boolean;
+  private readonly state = new Map<string, Map<string, WindowState>>();
+  private readonly eventTimers = new TimerQueue();
+  private readonly processingTimers = new TimerQueue();
+  private watermark = NO_WATERMARK;
+  private maxEventTimestamp = NO_WATERMARK;
+  private now: number;
+  private finished = false;
+
+  constructor(
+    private readonly host: FunctionHost,
+    private readonly listener: EngineListener,
+    options: EngineOptions = {},
+  ) {
+    this.manifest = host.manifest;
+    this.window = this.manifest.window;
+    this.merging = this.window?.assigner.kind === 'session';
+    this.now = options.processingTime ?? 0;
+  }
+
+  get currentWatermark(): number {
+    return this.watermark;
+  }
+
+  get currentProcessingTime(): number {
+    return this.now;
+  }
+
+  /** Number of windows holding state, over all keys. */
+  get openWindows(): number {
+    let count = 0;
+    for (const windows of this.state.values()) count += windows.size;
+    return count;
+  }
+
+  /** A source record as it would come from Kafka: decoded per the source format first. */
+  pushRecord(raw: string | Uint8Array): void {
+    this.checkOpen();
+    this.stats.recordsIn++;
+    const decoded = this.host.decode(raw);
+    if (!decoded.ok) return this.deadLetter(decoded.deadLetter);
+    this.process(decoded.value);
+  }
+
+  /** An already-decoded event (what the handler receives). */
+  pushEvent(event: unknown): void {
+    this.checkOpen();
+    this.stats.recordsIn++;
+    this.process(event);
+  }
+
+  /** Moves the event-time watermark forward (never back), firing and cleaning up windows as Flink does. */
+  advanceWatermark(watermark: number): void {
+    this.checkOpen();
+    this.setWatermark(watermark);
+  }
+
+  /** Moves the processing-time clock forward, firing processing-time windows whose end has passed. */
+  advanceProcessingTime(time: number): void {
+    this.checkOpen();
+    if (time < this.now) return;
+    this.now = time;
+    let timer: Timer | undefined;
+    while ((timer = this.processingTimers.popDue(time)) !== undefined) this.onProcessingTime(timer);
+  }
+
+  /**
+   * End of input: the watermark goes to +∞ and every event-time window fires, as in Flink at the end of a
+   * bounded source. Processing-time windows are not fired (Flink does not fire processing-time timers when
+   * a streaming job finishes) unless `fireProcessingTimeWindows` is set, which `flinkfn dev` does.
+   */
+  finish(options: { fireProcessingTimeWindows?: boolean } = {}): void {
+    this.checkOpen();
+    if (this.window?.time.kind === 'event') this.setWatermark(END_OF_INPUT);
+    if (options.fireProcessingTimeWindows) this.advanceProcessingTime(END_OF_INPUT);
+    this.finished = true;
+  }
+
+  // --- per record ------------------------------------------------------------------------------
+
+  private process(event: unknown): void {
+    const handled = this.host.handle(event);
+    if (!handled.ok) return this.deadLetter(handled.deadLetter);
+    if (this.window === null) {
+      for (const output of handled.value) this.emit(output);
+      return;
+    }
+    for (const output of handled.value) this.windowElement(output.value, this.window);
+    if (this.window.time.kind === 'event' && this.maxEventTimestamp !== NO_WATERMARK) {
+      this.setWatermark(this.maxEventTimestamp - this.window.time.outOfOrdernessMs - 1);
+    }
+  }
+
+  private windowElement(event: unknown, window: ManifestWindow): void {
+    const key = this.host.keyOf(event);
+    if (!key.ok) return this.deadLetter(key.deadLetter);
+    let timestamp: number;
+    if (window.time.kind === 'event') {
+      const extracted = this.host.timestampOf(event);
+      if (!extracted.ok) return this.deadLetter(extracted.deadLetter);
+      timestamp = extracted.value;
+      this.maxEventTimestamp = Math.max(this.maxEventTimestamp, timestamp);
+    } else {
+      timestamp = this.now;
+    }
+    let serialized: string | undefined;
+    if (window.function === 'process') {
+      const step = this.host.serializeEvent(event);
+      if (!step.ok) return this.deadLetter(step.deadLetter);
+      serialized = step.value;
+    }
+
+    let skipped = true;
+    for (const assigned of assignWindows(window.assigner, timestamp)) {
+      const actual = this.merging ? this.mergeInto(key.value, assigned) : assigned;
+      if (actual === undefined) continue;
+      if (this.isWindowLate(actual)) {
+        // A window that only this element would have created: Flink retires it without state.
+        continue;
+      }
+      skipped = false;
+      if (!this.addToWindow(key.value, actual, event, serialized)) continue;
+      if (this.isEventTime() && maxTimestamp(actual) <= this.watermark) {
+        this.fire(key.value, actual);
+      } else {
+        this.timers().register(maxTimestamp(actual), key.value, actual);
+      }
+      this.registerCleanup(key.value, actual);
+    }
+    if (skipped && this.isEventTime() && timestamp + window.allowedLatenessMs <= this.watermark) {
+      if (this.manifest.sideOutputs.late) {
+        this.stats.late++;
+        this.listener.late(jsonSafe(event));
+      } else {
+        this.stats.lateDropped++;
+      }
+    }
+  }
+
+  /**
+   * Merges a new session window into the key's sessions the way Flink's MergingWindowSet does and
+   * returns the window the element belongs to.
+   */
+  private mergeInto(key: string, added: WindowBounds): WindowBounds | undefined {
+    const windows = this.windowsOf(key);
+    const existing = [...windows.values()].map((s) => s.window);
+    const group = mergeWindows([...existing, added]).find((g) => g.members.some((m) => m === added));
+    if (!group) return added;
+    const merged = group.members.filter((m) => m !== added);
+    if (merged.length === 0) return added;
+    if (merged.length === 1 && sameWindow(merged[0] as WindowBounds, group.result)) return group.result;
+
+    const result = group.result;
+    const states = merged.map((m) => windows.get(windowId(m)) as WindowState);
+    for (const m of merged) {
+      windows.delete(windowId(m));
+      this.timers().delete(maxTimestamp(m), key, m);
+      this.deleteCleanup(key, m);
+    }
+    const combined: WindowState = { window: result };
+    for (const s of states) this.combine(combined, s, key);
+    windows.set(windowId(result), combined);
+    // Flink's triggers re-register the merged window's timer in onMerge only while it is in the future.
+    const deadline = this.isEventTime() ? this.watermark : this.now;
+    if (maxTimestamp(result) > deadline) this.timers().register(maxTimestamp(result), key, result);
+    return result;
+  }
+
+  private combine(into: WindowState, from: WindowState, key: string): void {
+    if (from.events) into.events = [...(into.events ?? []), ...from.events];
+    if (from.accumulator === undefined) return;
+    if (into.accumulator === undefined) {
+      into.accumulator = from.accumulator;
+      return;
+    }
+    const merged = this.host.merge(into.accumulator, from.accumulator, key, into.window);
+    if (merged.ok) into.accumulator = merged.value;
+    else this.deadLetter(merged.deadLetter);
+  }
+
+  /** Adds the element to the window's state; false when user code failed (the element went to dead letters). */
+  private addToWindow(key: string, window: WindowBounds, event: unknown, serialized: string | undefined): boolean {
+    const windows = this.windowsOf(key);
+    const id = windowId(window);
+    const existing = windows.get(id);
+    if (serialized !== undefined) {
+      const state = existing ?? { window, events: [] };
+      (state.events ??= []).push(serialized);
+      windows.set(id, state);
+      return true;
+    }
+    let accumulator = existing?.accumulator;
+    if (accumulator === undefined) {
+      const created = this.host.create(event);
+      if (!created.ok) {
+        this.deadLetter(created.deadLetter);
+        return false;
+      }
+      accumulator = created.value;
+    }
+    const added = this.host.add(accumulator, event);
+    if (!added.ok) {
+      this.deadLetter(added.deadLetter);
+      return false;
+    }
+    windows.set(id, { window, accumulator: added.value });
+    return true;
+  }
+
+  // --- time ------------------------------------------------------------------------------------
+
+  private setWatermark(watermark: number): void {
+    if (watermark <= this.watermark) return;
+    this.watermark = watermark;
+    let timer: Timer | undefined;
+    while ((timer = this.eventTimers.popDue(watermark)) !== undefined) this.onEventTime(timer);
+  }
+
+  private onEventTime(timer: Timer): void {
+    const state = this.state.get(timer.key)?.get(windowId(timer.window));
+    if (state === undefined) return; // merged away or already cleaned up
+    if (timer.timestamp === maxTimestamp(timer.window)) this.fire(timer.key, timer.window);
+    if (timer.timestamp === this.cleanupTime(timer.window)) this.clear(timer.key, timer.window);
+  }
+
+  private onProcessingTime(timer: Timer): void {
+    const state = this.state.get(timer.key)?.get(windowId(timer.window));
+    if (state === undefined) return;
+    this.fire(timer.key, timer.window);
+    this.clear(timer.key, timer.window);
+  }
+
+  private fire(key: string, window: WindowBounds): void {
+    const state = this.state.get(key)?.get(windowId(window));
+    if (state === undefined) return;
+    this.stats.firings++;
+    const bounds = { start: window.start, end: window.end };
+    const result = state.events
+      ? this.host.process(state.events, key, bounds)
+      : state.accumulator !== undefined
+        ? this.host.result(state.accumulator, key, bounds)
+        : undefined;
+    if (result === undefined) return;
+    if (!result.ok) return this.deadLetter(result.deadLetter);
+    for (const output of result.value) this.emit(output);
+  }
+
+  private clear(key: string, window: WindowBounds): void {
+    const windows = this.state.get(key);
+    if (!windows) return;
+    windows.delete(windowId(window));
+    if (windows.size === 0) this.state.delete(key);
+    this.timers().delete(maxTimestamp(window), key, window);
+  }
+
+  private cleanupTime(window: WindowBounds): number {
+    if (!this.isEventTime()) return maxTimestamp(window);
+    return maxTimestamp(window) + (this.window?.allowedLatenessMs ?? 0);
+  }
+
+  private registerCleanup(key: string, window: WindowBounds): void {
+    this.timers().register(this.cleanupTime(window), key, window);
+  }
+
+  private deleteCleanup(key: string, window: WindowBounds): void {
+    this.timers().delete(this.cleanupTime(window), key, window);
+  }
+
+  private isWindowLate(window: WindowBounds): boolean {
+    return this.isEventTime() && this.cleanupTime(window) <= this.watermark;
+  }
+
+  private isEventTime(): boolean {
+    return this.window?.time.kind === 'event';
+  }
+
+  private timers(): TimerQueue {
+    return this.isEventTime() ? this.eventTimers : this.processingTimers;
+  }
+
+  // --- helpers ---------------------------------------------------------------------------------
+
+  private windowsOf(key: string): Map<string, WindowState> {
+    let windows = this.state.get(key);
+    if (!windows) {
+      windows = new Map();
+      this.state.set(key, windows);
+    }
+    return windows;
+  }
+
+  private emit(output: Output): void {
+    this.stats.outputs++;
+    this.listener.output(output);
+  }
+
+  private deadLetter(deadLetter: DeadLetter): void {
+    this.stats.deadLetters++;
+    this.listener.deadLetter(deadLetter);
+  }
+
+  private checkOpen(): void {
+    if (this.finished) throw new Error('the engine has finished; create a new one to process more input');
+  }
+}

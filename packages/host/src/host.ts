@@ -1,0 +1,286 @@
+/**
+ * Calls a function's user code, one step at a time, and never lets an exception escape: a step either
+ * succeeds or produces a dead letter. Accumulators and buffered window events cross this boundary as
+ * JSON text, exactly as they are stored in Flink state, so the embedded engine and the sidecar give the
+ * same results and a non-JSON accumulator fails in development, not in production.
+ */
+import { isRouted, type FunctionDeclarations, type FunctionDefinition, type WindowBounds } from '@flinkfn/sdk';
+
+/**
+ * Why an event (or a window) went to the dead-letter output instead of a sink.
+ *
+ * @example
+ * const letter: DeadLetter = { stage: 'handle', error: 'Error: boom', event: { id: 1 } };
+ */
+export interface DeadLetter {
+  /** The step that failed. */
+  stage: 'decode' | 'handle' | 'key' | 'timestamp' | 'create' | 'add' | 'merge' | 'result' | 'process' | 'output';
+  /** `String(error)` of what the user code threw, or what was wrong with what it returned. */
+  error: string;
+  /** The event being handled (JSON-safe: bytes become base64). */
+  event?: unknown;
+  /** The undecodable record, for `decode` failures (text, or base64 for bytes). */
+  raw?: string;
+  key?: string;
+  window?: WindowBounds;
+}
+
+/**
+ * A value for a sink.
+ *
+ * @example
+ * const output: Output = { sink: 'views', key: '/home', value: { views: 3 } };
+ */
+export interface Output {
+  sink: string;
+  /** Kafka record key: the window key for window results, null for stateless outputs. */
+  key: string | null;
+  value: unknown;
+}
+
+/**
+ * The outcome of one step.
+ *
+ * @example
+ * const step = host.keyOf(event); if (step.ok) use(step.value); else deadLetters.push(step.deadLetter);
+ */
+export type Step<T> = { ok: true; value: T } | { ok: false; deadLetter: DeadLetter };
+
+type Fn = (...args: never[]) => unknown;
+interface Callable {
+  handle?: Fn;
+  key?: Fn;
+  time?: { timestamp?: Fn };
+  aggregate?: { create: Fn; add: Fn; merge?: Fn; result: Fn };
+  process?: Fn;
+}
+
+/**
+ * Steps of one loaded function.
+ *
+ * @example
+ * const host = new FunctionHost(manifest, definition);
+ * const decoded = host.decode('{"page":"/"}');
+ */
+export class FunctionHost {
+  readonly manifest: FunctionDeclarations;
+  private readonly spec: Callable;
+  private readonly sinkNames: ReadonlySet<string>;
+  private readonly defaultSink: string;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(manifest: FunctionDeclarations, definition: FunctionDefinition) {
+    this.manifest = manifest;
+    this.spec = definition.spec as unknown as Callable;
+    this.sinkNames = new Set(manifest.sinks.map((s) => s.name));
+    this.defaultSink = manifest.sinks[0]?.name ?? 'main';
+  }
+
+  /** Turns a source record into the event a handler sees, per the source format. */
+  decode(raw: string | Uint8Array): Step<unknown> {
+    const format = this.manifest.source.format;
+    if (format === 'bytes') {
+      return { ok: true, value: typeof raw === 'string' ? new TextEncoder().encode(raw) : raw };
+    }
+    let text: string;
+    try {
+      text = typeof raw === 'string' ? raw : this.decoder.decode(raw);
+    } catch {
+      return fail({ stage: 'decode', error: 'record is not valid UTF-8', raw: Buffer.from(raw).toString('base64') });
+    }
+    if (format === 'string') return { ok: true, value: text };
+    try {
+      return { ok: true, value: JSON.parse(text) as unknown };
+    } catch (error) {
+      return fail({ stage: 'decode', error: `record is not valid JSON: ${messageOf(error)}`, raw: text });
+    }
+  }
+
+  /**
+   * Runs `handle` (or passes the event through when there is none). For windowed functions the outputs
+   * are the window's events and cannot be routed; for stateless ones they go to sinks.
+   */
+  handle(event: unknown): Step<Output[]> {
+    const handle = this.spec.handle;
+    if (!handle) return { ok: true, value: [{ sink: this.defaultSink, key: null, value: event }] };
+    let returned: unknown;
+    try {
+      returned = (handle as (e: unknown, c: unknown) => unknown)(event, { topic: this.manifest.source.topic });
+    } catch (error) {
+      return fail({ stage: 'handle', error: String(error), event: jsonSafe(event) });
+    }
+    const outputs = this.outputs(returned, null, this.manifest.window !== null);
+    if (!outputs.ok) return fail({ ...outputs.deadLetter, event: jsonSafe(event) });
+    return outputs;
+  }
+
+  /** The event's key as a string. */
+  keyOf(event: unknown): Step<string> {
+    let key: unknown;
+    try {
+      key = (this.spec.key as (e: unknown) => unknown)(event);
+    } catch (error) {
+      return fail({ stage: 'key', error: String(error), event: jsonSafe(event) });
+    }
+    if (typeof key === 'string') return { ok: true, value: key };
+    if (typeof key === 'number' && Number.isFinite(key)) return { ok: true, value: String(key) };
+    return fail({
+      stage: 'key',
+      error: `key() returned ${describe(key)}; expected a string or a finite number`,
+      event: jsonSafe(event),
+    });
+  }
+
+  /** The event's timestamp in epoch milliseconds (event time only). */
+  timestampOf(event: unknown): Step<number> {
+    let timestamp: unknown;
+    try {
+      timestamp = (this.spec.time?.timestamp as (e: unknown) => unknown)(event);
+    } catch (error) {
+      return fail({ stage: 'timestamp', error: String(error), event: jsonSafe(event) });
+    }
+    const ms = timestamp instanceof Date ? timestamp.getTime() : timestamp;
+    if (typeof ms === 'number' && Number.isSafeInteger(ms)) return { ok: true, value: ms };
+    return fail({
+      stage: 'timestamp',
+      error: `timestamp() returned ${describe(timestamp)}; expected whole epoch milliseconds or a valid Date`,
+      event: jsonSafe(event),
+    });
+  }
+
+  /** A new accumulator, as JSON text. */
+  create(event: unknown): Step<string> {
+    return this.accumulate('create', () => this.aggregate().create(), { event: jsonSafe(event) });
+  }
+
+  /** `add(accumulator, event)`, accumulator as JSON text in and out. */
+  add(accumulator: string, event: unknown): Step<string> {
+    return this.accumulate('add', () => this.aggregate().add(JSON.parse(accumulator) as never, event as never), {
+      event: jsonSafe(event),
+    });
+  }
+
+  /** `merge(a, b)` of two JSON-text accumulators. */
+  merge(a: string, b: string, key: string, window: WindowBounds): Step<string> {
+    const merge = this.aggregate().merge;
+    if (!merge) return fail({ stage: 'merge', error: 'the accumulator has no merge function', key, window });
+    return this.accumulate('merge', () => merge(JSON.parse(a) as never, JSON.parse(b) as never), { key, window });
+  }
+
+  /** The window result(s) of an accumulator. */
+  result(accumulator: string, key: string, window: WindowBounds): Step<Output[]> {
+    let returned: unknown;
+    try {
+      returned = this.aggregate().result(JSON.parse(accumulator) as never, { key, window } as never);
+    } catch (error) {
+      return fail({ stage: 'result', error: String(error), key, window: { ...window } });
+    }
+    return this.withContext(this.outputs(returned, key, false), key, window);
+  }
+
+  /** The window result(s) of a whole window's events (each given as JSON text). */
+  process(events: readonly string[], key: string, window: WindowBounds): Step<Output[]> {
+    let returned: unknown;
+    try {
+      const parsed = events.map((e) => JSON.parse(e) as unknown);
+      returned = (this.spec.process as (e: unknown, c: unknown) => unknown)(parsed, { key, window: { ...window } });
+    } catch (error) {
+      return fail({ stage: 'process', error: String(error), key, window: { ...window } });
+    }
+    return this.withContext(this.outputs(returned, key, false), key, window);
+  }
+
+  /** An event as JSON text for list state, or a dead letter if it is not JSON-serializable. */
+  serializeEvent(event: unknown): Step<string> {
+    try {
+      const text = JSON.stringify(event);
+      if (text === undefined) throw new TypeError(`${describe(event)} is not JSON-serializable`);
+      return { ok: true, value: text };
+    } catch (error) {
+      return fail({ stage: 'handle', error: `window events must be JSON: ${messageOf(error)}`, event: jsonSafe(event) });
+    }
+  }
+
+  private aggregate(): NonNullable<Callable['aggregate']> {
+    const aggregate = this.spec.aggregate;
+    if (!aggregate) throw new Error(`function ${this.manifest.name} has no aggregate`);
+    return aggregate;
+  }
+
+  private accumulate(
+    stage: 'create' | 'add' | 'merge',
+    call: () => unknown,
+    context: Omit<DeadLetter, 'stage' | 'error'>,
+  ): Step<string> {
+    let accumulator: unknown;
+    try {
+      accumulator = call();
+    } catch (error) {
+      return fail({ stage, error: String(error), ...context });
+    }
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(accumulator);
+    } catch (error) {
+      return fail({ stage, error: `the accumulator is not JSON-serializable: ${messageOf(error)}`, ...context });
+    }
+    if (text === undefined) {
+      return fail({ stage, error: `${stage}() returned ${describe(accumulator)}; accumulators must be JSON values`, ...context });
+    }
+    return { ok: true, value: text };
+  }
+
+  private outputs(returned: unknown, key: string | null, intoWindow: boolean): Step<Output[]> {
+    const items = returned === undefined || returned === null ? [] : Array.isArray(returned) ? returned : [returned];
+    const outputs: Output[] = [];
+    for (const item of items as unknown[]) {
+      if (item === undefined || item === null) continue;
+      if (isRouted(item)) {
+        if (intoWindow) {
+          return fail({
+            stage: 'output',
+            error: `handle() routed a value to sink '${item.sink}', but in a windowed function handle's outputs are the window's events; route window results instead`,
+          });
+        }
+        if (!this.sinkNames.has(item.sink)) {
+          return fail({
+            stage: 'output',
+            error: `to('${item.sink}', ...) names no declared sink; declared sinks: ${[...this.sinkNames].join(', ')}`,
+          });
+        }
+        outputs.push({ sink: item.sink, key, value: item.value });
+      } else {
+        outputs.push({ sink: this.defaultSink, key, value: item });
+      }
+    }
+    return { ok: true, value: outputs };
+  }
+
+  private withContext(step: Step<Output[]>, key: string, window: WindowBounds): Step<Output[]> {
+    return step.ok ? step : fail({ ...step.deadLetter, key, window: { ...window } });
+  }
+}
+
+function fail<T>(deadLetter: DeadLetter): Step<T> {
+  return { ok: false, deadLetter };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string '${value}'`;
+  if (typeof value === 'number') return `the number ${value}`;
+  if (value instanceof Date) return 'an invalid Date';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+/** A value that can be written as JSON: bytes become base64. */
+export function jsonSafe(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  return value;
+}

@@ -1,0 +1,11 @@
+/**
+ * @flinkfn/host — loads an artifact's code and calls it step by step, turning failures into dead letters.
+ * Used by the embedded engine and by the Flink sidecar, so both run user code the same way.
+ *
+ * @example
+ * import { loadArtifactFile } from '@flinkfn/host';
+ */
+export { FunctionHost, jsonSafe } from './host.js';
+export type { DeadLetter, Output, Step } from './host.js';
+export { LoadError, importBundle, loadArtifactFile, loadFunction } from './load.js';
+export type { LoadedFunction } from './load.js';

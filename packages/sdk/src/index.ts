@@ -1,0 +1,16 @@
+/**
+ * @flinkfn/sdk — declare stream functions that run on Apache Flink.
+ *
+ * @example
+ * import { defineFunction, eventTime, tumbling } from '@flinkfn/sdk';
+ */
+export { defineFunction, isFunctionDefinition, FUNCTION } from './define.js';
+export type { FunctionDefinition } from './define.js';
+export { tumbling, sliding, session, eventTime, processingTime, to, isRouted } from './windows.js';
+export { parseDuration, describeValue } from './duration.js';
+export type { Duration } from './duration.js';
+export { DeclarationError } from './errors.js';
+export { SDK_VERSION, MANIFEST_VERSION, PROTOCOL_VERSION } from './version.js';
+export { ROUTED } from './types.js';
+export type * from './types.js';
+export type * from './manifest.js';

@@ -1,0 +1,293 @@
+import type { Duration } from './duration.js';
+
+/**
+ * What happens to a resource the function creates when the function is destroyed:
+ * `ephemeral` (the default) deletes it, `retain` keeps it.
+ *
+ * @example
+ * const results: TopicDeclaration = { topic: 'page-views', lifecycle: 'retain' };
+ */
+export type Lifecycle = 'ephemeral' | 'retain';
+
+/**
+ * How the bytes of a source record become the `event` a handler sees:
+ * `json` parses UTF-8 JSON (malformed records go to the dead-letter output),
+ * `string` passes UTF-8 text, `bytes` passes a `Uint8Array`.
+ *
+ * @example
+ * const source: SourceDeclaration = { topic: 'clicks', format: 'json' };
+ */
+export type SourceFormat = 'json' | 'string' | 'bytes';
+
+/**
+ * The Kafka topic a function reads. The function never owns it: destroying the function leaves it alone.
+ *
+ * @example
+ * const source: SourceDeclaration = { topic: 'clicks', format: 'json', startFrom: 'earliest' };
+ */
+export interface SourceDeclaration {
+  /** Existing Kafka topic to read. */
+  topic: string;
+  /** Record format; default `json`. */
+  format?: SourceFormat;
+  /** Where a new deployment starts reading; default `earliest`. */
+  startFrom?: 'earliest' | 'latest';
+}
+
+/**
+ * A Kafka topic the function writes and creates (results, late data, dead letters).
+ *
+ * @example
+ * const sink: TopicDeclaration = { topic: 'alerts', lifecycle: 'retain', partitions: 3 };
+ */
+export interface TopicDeclaration {
+  /** Topic name. */
+  topic: string;
+  /** `ephemeral` (default) or `retain`. */
+  lifecycle?: Lifecycle;
+  /** Partitions when the topic is created; default 1. */
+  partitions?: number;
+}
+
+/**
+ * Tumbling windows: fixed size, no overlap, aligned to the epoch plus `offset`.
+ *
+ * @example
+ * const everyMinute: TumblingWindow = { kind: 'tumbling', size: '1m' };
+ */
+export interface TumblingWindow {
+  kind: 'tumbling';
+  size: Duration;
+  offset?: Duration;
+}
+
+/**
+ * Sliding windows: `size` long, a new one every `slide`; an event belongs to every window that covers it.
+ *
+ * @example
+ * const lastTenSeconds: SlidingWindow = { kind: 'sliding', size: '10s', slide: '1s' };
+ */
+export interface SlidingWindow {
+  kind: 'sliding';
+  size: Duration;
+  slide: Duration;
+  offset?: Duration;
+}
+
+/**
+ * Session windows: a key's events closer than `gap` belong to one session; sessions merge when an
+ * event bridges them, so the accumulator must define `merge`.
+ *
+ * @example
+ * const visits: SessionWindow = { kind: 'session', gap: '30m' };
+ */
+export interface SessionWindow {
+  kind: 'session';
+  gap: Duration;
+}
+
+/**
+ * One of the window kinds; build them with `tumbling`, `sliding` or `session`.
+ *
+ * @example
+ * const window: WindowDeclaration = tumbling('1m');
+ */
+export type WindowDeclaration = TumblingWindow | SlidingWindow | SessionWindow;
+
+/**
+ * Event time: windows follow timestamps taken from the events and a bounded out-of-orderness watermark
+ * (max timestamp seen − bound − 1 ms, as Flink computes it).
+ *
+ * @example
+ * const time: EventTime<Click> = eventTime({ timestamp: (click) => click.ts, outOfOrderness: '5s' });
+ */
+export interface EventTime<E> {
+  kind: 'event';
+  /** Epoch milliseconds (or a `Date`) of an event. */
+  timestamp: (event: E) => number | Date;
+  /** How late an event may arrive relative to the newest one seen; default 0. */
+  outOfOrderness?: Duration;
+  /** Mark a source partition idle after this long without events so it does not hold the watermark back. */
+  idleTimeout?: Duration;
+}
+
+/**
+ * Processing time: windows follow the clock of the machine that runs the function.
+ *
+ * @example
+ * const time: ProcessingTime = processingTime();
+ */
+export interface ProcessingTime {
+  kind: 'processing';
+}
+
+/**
+ * A window's bounds in epoch milliseconds: `start` inclusive, `end` exclusive.
+ *
+ * @example
+ * const window: WindowBounds = { start: 60_000, end: 120_000 };
+ */
+export interface WindowBounds {
+  start: number;
+  end: number;
+}
+
+/**
+ * What a window function learns about the window it computes.
+ *
+ * @example
+ * const result = (count: number, { key, window }: WindowContext) => ({ page: key, count, start: window.start });
+ */
+export interface WindowContext {
+  /** The key, as a string (numbers are converted). */
+  key: string;
+  window: WindowBounds;
+}
+
+/**
+ * What a stateless handler learns about the record it handles.
+ *
+ * @example
+ * handle(event, ctx) { return { ...event, from: ctx.topic }; }
+ */
+export interface HandleContext {
+  /** Source topic of the record. */
+  topic: string;
+}
+
+/**
+ * A value sent to a named sink instead of the first one; build it with `to(sink, value)`.
+ *
+ * @example
+ * const routed: Routed<Alert> = to('alerts', alert);
+ */
+export interface Routed<T> {
+  readonly [ROUTED]: true;
+  readonly sink: string;
+  readonly value: T;
+}
+
+/** Marks routed values; a registered symbol so two copies of the SDK agree. */
+export const ROUTED: unique symbol = Symbol.for('flinkfn.routed') as never;
+
+/**
+ * What a handler or window function may return: nothing (filter), one value, or an array of values
+ * (each emitted on its own). Wrap a value in `to(sink, value)` to send it to a sink other than the first.
+ *
+ * @example
+ * const none: Emit<number> = undefined; const many: Emit<number> = [1, 2];
+ */
+export type Emit<T> = T | Routed<T> | ReadonlyArray<T | Routed<T>> | undefined | null | void;
+
+/**
+ * The accumulator contract of a window: Flink stores only the accumulator (as JSON) and calls these
+ * functions to update it. `merge` is required for session windows; it must be associative and
+ * commutative because merge order is not defined.
+ *
+ * @example
+ * const count: Aggregate<Click, number, { page: string; views: number }> = {
+ *   create: () => 0,
+ *   add: (n) => n + 1,
+ *   merge: (a, b) => a + b,
+ *   result: (views, { key }) => ({ page: key, views }),
+ * };
+ */
+export interface Aggregate<E, A, R> {
+  create: () => A;
+  add: (accumulator: A, event: E) => A;
+  merge?: (a: A, b: A) => A;
+  result: (accumulator: A, context: WindowContext) => Emit<R>;
+}
+
+/**
+ * Fields shared by every function.
+ *
+ * @example
+ * const base: FunctionBase = { name: 'clicks', source: { topic: 'clicks' }, sinks: { main: { topic: 'out' } } };
+ */
+export interface FunctionBase {
+  /** Lower-case name, unique per deployment target: letters, digits and dashes. */
+  name: string;
+  source: SourceDeclaration;
+  /** Named output topics; unrouted results go to the first one. */
+  sinks: Record<string, TopicDeclaration>;
+  /** Where events whose handler throws (and malformed records) go; default topic `<name>-dead-letter`. */
+  deadLetter?: TopicDeclaration;
+  /** Flink parallelism; default the cluster's. */
+  parallelism?: number;
+}
+
+/**
+ * A stateless function: `handle` maps, filters or flat-maps each event to the sinks.
+ *
+ * @example
+ * export default defineFunction({
+ *   name: 'errors-only',
+ *   source: { topic: 'logs' },
+ *   sinks: { errors: { topic: 'error-logs' } },
+ *   handle: (line: { level: string }) => (line.level === 'error' ? line : undefined),
+ * });
+ */
+export interface StatelessFunction<In, Out> extends FunctionBase {
+  handle: (event: In, context: HandleContext) => Emit<Out>;
+}
+
+/**
+ * A windowed function: optional `handle` first (its outputs are the window's events), then `key`,
+ * `time`, `window`, and either `aggregate` or `process`.
+ *
+ * @example
+ * export default defineFunction({
+ *   name: 'page-views',
+ *   source: { topic: 'clicks' },
+ *   sinks: { views: { topic: 'page-views' } },
+ *   key: (click: { page: string; ts: number }) => click.page,
+ *   time: eventTime({ timestamp: (click: { ts: number }) => click.ts, outOfOrderness: '5s' }),
+ *   window: tumbling('1m'),
+ *   aggregate: { create: () => 0, add: (n: number) => n + 1, result: (views, { key }) => ({ page: key, views }) },
+ * });
+ */
+export interface WindowedFunctionBase<In, E> extends FunctionBase {
+  handle?: (event: In, context: HandleContext) => Emit<E>;
+  key: (event: E) => string | number;
+  time: EventTime<E> | ProcessingTime;
+  window: WindowDeclaration;
+  /** How long after a window fires late events still update it (re-firing it); default 0. */
+  allowedLateness?: Duration;
+  /** Where events too late for every window go; dropped when absent. */
+  late?: TopicDeclaration;
+}
+
+/**
+ * A windowed function computed incrementally through an accumulator.
+ *
+ * @example
+ * const spec: AggregateFunction<Click, Click, number, Views> = { ...base, aggregate: countViews };
+ */
+export interface AggregateFunction<In, E, A, R> extends WindowedFunctionBase<In, E> {
+  aggregate: Aggregate<E, A, R>;
+}
+
+/**
+ * A windowed function that sees all of a window's events at once (Flink keeps them in a list state).
+ *
+ * @example
+ * const spec: ProcessFunction<Reading, Reading, Summary> = {
+ *   ...base,
+ *   process: (readings, { key }) => ({ sensor: key, max: Math.max(...readings.map((r) => r.value)) }),
+ * };
+ */
+export interface ProcessFunction<In, E, R> extends WindowedFunctionBase<In, E> {
+  process: (events: E[], context: WindowContext) => Emit<R>;
+}
+
+/**
+ * Any function declaration `defineFunction` accepts.
+ *
+ * @example
+ * const spec: FunctionSpec = { name: 'x', source: { topic: 'in' }, sinks: { out: { topic: 'out' } }, handle: (e) => e };
+ */
+export type FunctionSpec<In = unknown, E = unknown, A = unknown, R = unknown> =
+  | StatelessFunction<In, R>
+  | AggregateFunction<In, E, A, R>
+  | ProcessFunction<In, E, R>;
