@@ -5,9 +5,13 @@
  */
 import type { ManifestAssigner, WindowBounds } from '@flinkfn/sdk';
 
-/** Start of the window of `size` (shifted by `offset`) that contains `timestamp`; JS `%` truncates like Java's. */
+/**
+ * Start of the window of `size` (shifted by `offset`) that contains `timestamp`. JS `%` truncates toward
+ * zero like Java's, so negative timestamps need the same correction Flink applies.
+ */
 export function windowStart(timestamp: number, offset: number, size: number): number {
-  return timestamp - ((timestamp - offset + size) % size);
+  const remainder = (timestamp - offset) % size;
+  return remainder < 0 ? timestamp - (remainder + size) : timestamp - remainder;
 }
 
 /** Windows an element with this timestamp belongs to, newest first for sliding windows (as Flink lists them). */

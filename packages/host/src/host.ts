@@ -91,8 +91,8 @@ export class FunctionHost {
     if (format === 'string') return { ok: true, value: text };
     try {
       return { ok: true, value: JSON.parse(text) as unknown };
-    } catch (error) {
-      return fail({ stage: 'decode', error: `record is not valid JSON: ${messageOf(error)}`, raw: text });
+    } catch {
+      return fail({ stage: 'decode', error: 'record is not valid JSON', raw: text });
     }
   }
 

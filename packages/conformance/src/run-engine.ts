@@ -1,0 +1,31 @@
+/**
+ * Runs a case on the embedded engine and collects its outputs in the shape of a case's expectation.
+ */
+import { Engine } from '@flinkfn/engine';
+import { loadArtifactFile } from '@flinkfn/host';
+import type { ConformanceCase } from './cases.js';
+
+export interface CaseOutputs {
+  outputs: Record<string, unknown[]>;
+  late: unknown[];
+  deadLetters: unknown[];
+}
+
+/** Replays a case's steps on the engine, then ends the input. */
+export async function runOnEngine(testCase: ConformanceCase, artifactFile: string): Promise<CaseOutputs> {
+  const { host } = await loadArtifactFile(artifactFile);
+  const actual: CaseOutputs = { outputs: {}, late: [], deadLetters: [] };
+  const engine = new Engine(host, {
+    output: (o) => (actual.outputs[o.sink] ??= []).push(o.value),
+    late: (event) => actual.late.push(event),
+    deadLetter: (letter) => actual.deadLetters.push(letter),
+  });
+  for (const step of testCase.input) {
+    if ('event' in step) engine.pushRecord(JSON.stringify(step.event));
+    else if ('raw' in step) engine.pushRecord(step.raw);
+    else if ('watermark' in step) engine.advanceWatermark(step.watermark);
+    else engine.advanceProcessingTime(step.processingTime);
+  }
+  engine.finish();
+  return actual;
+}

@@ -1,0 +1,8 @@
+/**
+ * @flinkfn/testing — unit-test flinkfn functions with Flink's window semantics, in-process.
+ *
+ * @example
+ * import { harness } from '@flinkfn/testing';
+ */
+export { Harness, harness, harnessFromArtifact, harnessFromEntry } from './harness.js';
+export type { DeadLetter, Output } from '@flinkfn/host';
