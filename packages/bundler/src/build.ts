@@ -7,10 +7,11 @@ import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { encodeArtifact, sha256, validateManifest, writeArtifact, type Artifact } from '@flinkfn/artifact';
 import {
-  DeclarationError,
+  isDeclarationError,
   MANIFEST_VERSION,
   PROTOCOL_VERSION,
   isFunctionDefinition,
+  type FunctionDeclarations,
   type Manifest,
 } from '@flinkfn/sdk';
 import { BuildError, locateInSource, type Diagnostic } from './diagnostics.js';
@@ -161,13 +162,13 @@ async function readDeclarations(
   codeSha: string,
   entry: string,
   relativeEntry: string,
-): Promise<ReturnType<import('@flinkfn/sdk').FunctionDefinition['declarations']>> {
+): Promise<FunctionDeclarations> {
   const source = await readFile(entry, 'utf8');
   let exported: unknown;
   try {
     exported = await importBundle(code, sourceMap, codeSha);
   } catch (error) {
-    if (error instanceof DeclarationError) {
+    if (isDeclarationError(error)) {
       const location = locateInSource(source, error);
       throw new BuildError([{
         file: relativeEntry,

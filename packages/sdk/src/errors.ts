@@ -21,3 +21,19 @@ export class DeclarationError extends Error {
     this.value = value;
   }
 }
+
+/**
+ * Whether `error` is a {@link DeclarationError} from any copy of the SDK (a bundled handler carries its
+ * own copy, so `instanceof` is not enough).
+ *
+ * @example
+ * catch (e) { if (isDeclarationError(e)) console.error(e.path, e.hint) }
+ */
+export function isDeclarationError(error: unknown): error is DeclarationError {
+  return (
+    error instanceof Error &&
+    error.name === 'DeclarationError' &&
+    typeof (error as Partial<DeclarationError>).path === 'string' &&
+    typeof (error as Partial<DeclarationError>).hint === 'string'
+  );
+}

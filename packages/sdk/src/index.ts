@@ -9,7 +9,7 @@ export type { FunctionDefinition } from './define.js';
 export { tumbling, sliding, session, eventTime, processingTime, to, isRouted } from './windows.js';
 export { parseDuration, describeValue } from './duration.js';
 export type { Duration } from './duration.js';
-export { DeclarationError } from './errors.js';
+export { DeclarationError, isDeclarationError } from './errors.js';
 export { SDK_VERSION, MANIFEST_VERSION, PROTOCOL_VERSION } from './version.js';
 export { ROUTED } from './types.js';
 export type * from './types.js';

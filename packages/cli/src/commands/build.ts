@@ -1,0 +1,51 @@
+/**
+ * `flinkfn build [entry]`: bundle a handler into a content-addressed artifact.
+ */
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { build, type BuildResult } from '@flinkfn/bundler';
+import { createOutput, formatBytes } from '../output.js';
+
+interface BuildArgs {
+  entry?: string;
+  root: string;
+  'out-dir'?: string;
+  json: boolean;
+}
+
+export const buildCommand: CommandModule<object, BuildArgs> = {
+  command: 'build [entry]',
+  describe: 'Bundle a handler into a content-addressed artifact (.flinkfn/artifacts/<sha256>.flinkfn)',
+  builder: (yargs) =>
+    (yargs as Argv<object>)
+      .positional('entry', {
+        type: 'string',
+        describe: 'Handler module (default: package.json "flinkfn.entry", src/handler.ts, src/index.ts)',
+      })
+      .option('root', { type: 'string', default: '.', describe: 'Project directory' })
+      .option('out-dir', { type: 'string', describe: 'Where to write the artifact (default <root>/.flinkfn/artifacts)' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' })
+      .example('$0 build', 'Build the project in the current directory')
+      .example('$0 build src/alerts.ts --json', 'Build another entry and print id, file and manifest as JSON') as Argv<BuildArgs>,
+  handler: async (args) => {
+    await runBuild(args);
+  },
+};
+
+export async function runBuild(args: BuildArgs): Promise<BuildResult> {
+  const out = createOutput(args.json);
+  out.progress('bundling with esbuild');
+  const result = await build({
+    root: args.root,
+    ...(args.entry !== undefined ? { entry: args.entry } : {}),
+    ...(args['out-dir'] !== undefined ? { outDir: args['out-dir'] } : {}),
+  });
+  const relative = path.relative(process.cwd(), result.file) || result.file;
+  out.info(`built ${result.manifest.name} in ${result.durationMs.toFixed(0)} ms`);
+  out.info(`  artifact  ${relative} (${formatBytes(result.bytes)})`);
+  out.info(`  id        ${result.id}`);
+  out.info(`  reads     ${result.manifest.source.topic} (${result.manifest.source.format})`);
+  out.info(`  writes    ${result.manifest.resources.filter((r) => r.owned).map((r) => `${r.name} [${r.lifecycle}]`).join(', ')}`);
+  out.data({ ok: true, id: result.id, file: result.file, bytes: result.bytes, durationMs: Math.round(result.durationMs), manifest: result.manifest });
+  return result;
+}

@@ -1,0 +1,139 @@
+/**
+ * `flinkfn dev [entry] --input events.jsonl`: build the handler, run events through the embedded engine
+ * (Flink's window semantics, no JVM) and print results as windows fire. `--watch` re-runs on change.
+ */
+import { createReadStream, existsSync, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { Argv, CommandModule } from 'yargs';
+import { build } from '@flinkfn/bundler';
+import { Engine, type EngineStats } from '@flinkfn/engine';
+import { loadFunction } from '@flinkfn/host';
+import { reportError, UserError } from '../errors.js';
+import { createOutput, type Output } from '../output.js';
+
+interface DevArgs {
+  entry?: string;
+  root: string;
+  input?: string;
+  watch: boolean;
+  json: boolean;
+}
+
+export const devCommand: CommandModule<object, DevArgs> = {
+  command: 'dev [entry]',
+  describe: 'Run a handler locally on events from a JSON-lines file or stdin, printing results as windows fire',
+  builder: (yargs) =>
+    (yargs as Argv<object>)
+      .positional('entry', { type: 'string', describe: 'Handler module (default as for build)' })
+      .option('root', { type: 'string', default: '.', describe: 'Project directory' })
+      .option('input', {
+        alias: 'i',
+        type: 'string',
+        describe: 'Events, one record per line (JSON for json sources, text for string/bytes); - for stdin',
+      })
+      .option('watch', { alias: 'w', type: 'boolean', default: false, describe: 'Rebuild and re-run when the handler changes' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object per result, late event and dead letter' })
+      .epilogue(
+        'Event time: the watermark follows the events (max timestamp - outOfOrderness - 1 ms after each record), ' +
+          'and at the end of the input every window fires. Processing time: the wall clock; open windows fire at the end.',
+      )
+      .example('$0 dev --input data/events.jsonl', 'Run the sample events')
+      .example('cat events.jsonl | $0 dev --input - --json', 'Pipe events in and get JSON lines out') as Argv<DevArgs>,
+  handler: async (args) => {
+    await runDev(args);
+  },
+};
+
+export async function runDev(args: DevArgs, stdin: Readable = process.stdin): Promise<EngineStats> {
+  const out = createOutput(args.json);
+  // yargs parses a lone `-` as an empty string, for the option and for the positional after it.
+  if (args.entry === '') delete args.entry;
+  const given = args.input === '' ? '-' : args.input;
+  const input = given ?? (stdin === process.stdin && process.stdin.isTTY ? undefined : '-');
+  if (input === undefined) {
+    throw new UserError('no events to run', 'Pass --input events.jsonl (one event per line), or pipe events into flinkfn dev --input -.');
+  }
+  if (input !== '-' && !existsSync(path.resolve(args.root, input))) {
+    throw new UserError(`input file ${input} does not exist`, `Check the path; it is resolved from ${path.resolve(args.root)}.`);
+  }
+  if (args.watch && input === '-') {
+    throw new UserError('--watch needs an input file', 'Standard input can only be read once; pass --input events.jsonl.');
+  }
+
+  const stats = await runOnce(args, input, stdin, out);
+  if (!args.watch) return stats;
+  await watchAndRerun(args, input, out);
+  return stats;
+}
+
+async function runOnce(args: DevArgs, input: string, stdin: Readable, out: Output): Promise<EngineStats> {
+  out.progress('building');
+  const built = await build({ root: args.root, ...(args.entry !== undefined ? { entry: args.entry } : {}), write: false });
+  const { host } = await loadFunction(built.artifact);
+  out.progress(`running ${built.manifest.name} (built in ${built.durationMs.toFixed(0)} ms)`);
+
+  const engine = new Engine(
+    host,
+    {
+      output: (o) => {
+        out.data({ type: 'output', sink: o.sink, key: o.key, value: o.value });
+        out.info(`${o.sink}${o.key !== null ? ` [${o.key}]` : ''} ${JSON.stringify(o.value)}`);
+      },
+      late: (event) => {
+        out.data({ type: 'late', event });
+        out.info(`late ${JSON.stringify(event)}`);
+      },
+      deadLetter: (letter) => {
+        out.data({ type: 'dead-letter', ...letter });
+        const subject = letter.raw !== undefined ? letter.raw : JSON.stringify(letter.event ?? { key: letter.key, window: letter.window });
+        out.info(`dead-letter (${letter.stage}) ${letter.error} :: ${subject}`);
+      },
+    },
+    { processingTime: Date.now() },
+  );
+
+  const stream = input === '-' ? stdin : createReadStream(path.resolve(args.root, input));
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    engine.advanceProcessingTime(Date.now());
+    engine.pushRecord(line);
+  }
+  engine.finish({ fireProcessingTimeWindows: true });
+  const s = engine.stats;
+  out.data({ type: 'summary', function: built.manifest.name, artifact: built.id, ...s });
+  process.stderr.write(
+    `${built.manifest.name}: ${s.recordsIn} records → ${s.outputs} results, ${s.late} late` +
+      `${s.lateDropped ? ` (+${s.lateDropped} too late, dropped)` : ''}, ${s.deadLetters} dead letters\n`,
+  );
+  return s;
+}
+
+/** Re-runs whenever a bundled source file or the input changes; ends on SIGINT. */
+async function watchAndRerun(args: DevArgs, input: string, out: Output): Promise<void> {
+  const root = path.resolve(args.root);
+  let watchers: FSWatcher[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const rerun = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      process.stderr.write('\n— change detected, re-running —\n');
+      runOnce(args, input, process.stdin, out)
+        .catch((error: unknown) => process.stderr.write(reportError(error).text))
+        .finally(arm);
+    }, 100);
+  };
+  const arm = (): void => {
+    for (const w of watchers) w.close();
+    // Watch the project's own sources (not node_modules) and the input file.
+    watchers = [watch(root, { recursive: true }, (_event, file) => {
+      if (file && !file.includes('node_modules') && !file.startsWith('.flinkfn')) rerun();
+    })];
+  };
+  arm();
+  process.stderr.write(`watching ${root} (and ${input}); Ctrl-C to stop\n`);
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  for (const w of watchers) w.close();
+}

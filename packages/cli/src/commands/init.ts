@@ -1,0 +1,132 @@
+/**
+ * `flinkfn init <dir> --template <name>`: scaffold a project from `templates/<name>`.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Argv, CommandModule } from 'yargs';
+import { UserError } from '../errors.js';
+import { createOutput } from '../output.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** The repository (or installation) this CLI runs from: templates and packages live there. */
+const INSTALL_ROOT = path.resolve(HERE, '..', '..', '..');
+export const TEMPLATES_DIRECTORY = path.join(INSTALL_ROOT, 'templates');
+const PACKAGES_DIRECTORY = path.join(INSTALL_ROOT, 'packages');
+
+interface InitArgs {
+  dir: string;
+  template: string;
+  force: boolean;
+  json: boolean;
+}
+
+/** Templates with their one-line descriptions, read from `templates/<name>/template.json`. */
+export function listTemplates(): Array<{ name: string; description: string }> {
+  if (!existsSync(TEMPLATES_DIRECTORY)) return [];
+  return readdirSync(TEMPLATES_DIRECTORY, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(path.join(TEMPLATES_DIRECTORY, entry.name, 'template.json')))
+    .map((entry) => {
+      const meta = JSON.parse(readFileSync(path.join(TEMPLATES_DIRECTORY, entry.name, 'template.json'), 'utf8')) as { description?: string };
+      return { name: entry.name, description: meta.description ?? '' };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export const initCommand: CommandModule<object, InitArgs> = {
+  command: 'init <dir>',
+  describe: 'Create a function project from a template',
+  builder: (yargs) => {
+    const templates = listTemplates();
+    return (yargs as Argv<object>)
+      .positional('dir', { type: 'string', demandOption: true, describe: 'Directory to create; its name becomes the function name' })
+      .option('template', {
+        alias: 't',
+        type: 'string',
+        default: 'tumbling-count',
+        choices: templates.map((t) => t.name),
+        describe: 'Template to start from',
+      })
+      .option('force', { type: 'boolean', default: false, describe: 'Write into a directory that is not empty' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' })
+      .epilogue(`Templates:\n${templates.map((t) => `  ${t.name.padEnd(18)} ${t.description}`).join('\n')}`)
+      .example('$0 init my-counter --template tumbling-count', 'Scaffold a per-minute counter in ./my-counter') as Argv<InitArgs>;
+  },
+  handler: async (args) => {
+    await runInit(args);
+  },
+};
+
+export async function runInit(args: InitArgs): Promise<{ dir: string; name: string; files: string[] }> {
+  const out = createOutput(args.json);
+  const source = path.join(TEMPLATES_DIRECTORY, args.template);
+  if (!existsSync(path.join(source, 'template.json'))) {
+    throw new UserError(`there is no template '${args.template}'`, `Choose one of: ${listTemplates().map((t) => t.name).join(', ')}.`);
+  }
+  const dir = path.resolve(args.dir);
+  const name = functionName(path.basename(dir));
+  const existing = await readdir(dir).catch(() => [] as string[]);
+  if (existing.length > 0 && !args.force) {
+    throw new UserError(`${args.dir} is not empty`, 'Choose a new directory, or pass --force to write into it (files with the same names are overwritten).');
+  }
+  await mkdir(dir, { recursive: true });
+  await cp(source, dir, { recursive: true, filter: (from) => path.basename(from) !== 'template.json' && path.basename(from) !== 'node_modules' });
+  if (existsSync(path.join(dir, '_gitignore'))) await rename(path.join(dir, '_gitignore'), path.join(dir, '.gitignore'));
+
+  const files = await listFiles(dir);
+  for (const file of files) {
+    const text = await readFile(file, 'utf8');
+    if (text.includes('{{name}}')) await writeFile(file, text.replaceAll('{{name}}', name));
+  }
+  await linkLocalPackages(path.join(dir, 'package.json'));
+
+  const relative = path.relative(process.cwd(), dir) || '.';
+  out.info(`created ${name} from template ${args.template} in ${relative}`);
+  out.info('next:');
+  out.info(`  cd ${relative}`);
+  out.info('  pnpm install');
+  out.info('  pnpm test                  # unit tests with @flinkfn/testing');
+  out.info('  pnpm run dev               # run data/events.jsonl through the embedded engine');
+  const relativeFiles = files.map((f) => path.relative(dir, f)).sort();
+  out.data({ ok: true, dir, name, template: args.template, files: relativeFiles });
+  return { dir, name, files: relativeFiles };
+}
+
+/** A valid function name from a directory name: lower case, dashes, starting with a letter. */
+export function functionName(base: string): string {
+  const cleaned = base.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '').slice(0, 63);
+  return cleaned || 'my-function';
+}
+
+/**
+ * The @flinkfn packages are not published to a registry yet, so a generated project links to the ones
+ * next to this CLI.
+ */
+async function linkLocalPackages(packageJson: string): Promise<void> {
+  if (!existsSync(packageJson)) return;
+  const manifest = JSON.parse(await readFile(packageJson, 'utf8')) as Record<string, unknown>;
+  for (const field of ['dependencies', 'devDependencies']) {
+    const deps = manifest[field] as Record<string, string> | undefined;
+    if (!deps) continue;
+    for (const dependency of Object.keys(deps)) {
+      if (!dependency.startsWith('@flinkfn/')) continue;
+      const local = path.join(PACKAGES_DIRECTORY, dependency.slice('@flinkfn/'.length));
+      if (existsSync(path.join(local, 'package.json'))) deps[dependency] = `link:${local}`;
+    }
+  }
+  await writeFile(packageJson, JSON.stringify(manifest, null, 2) + '\n');
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules') files.push(...(await listFiles(full)));
+    } else if ((await stat(full)).size < 1_000_000) {
+      files.push(full);
+    }
+  }
+  return files;
+}

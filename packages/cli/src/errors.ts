@@ -1,0 +1,57 @@
+/**
+ * Errors the CLI reports without a stack trace (exit code 1): the user can fix them. Anything else is a
+ * bug in flinkfn and exits with code 2 and a stack.
+ */
+import { ArtifactError, ManifestError } from '@flinkfn/artifact';
+import { BuildError, formatDiagnostics, type Diagnostic } from '@flinkfn/bundler';
+import { LoadError } from '@flinkfn/host';
+import { isDeclarationError } from '@flinkfn/sdk';
+
+export const EXIT_OK = 0;
+export const EXIT_USER_ERROR = 1;
+export const EXIT_INTERNAL_ERROR = 2;
+
+/**
+ * A mistake in how flinkfn was called or configured.
+ *
+ * @example
+ * throw new UserError('no events file given', 'Pass --input events.jsonl or pipe events on stdin.');
+ */
+export class UserError extends Error {
+  override readonly name = 'UserError';
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+  }
+}
+
+export interface ReportedError {
+  code: number;
+  /** Human text for stderr. */
+  text: string;
+  /** For --json output. */
+  json: { message: string; hint?: string; diagnostics?: Diagnostic[]; stack?: string };
+}
+
+/** Classifies an error into what to print and which exit code to use. */
+export function reportError(error: unknown): ReportedError {
+  if (error instanceof BuildError) {
+    return { code: EXIT_USER_ERROR, text: formatDiagnostics(error.diagnostics), json: { message: error.message, diagnostics: error.diagnostics } };
+  }
+  if (error instanceof UserError || isDeclarationError(error)) {
+    const hint = error.hint;
+    return {
+      code: EXIT_USER_ERROR,
+      text: `error: ${error.message}\n${hint ? `  hint: ${hint}\n` : ''}`,
+      json: hint ? { message: error.message, hint } : { message: error.message },
+    };
+  }
+  if (error instanceof ArtifactError || error instanceof ManifestError || error instanceof LoadError) {
+    return { code: EXIT_USER_ERROR, text: `error: ${error.message}\n`, json: { message: error.message } };
+  }
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  return {
+    code: EXIT_INTERNAL_ERROR,
+    text: `internal error (a bug in flinkfn; please report it with this output):\n${stack}\n`,
+    json: { message: error instanceof Error ? error.message : String(error), stack },
+  };
+}
