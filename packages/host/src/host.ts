@@ -4,7 +4,7 @@
  * JSON text, exactly as they are stored in Flink state, so the embedded engine and the sidecar give the
  * same results and a non-JSON accumulator fails in development, not in production.
  */
-import { isRouted, type FunctionDeclarations, type FunctionDefinition, type WindowBounds } from '@flinkfn/sdk';
+import { isRouted, type FunctionDeclarations, type WindowBounds } from '@flinkfn/sdk';
 
 /**
  * Why an event (or a window) went to the dead-letter output instead of a sink.
@@ -59,7 +59,7 @@ interface Callable {
  * Steps of one loaded function.
  *
  * @example
- * const host = new FunctionHost(manifest, definition);
+ * const host = new FunctionHost(manifest, definition.spec);
  * const decoded = host.decode('{"page":"/"}');
  */
 export class FunctionHost {
@@ -69,9 +69,10 @@ export class FunctionHost {
   private readonly defaultSink: string;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
 
-  constructor(manifest: FunctionDeclarations, definition: FunctionDefinition) {
+  /** `spec` is the declaration object given to defineFunction (`definition.spec`). */
+  constructor(manifest: FunctionDeclarations, spec: object) {
     this.manifest = manifest;
-    this.spec = definition.spec as unknown as Callable;
+    this.spec = spec as Callable;
     this.sinkNames = new Set(manifest.sinks.map((s) => s.name));
     this.defaultSink = manifest.sinks[0]?.name ?? 'main';
   }

@@ -80,7 +80,7 @@ export async function loadFunction(artifact: Artifact, where = `artifact ${artif
         'the artifact was assembled from mismatched parts. Rebuild it with `flinkfn build`.',
     );
   }
-  return { artifact, definition: exported, host: new FunctionHost(artifact.manifest, exported) };
+  return { artifact, definition: exported, host: new FunctionHost(artifact.manifest, exported.spec) };
 }
 
 /**

@@ -9,12 +9,7 @@ import type {
   ManifestTopic,
   ManifestWindow,
 } from './manifest.js';
-import type {
-  AggregateFunction,
-  FunctionSpec,
-  ProcessFunction,
-  StatelessFunction,
-} from './types.js';
+import type { FunctionSpec } from './types.js';
 import { SDK_VERSION } from './version.js';
 
 /** Marks function definitions; a registered symbol so the bundled SDK and the host's agree. */
@@ -56,9 +51,7 @@ export interface FunctionDefinition<In = unknown, E = unknown, A = unknown, R = 
  *   },
  * });
  */
-export function defineFunction<In, Out>(spec: StatelessFunction<In, Out>): FunctionDefinition<In, In, never, Out>;
-export function defineFunction<In, E, A, R>(spec: AggregateFunction<In, E, A, R>): FunctionDefinition<In, E, A, R>;
-export function defineFunction<In, E, R>(spec: ProcessFunction<In, E, R>): FunctionDefinition<In, E, never, R>;
+export function defineFunction<In, E, A, R>(spec: FunctionSpec<In, E, A, R>): FunctionDefinition<In, E, A, R>;
 export function defineFunction(spec: unknown): unknown {
   const declarations = validate(spec);
   const definition: FunctionDefinition = {

@@ -200,25 +200,14 @@ export interface Aggregate<E, A, R> {
 }
 
 /**
- * Fields shared by every function.
+ * A function declaration. Two shapes are valid, and `defineFunction` checks which one you wrote:
  *
- * @example
- * const base: FunctionBase = { name: 'clicks', source: { topic: 'clicks' }, sinks: { main: { topic: 'out' } } };
- */
-export interface FunctionBase {
-  /** Lower-case name, unique per deployment target: letters, digits and dashes. */
-  name: string;
-  source: SourceDeclaration;
-  /** Named output topics; unrouted results go to the first one. */
-  sinks: Record<string, TopicDeclaration>;
-  /** Where events whose handler throws (and malformed records) go; default topic `<name>-dead-letter`. */
-  deadLetter?: TopicDeclaration;
-  /** Flink parallelism; default the cluster's. */
-  parallelism?: number;
-}
-
-/**
- * A stateless function: `handle` maps, filters or flat-maps each event to the sinks.
+ * - **stateless**: `handle` maps, filters or flat-maps each event to the sinks (no `window`);
+ * - **windowed**: optional `handle` first (its outputs are the window's events), then `key`, `time`,
+ *   `window` and either `aggregate` or `process`.
+ *
+ * Type parameters: `In` the decoded source event, `E` what `handle` emits (the window's events, or the
+ * outputs of a stateless function), `A` the accumulator, `R` the window results.
  *
  * @example
  * export default defineFunction({
@@ -228,66 +217,30 @@ export interface FunctionBase {
  *   handle: (line: { level: string }) => (line.level === 'error' ? line : undefined),
  * });
  */
-export interface StatelessFunction<In, Out> extends FunctionBase {
-  handle: (event: In, context: HandleContext) => Emit<Out>;
-}
-
-/**
- * A windowed function: optional `handle` first (its outputs are the window's events), then `key`,
- * `time`, `window`, and either `aggregate` or `process`.
- *
- * @example
- * export default defineFunction({
- *   name: 'page-views',
- *   source: { topic: 'clicks' },
- *   sinks: { views: { topic: 'page-views' } },
- *   key: (click: { page: string; ts: number }) => click.page,
- *   time: eventTime({ timestamp: (click: { ts: number }) => click.ts, outOfOrderness: '5s' }),
- *   window: tumbling('1m'),
- *   aggregate: { create: () => 0, add: (n: number) => n + 1, result: (views, { key }) => ({ page: key, views }) },
- * });
- */
-export interface WindowedFunctionBase<In, E> extends FunctionBase {
+export interface FunctionSpec<In = unknown, E = In, A = unknown, R = unknown> {
+  /** Lower-case name, unique per deployment target: letters, digits and dashes. */
+  name: string;
+  source: SourceDeclaration;
+  /** Named output topics; unrouted results go to the first one. */
+  sinks: Record<string, TopicDeclaration>;
+  /** Where events whose handler throws (and malformed records) go; default topic `<name>-dead-letter`. */
+  deadLetter?: TopicDeclaration;
+  /** Flink parallelism; default the cluster's. */
+  parallelism?: number;
+  /** Stateless step: return nothing (drop), a value, or an array of values. */
   handle?: (event: In, context: HandleContext) => Emit<E>;
-  key: (event: E) => string | number;
-  time: EventTime<E> | ProcessingTime;
-  window: WindowDeclaration;
-  /** How long after a window fires late events still update it (re-firing it); default 0. */
+  /** Windowed: the key windows are computed per. */
+  key?: (event: E) => string | number;
+  /** Windowed: event time or processing time. */
+  time?: EventTime<E> | ProcessingTime;
+  /** Windowed: tumbling, sliding or session windows. */
+  window?: WindowDeclaration;
+  /** Windowed, event time: how long after a window fires late events still update it (re-firing it); default 0. */
   allowedLateness?: Duration;
-  /** Where events too late for every window go; dropped when absent. */
+  /** Windowed, event time: where events too late for every window go; dropped when absent. */
   late?: TopicDeclaration;
+  /** Windowed: compute results incrementally through an accumulator. */
+  aggregate?: Aggregate<E, A, R>;
+  /** Windowed: compute results from all of a window's events at once (Flink keeps them in list state). */
+  process?: (events: E[], context: WindowContext) => Emit<R>;
 }
-
-/**
- * A windowed function computed incrementally through an accumulator.
- *
- * @example
- * const spec: AggregateFunction<Click, Click, number, Views> = { ...base, aggregate: countViews };
- */
-export interface AggregateFunction<In, E, A, R> extends WindowedFunctionBase<In, E> {
-  aggregate: Aggregate<E, A, R>;
-}
-
-/**
- * A windowed function that sees all of a window's events at once (Flink keeps them in a list state).
- *
- * @example
- * const spec: ProcessFunction<Reading, Reading, Summary> = {
- *   ...base,
- *   process: (readings, { key }) => ({ sensor: key, max: Math.max(...readings.map((r) => r.value)) }),
- * };
- */
-export interface ProcessFunction<In, E, R> extends WindowedFunctionBase<In, E> {
-  process: (events: E[], context: WindowContext) => Emit<R>;
-}
-
-/**
- * Any function declaration `defineFunction` accepts.
- *
- * @example
- * const spec: FunctionSpec = { name: 'x', source: { topic: 'in' }, sinks: { out: { topic: 'out' } }, handle: (e) => e };
- */
-export type FunctionSpec<In = unknown, E = unknown, A = unknown, R = unknown> =
-  | StatelessFunction<In, R>
-  | AggregateFunction<In, E, A, R>
-  | ProcessFunction<In, E, R>;

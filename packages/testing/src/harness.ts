@@ -101,12 +101,15 @@ export class Harness {
  * import fn from '../src/handler.ts';
  * const h = harness(fn);
  */
-export function harness(definition: FunctionDefinition, options: { processingTime?: number } = {}): Harness {
+export function harness<In, E, A, R>(
+  definition: FunctionDefinition<In, E, A, R>,
+  options: { processingTime?: number } = {},
+): Harness {
   const value: unknown = definition;
   if (!isFunctionDefinition(value)) {
     throw new TypeError('harness() needs what defineFunction() returns; import the default export of your handler module');
   }
-  return new Harness(new FunctionHost(definition.declarations(), definition), options);
+  return new Harness(new FunctionHost(definition.declarations(), definition.spec), options);
 }
 
 /**
