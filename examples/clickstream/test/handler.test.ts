@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { harness } from '@flinkfn/testing';
-import pageViews, { type Click } from '../src/handler.js';
+import { generateClicks } from '../src/generate.js';
+import pageViews, { type Click, type PageViews } from '../src/handler.js';
 
 const MINUTE = 60_000;
 const click = (user: string, page: string, ts: number, bot = false): Click => ({ user, page, ts, ...(bot ? { bot } : {}) });
@@ -47,6 +48,19 @@ test('a malformed record goes to the dead-letter output and the function keeps c
   assert.equal(h.deadLetters[0]?.stage, 'decode');
   assert.equal(h.deadLetters[0]?.raw, '{not json');
   assert.equal((h.outputs()[0] as { views: number }).views, 2);
+});
+
+test('over generated traffic every line is accounted for: counted once, a bot, late, or a dead letter', () => {
+  const lines = generateClicks({ count: 2_000, seed: 11 });
+  const h = harness(pageViews);
+  h.pushRaw(...lines).finish();
+  // A minute that fires again after a late click replaces its earlier result: keep the last per page and minute.
+  const latest = new Map<string, PageViews>();
+  for (const row of h.outputs() as PageViews[]) latest.set(`${row.page} ${row.minute}`, row);
+  const counted = [...latest.values()].reduce((sum, row) => sum + row.views, 0);
+  const bots = lines.filter((line) => line.includes('"bot":true')).length;
+  assert.ok(h.late.length > 0 && h.deadLetters.length > 0 && bots > 0, 'the generator produces late clicks, bad lines and bots');
+  assert.is(counted + bots + h.late.length + h.deadLetters.length, lines.length);
 });
 
 function sortByPage<T extends { page: string }>(rows: T[]): T[] {

@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { REPO_ROOT, flinkfn, handler, project } from './helpers.js';
+
+const dev = suite('flinkfn dev');
+const clickstream = path.join(REPO_ROOT, 'examples', 'clickstream');
+
+dev('runs an events file through the handler and prints each result and a summary', () => {
+  const run = flinkfn(['dev', '--root', clickstream, '--input', 'data/events.jsonl']);
+  assert.is(run.code, 0, run.stderr);
+  const results = run.stdout.split('\n').filter((line) => line.startsWith('views ['));
+  assert.ok(results.length > 5, run.stdout);
+  assert.match(run.stderr, /page-views-per-minute: 400 records → \d+ results, \d+ late, \d+ dead letters/);
+});
+
+dev('reads stdin with --input - and prints JSON lines with --json, ending with a summary', () => {
+  const events = ['{"k":"a","ts":1000}', '{"k":"a","ts":2000}', 'not json', '{"k":"b","ts":61000}'].join('\n');
+  const { dir, cleanup } = project({ 'src/handler.ts': handler() });
+  try {
+    const run = flinkfn(['dev', '--root', dir, '--input', '-', '--json'], { input: events });
+    assert.is(run.code, 0, run.stderr);
+    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.equal(lines.filter((l) => l['type'] === 'output').map((l) => [l['key'], l['value']]), [['a', 2], ['b', 1]]);
+    assert.equal(lines.filter((l) => l['type'] === 'dead-letter').map((l) => [l['stage'], l['raw']]), [['decode', 'not json']]);
+    const summary = lines.at(-1) ?? {};
+    assert.is(summary['type'], 'summary');
+    assert.is(summary['recordsIn'], 4);
+    assert.is(summary['deadLetters'], 1);
+  } finally {
+    cleanup();
+  }
+});
+
+dev('a handler that throws sends the event to the dead-letter output and the run continues', () => {
+  const source = handler().replace(
+    "  key: (e: { k: string }) => e.k,",
+    "  handle: (e: { k: string; ts: number }) => { if (e.k === 'x') throw new Error('x is not allowed'); return e; },\n  key: (e: { k: string }) => e.k,",
+  );
+  const { dir, cleanup } = project({ 'src/handler.ts': source });
+  try {
+    const run = flinkfn(['dev', '--root', dir, '--input', '-'], { input: '{"k":"x","ts":1}\n{"k":"a","ts":2}\n' });
+    assert.is(run.code, 0, run.stderr);
+    assert.match(run.stdout, /dead-letter \(handle\) Error: x is not allowed :: \{"k":"x","ts":1\}/);
+    assert.match(run.stdout, /counts \[a\] 1/);
+  } finally {
+    cleanup();
+  }
+});
+
+dev('a missing input file is a user error that says where it looked', () => {
+  const run = flinkfn(['dev', '--root', clickstream, '--input', 'nope.jsonl']);
+  assert.is(run.code, 1);
+  assert.match(run.stderr, /input file nope\.jsonl does not exist/);
+  assert.match(run.stderr, /examples\/clickstream/);
+});
+
+dev('--watch with stdin is refused because stdin can be read only once', () => {
+  const run = flinkfn(['dev', '--root', clickstream, '--input', '-', '--watch'], { input: '' });
+  assert.is(run.code, 1);
+  assert.match(run.stderr, /--watch needs an input file/);
+});
+
+dev.run();
