@@ -11,7 +11,7 @@ import { createOutput } from '../output.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The repository (or installation) this CLI runs from: templates and packages live there. */
-const INSTALL_ROOT = path.resolve(HERE, '..', '..', '..');
+const INSTALL_ROOT = path.resolve(HERE, '..', '..', '..', '..');
 export const TEMPLATES_DIRECTORY = path.join(INSTALL_ROOT, 'templates');
 const PACKAGES_DIRECTORY = path.join(INSTALL_ROOT, 'packages');
 

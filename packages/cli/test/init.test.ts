@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { listTemplates } from '../src/commands/init.js';
+import { REPO_ROOT, flinkfn } from './helpers.js';
+
+const PNPM = path.join(REPO_ROOT, '.tools', 'node_modules', '.bin', 'pnpm');
+const pnpm = existsSync(PNPM) ? PNPM : 'pnpm';
+
+const init = suite('flinkfn init');
+const templates = listTemplates();
+
+init('offers at least the four documented templates', () => {
+  const names = templates.map((t) => t.name);
+  for (const name of ['tumbling-count', 'sliding-average', 'session-windows', 'stateless-filter']) {
+    assert.ok(names.includes(name), `missing template ${name}; have ${names.join(', ')}`);
+  }
+});
+
+for (const template of templates) {
+  init(`a project made from ${template.name} installs, type-checks and passes its own tests`, () => {
+    const parent = mkdtempSync(path.join(os.tmpdir(), 'flinkfn-init-'));
+    const dir = path.join(parent, `My ${template.name} Fn`);
+    try {
+      const created = flinkfn(['init', dir, '--template', template.name, '--json']);
+      assert.is(created.code, 0, created.stderr);
+      const result = JSON.parse(created.stdout) as { name: string; files: string[] };
+      assert.is(result.name, `my-${template.name}-fn`);
+      for (const file of ['package.json', 'src/handler.ts', 'data/events.jsonl', '.gitignore']) {
+        assert.ok(result.files.includes(file), `${file} missing from ${result.files.join(', ')}`);
+      }
+      assert.ok(result.files.some((f) => f.startsWith('test/')), 'has tests');
+      const handler = readFileSync(path.join(dir, 'src', 'handler.ts'), 'utf8');
+      assert.not.match(handler, /\{\{name\}\}/, 'placeholders replaced');
+
+      const steps: Array<[string, string[]]> = [
+        ['install', ['install', '--prefer-offline', '--reporter=silent']],
+        ['test', ['run', 'test']],
+        ['typecheck', ['run', 'typecheck']],
+        ['build', ['run', 'build']],
+      ];
+      for (const [label, args] of steps) {
+        const run = spawnSync(pnpm, args, { cwd: dir, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CI: 'true' } });
+        assert.is(run.status, 0, `${label} failed in ${dir}:\n${run.stdout}\n${run.stderr}`);
+      }
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+}
+
+init('refuses to write into a directory that is not empty, unless --force', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flinkfn-init-'));
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'keep.txt'), 'mine');
+    const refused = flinkfn(['init', dir, '--template', 'tumbling-count']);
+    assert.is(refused.code, 1);
+    assert.match(refused.stderr, /is not empty/);
+    assert.match(refused.stderr, /--force/);
+    const forced = flinkfn(['init', dir, '--template', 'tumbling-count', '--force']);
+    assert.is(forced.code, 0, forced.stderr);
+    assert.is(readFileSync(path.join(dir, 'keep.txt'), 'utf8'), 'mine');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+init('an unknown template is a usage error that lists the choices', () => {
+  const run = flinkfn(['init', path.join(os.tmpdir(), 'never-created'), '--template', 'nope']);
+  assert.is(run.code, 1);
+  assert.match(run.stderr, /Invalid values/);
+  assert.match(run.stderr, /tumbling-count/);
+});
+
+init.run();

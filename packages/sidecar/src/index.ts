@@ -1,0 +1,11 @@
+/**
+ * @flinkfn/sidecar — the generic Node.js process beside a Flink TaskManager that runs a function's code
+ * for the runtime job, over the protocol in `protocol.ts`.
+ *
+ * @example
+ * import { SidecarHandler, serve } from '@flinkfn/sidecar';
+ */
+export * from './protocol.js';
+export { SidecarHandler } from './handler.js';
+export { serve, privateSocketPath } from './server.js';
+export type { SidecarServer } from './server.js';

@@ -1,0 +1,496 @@
+/**
+ * The operator ⇄ sidecar protocol, version 1. The Java side mirrors this file in
+ * `packages/runtime-flink/src/main/java/dev/flinkfn/runtime/sidecar/SidecarProtocol.java`; both test
+ * against the golden frames in `packages/sidecar/test/golden/`. docs/protocol.md explains the choices.
+ *
+ * Transport: a Unix domain socket (stream). The Flink operator connects; the sidecar serves.
+ *
+ * Framing: every message is one frame, big-endian:
+ *
+ *     u32 length   — bytes that follow this field
+ *     u8  type     — message type, below
+ *     u32 id       — request id chosen by the operator; a response carries its request's id
+ *     ...body
+ *
+ * Pairing and pipelining: the operator may send many requests without waiting. The sidecar handles
+ * frames strictly in arrival order and answers each with exactly one response (or ERROR), in the same
+ * order. A bundle is flushed by sending its request; it is complete when its response has arrived, so
+ * "finish bundle" is "wait for the response of the last request sent".
+ *
+ * Body encodings: `str` = u32 length + UTF-8; `nstr` = i32 length (−1 = null) + UTF-8;
+ * `bytes` = u32 length + bytes; `nbytes` = i32 length (−1 = null) + bytes; `i64` = signed 64-bit.
+ * Event and result values are JSON text (UTF-8) — the format of the Kafka records — so the JVM never
+ * parses them. Source records are passed as the raw Kafka value bytes.
+ *
+ * Messages (→ operator to sidecar, ← sidecar to operator):
+ *
+ *   → HELLO      0x01  u16 protocolVersion, str artifactId
+ *   ← HELLO_OK   0x02  u16 protocolVersion, str functionName
+ *   → PROCESS    0x10  u32 n, n × bytes record
+ *   ← PROCESSED  0x11  u32 n (one entry per record, in order), each: u32 m, m × output
+ *   → AGGREGATE  0x20  u32 n, each: str key, i64 start, i64 end, nbytes accumulator (null: create one),
+ *                      u32 m, m × bytes event
+ *   ← AGGREGATED 0x21  u32 n, each: nbytes accumulator (null: none could be created), u32 d, d × bytes deadLetter
+ *   → MERGE      0x22  u32 n, each: str key, i64 start, i64 end (the merged window), u32 m, m × bytes accumulator
+ *   ← MERGED     0x23  u32 n, each: bytes accumulator, u32 d, d × bytes deadLetter
+ *   → FIRE       0x24  u32 n, each: str key, i64 start, i64 end, u8 mode,
+ *                      mode 0 (aggregate): bytes accumulator; mode 1 (process): u32 m, m × bytes event
+ *   ← FIRED      0x25  u32 n, each: u32 m, m × output
+ *   ← ERROR      0x7e  str message — the request could not be handled at all; the operator fails the task
+ *   → SHUTDOWN   0x7f  (no body, no response) — the sidecar closes the connection and exits
+ *
+ *   output: u8 kind, then
+ *     kind 0 SINK        u16 sinkIndex (into manifest.sinks), nstr key, bytes value
+ *     kind 1 ELEMENT     str key, i64 timestamp (Long.MIN_VALUE with processing time), bytes event
+ *     kind 2 DEAD_LETTER bytes deadLetter (JSON of the host's DeadLetter)
+ *
+ * Errors in user code never produce ERROR: they are DEAD_LETTER outputs (PROCESS, FIRE) or dead letters
+ * next to the accumulator (AGGREGATE, MERGE), and processing continues. ERROR means a broken frame or a
+ * bug; the operator fails the task and Flink restores from the last checkpoint.
+ *
+ * Versioning: HELLO carries the protocol version; a sidecar that does not speak it answers ERROR.
+ * New message types get new codes; a change to an existing body is a new protocol version.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export const MessageType = {
+  HELLO: 0x01,
+  HELLO_OK: 0x02,
+  PROCESS: 0x10,
+  PROCESSED: 0x11,
+  AGGREGATE: 0x20,
+  AGGREGATED: 0x21,
+  MERGE: 0x22,
+  MERGED: 0x23,
+  FIRE: 0x24,
+  FIRED: 0x25,
+  ERROR: 0x7e,
+  SHUTDOWN: 0x7f,
+} as const;
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+export const OutputKind = { SINK: 0, ELEMENT: 1, DEAD_LETTER: 2 } as const;
+
+/** Long.MIN_VALUE: "no event timestamp" (processing time). */
+export const NO_TIMESTAMP = -(2n ** 63n);
+
+export type Output =
+  | { kind: typeof OutputKind.SINK; sinkIndex: number; key: string | null; value: Uint8Array }
+  | { kind: typeof OutputKind.ELEMENT; key: string; timestamp: bigint; event: Uint8Array }
+  | { kind: typeof OutputKind.DEAD_LETTER; deadLetter: Uint8Array };
+
+export interface WindowRef {
+  key: string;
+  start: bigint;
+  end: bigint;
+}
+
+export type Request =
+  | { type: typeof MessageType.HELLO; id: number; protocolVersion: number; artifactId: string }
+  | { type: typeof MessageType.PROCESS; id: number; records: Uint8Array[] }
+  | { type: typeof MessageType.AGGREGATE; id: number; groups: Array<WindowRef & { accumulator: Uint8Array | null; events: Uint8Array[] }> }
+  | { type: typeof MessageType.MERGE; id: number; merges: Array<WindowRef & { accumulators: Uint8Array[] }> }
+  | { type: typeof MessageType.FIRE; id: number; fires: Array<WindowRef & ({ mode: 0; accumulator: Uint8Array } | { mode: 1; events: Uint8Array[] })> }
+  | { type: typeof MessageType.SHUTDOWN; id: number };
+
+export type Response =
+  | { type: typeof MessageType.HELLO_OK; id: number; protocolVersion: number; functionName: string }
+  | { type: typeof MessageType.PROCESSED; id: number; results: Output[][] }
+  | { type: typeof MessageType.AGGREGATED; id: number; results: Array<{ accumulator: Uint8Array | null; deadLetters: Uint8Array[] }> }
+  | { type: typeof MessageType.MERGED; id: number; results: Array<{ accumulator: Uint8Array; deadLetters: Uint8Array[] }> }
+  | { type: typeof MessageType.FIRED; id: number; results: Output[][] }
+  | { type: typeof MessageType.ERROR; id: number; message: string };
+
+// --- writing -----------------------------------------------------------------------------------
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Appends big-endian fields to a growing buffer; `frame()` finishes one frame. */
+export class FrameWriter {
+  private buffer = Buffer.allocUnsafe(64 * 1024);
+  private offset = 0;
+
+  begin(type: MessageType, id: number): this {
+    this.reserve(9);
+    this.offset += 4; // length, patched in frame()
+    this.buffer.writeUInt8(type, this.offset);
+    this.buffer.writeUInt32BE(id >>> 0, this.offset + 1);
+    this.offset += 5;
+    return this;
+  }
+
+  u8(value: number): this {
+    this.reserve(1);
+    this.buffer.writeUInt8(value, this.offset);
+    this.offset += 1;
+    return this;
+  }
+
+  u16(value: number): this {
+    this.reserve(2);
+    this.buffer.writeUInt16BE(value, this.offset);
+    this.offset += 2;
+    return this;
+  }
+
+  u32(value: number): this {
+    this.reserve(4);
+    this.buffer.writeUInt32BE(value >>> 0, this.offset);
+    this.offset += 4;
+    return this;
+  }
+
+  i64(value: bigint): this {
+    this.reserve(8);
+    this.buffer.writeBigInt64BE(value, this.offset);
+    this.offset += 8;
+    return this;
+  }
+
+  bytes(value: Uint8Array): this {
+    this.u32(value.length);
+    this.reserve(value.length);
+    this.buffer.set(value, this.offset);
+    this.offset += value.length;
+    return this;
+  }
+
+  nbytes(value: Uint8Array | null): this {
+    if (value === null) {
+      this.reserve(4);
+      this.buffer.writeInt32BE(-1, this.offset);
+      this.offset += 4;
+      return this;
+    }
+    return this.bytes(value);
+  }
+
+  str(value: string): this {
+    return this.text(value);
+  }
+
+  nstr(value: string | null): this {
+    if (value === null) return this.nbytes(null);
+    return this.text(value);
+  }
+
+  output(output: Output): this {
+    this.u8(output.kind);
+    switch (output.kind) {
+      case OutputKind.SINK:
+        return this.u16(output.sinkIndex).nstr(output.key).bytes(output.value);
+      case OutputKind.ELEMENT:
+        return this.str(output.key).i64(output.timestamp).bytes(output.event);
+      case OutputKind.DEAD_LETTER:
+        return this.bytes(output.deadLetter);
+    }
+  }
+
+  /** Patches the length of the frame begun last and returns all frames written since `take()`. */
+  end(frameStart: number): this {
+    this.buffer.writeUInt32BE(this.offset - frameStart - 4, frameStart);
+    return this;
+  }
+
+  get position(): number {
+    return this.offset;
+  }
+
+  /** The bytes written so far; resets the writer. */
+  take(): Buffer {
+    const out = Buffer.from(this.buffer.subarray(0, this.offset));
+    this.offset = 0;
+    return out;
+  }
+
+  private text(value: string): this {
+    // Worst case 3 bytes per UTF-16 unit; encodeInto avoids an intermediate buffer.
+    this.reserve(4 + value.length * 3);
+    const { written } = encoder.encodeInto(value, this.buffer.subarray(this.offset + 4));
+    this.buffer.writeUInt32BE(written, this.offset);
+    this.offset += 4 + written;
+    return this;
+  }
+
+  private reserve(size: number): void {
+    if (this.offset + size <= this.buffer.length) return;
+    let capacity = this.buffer.length * 2;
+    while (capacity < this.offset + size) capacity *= 2;
+    const grown = Buffer.allocUnsafe(capacity);
+    this.buffer.copy(grown, 0, 0, this.offset);
+    this.buffer = grown;
+  }
+}
+
+/** Encodes a whole response frame. */
+export function encodeResponse(response: Response, writer = new FrameWriter()): Buffer {
+  const start = writer.position;
+  writer.begin(response.type, response.id);
+  switch (response.type) {
+    case MessageType.HELLO_OK:
+      writer.u16(response.protocolVersion).str(response.functionName);
+      break;
+    case MessageType.PROCESSED:
+    case MessageType.FIRED:
+      writer.u32(response.results.length);
+      for (const outputs of response.results) {
+        writer.u32(outputs.length);
+        for (const output of outputs) writer.output(output);
+      }
+      break;
+    case MessageType.AGGREGATED:
+    case MessageType.MERGED:
+      writer.u32(response.results.length);
+      for (const result of response.results) {
+        writer.nbytes(result.accumulator).u32(result.deadLetters.length);
+        for (const letter of result.deadLetters) writer.bytes(letter);
+      }
+      break;
+    case MessageType.ERROR:
+      writer.str(response.message);
+      break;
+  }
+  return writer.end(start).take();
+}
+
+/** Encodes a whole request frame (the operator's side; used by tests, benchmarks and golden frames). */
+export function encodeRequest(request: Request, writer = new FrameWriter()): Buffer {
+  const start = writer.position;
+  writer.begin(request.type, request.id);
+  switch (request.type) {
+    case MessageType.HELLO:
+      writer.u16(request.protocolVersion).str(request.artifactId);
+      break;
+    case MessageType.PROCESS:
+      writer.u32(request.records.length);
+      for (const record of request.records) writer.bytes(record);
+      break;
+    case MessageType.AGGREGATE:
+      writer.u32(request.groups.length);
+      for (const group of request.groups) {
+        writer.str(group.key).i64(group.start).i64(group.end).nbytes(group.accumulator).u32(group.events.length);
+        for (const event of group.events) writer.bytes(event);
+      }
+      break;
+    case MessageType.MERGE:
+      writer.u32(request.merges.length);
+      for (const merge of request.merges) {
+        writer.str(merge.key).i64(merge.start).i64(merge.end).u32(merge.accumulators.length);
+        for (const accumulator of merge.accumulators) writer.bytes(accumulator);
+      }
+      break;
+    case MessageType.FIRE:
+      writer.u32(request.fires.length);
+      for (const fire of request.fires) {
+        writer.str(fire.key).i64(fire.start).i64(fire.end).u8(fire.mode);
+        if (fire.mode === 0) writer.bytes(fire.accumulator);
+        else {
+          writer.u32(fire.events.length);
+          for (const event of fire.events) writer.bytes(event);
+        }
+      }
+      break;
+    case MessageType.SHUTDOWN:
+      break;
+  }
+  return writer.end(start).take();
+}
+
+// --- reading -----------------------------------------------------------------------------------
+
+/** A malformed frame: the peer does not speak this protocol (or a bug); the connection is closed. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+}
+
+/** Reads big-endian fields from one frame's body. */
+export class FrameReader {
+  private offset = 0;
+  constructor(private readonly buffer: Buffer) {}
+
+  u8(): number {
+    this.need(1);
+    return this.buffer.readUInt8(this.offset++);
+  }
+
+  u16(): number {
+    this.need(2);
+    const v = this.buffer.readUInt16BE(this.offset);
+    this.offset += 2;
+    return v;
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.buffer.readUInt32BE(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
+  i64(): bigint {
+    this.need(8);
+    const v = this.buffer.readBigInt64BE(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
+  bytes(): Buffer {
+    const length = this.u32();
+    this.need(length);
+    const v = this.buffer.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return v;
+  }
+
+  nbytes(): Buffer | null {
+    this.need(4);
+    if (this.buffer.readInt32BE(this.offset) === -1) {
+      this.offset += 4;
+      return null;
+    }
+    return this.bytes();
+  }
+
+  str(): string {
+    return decoder.decode(this.bytes());
+  }
+
+  nstr(): string | null {
+    const b = this.nbytes();
+    return b === null ? null : decoder.decode(b);
+  }
+
+  output(): Output {
+    const kind = this.u8();
+    switch (kind) {
+      case OutputKind.SINK:
+        return { kind, sinkIndex: this.u16(), key: this.nstr(), value: this.bytes() };
+      case OutputKind.ELEMENT:
+        return { kind, key: this.str(), timestamp: this.i64(), event: this.bytes() };
+      case OutputKind.DEAD_LETTER:
+        return { kind, deadLetter: this.bytes() };
+      default:
+        throw new ProtocolError(`unknown output kind ${kind}`);
+    }
+  }
+
+  list<T>(read: () => T): T[] {
+    const n = this.u32();
+    const items: T[] = [];
+    for (let i = 0; i < n; i++) items.push(read());
+    return items;
+  }
+
+  done(): void {
+    if (this.offset !== this.buffer.length) {
+      throw new ProtocolError(`${this.buffer.length - this.offset} unexpected bytes at the end of a frame`);
+    }
+  }
+
+  private need(size: number): void {
+    if (this.offset + size > this.buffer.length) throw new ProtocolError('frame ends in the middle of a field');
+  }
+}
+
+/** Splits a byte stream into frames: feed chunks, get `[type, id, body]` for every complete frame. */
+export class FrameSplitter {
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+
+  push(chunk: Buffer): Array<{ type: number; id: number; body: Buffer }> {
+    this.pending.push(chunk);
+    this.pendingLength += chunk.length;
+    const frames: Array<{ type: number; id: number; body: Buffer }> = [];
+    let data = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingLength);
+    let offset = 0;
+    while (data.length - offset >= 4) {
+      const length = data.readUInt32BE(offset);
+      if (length < 5) throw new ProtocolError(`frame length ${length} is shorter than its header`);
+      if (data.length - offset - 4 < length) break;
+      frames.push({
+        type: data.readUInt8(offset + 4),
+        id: data.readUInt32BE(offset + 5),
+        body: data.subarray(offset + 9, offset + 4 + length),
+      });
+      offset += 4 + length;
+    }
+    data = data.subarray(offset);
+    this.pending = data.length > 0 ? [data] : [];
+    this.pendingLength = data.length;
+    return frames;
+  }
+}
+
+/** Decodes a request body (the sidecar's side). */
+export function decodeRequest(type: number, id: number, body: Buffer): Request {
+  const r = new FrameReader(body);
+  let request: Request;
+  switch (type) {
+    case MessageType.HELLO:
+      request = { type, id, protocolVersion: r.u16(), artifactId: r.str() };
+      break;
+    case MessageType.PROCESS:
+      request = { type, id, records: r.list(() => r.bytes()) };
+      break;
+    case MessageType.AGGREGATE:
+      request = {
+        type,
+        id,
+        groups: r.list(() => ({ key: r.str(), start: r.i64(), end: r.i64(), accumulator: r.nbytes(), events: r.list(() => r.bytes()) })),
+      };
+      break;
+    case MessageType.MERGE:
+      request = { type, id, merges: r.list(() => ({ key: r.str(), start: r.i64(), end: r.i64(), accumulators: r.list(() => r.bytes()) })) };
+      break;
+    case MessageType.FIRE:
+      request = {
+        type,
+        id,
+        fires: r.list(() => {
+          const ref = { key: r.str(), start: r.i64(), end: r.i64() };
+          const mode = r.u8();
+          if (mode === 0) return { ...ref, mode: 0 as const, accumulator: r.bytes() };
+          if (mode === 1) return { ...ref, mode: 1 as const, events: r.list(() => r.bytes()) };
+          throw new ProtocolError(`unknown fire mode ${mode}`);
+        }),
+      };
+      break;
+    case MessageType.SHUTDOWN:
+      request = { type, id };
+      break;
+    default:
+      throw new ProtocolError(`unknown request type 0x${type.toString(16)}`);
+  }
+  r.done();
+  return request;
+}
+
+/** Decodes a response body (the operator's side; used by tests and benchmarks). */
+export function decodeResponse(type: number, id: number, body: Buffer): Response {
+  const r = new FrameReader(body);
+  let response: Response;
+  switch (type) {
+    case MessageType.HELLO_OK:
+      response = { type, id, protocolVersion: r.u16(), functionName: r.str() };
+      break;
+    case MessageType.PROCESSED:
+    case MessageType.FIRED:
+      response = { type, id, results: r.list(() => r.list(() => r.output())) };
+      break;
+    case MessageType.AGGREGATED:
+      response = { type, id, results: r.list(() => ({ accumulator: r.nbytes(), deadLetters: r.list(() => r.bytes()) })) };
+      break;
+    case MessageType.MERGED:
+      response = { type, id, results: r.list(() => ({ accumulator: r.bytes(), deadLetters: r.list(() => r.bytes()) })) };
+      break;
+    case MessageType.ERROR:
+      response = { type, id, message: r.str() };
+      break;
+    default:
+      throw new ProtocolError(`unknown response type 0x${type.toString(16)}`);
+  }
+  r.done();
+  return response;
+}

@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FrameSplitter, FrameWriter, decodeResponse, encodeRequest, type Request, type Response } from '../src/protocol.js';
+
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(PACKAGE_ROOT, 'bin', 'flinkfn-sidecar.js');
+
+export interface RunningSidecar {
+  process: ChildProcess;
+  socketPath: string;
+  stderr: () => string;
+  stop(): Promise<void>;
+}
+
+/** Starts the real sidecar process and waits for its READY line (or its early exit). */
+export function startSidecar(artifact: string, extra: string[] = []): Promise<RunningSidecar> {
+  const child = spawn(process.execPath, [BIN, '--artifact', artifact, ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sidecar not ready after 20 s: ${stderr}`)), 20_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error(`sidecar exited with ${code}: ${stderr}`), { code, stderr }));
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = /^READY (.+)$/m.exec(out);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolve({
+          process: child,
+          socketPath: match[1],
+          stderr: () => stderr,
+          stop: () =>
+            new Promise<void>((done) => {
+              if (child.exitCode !== null) return done();
+              child.once('exit', () => done());
+              child.stdin.end();
+            }),
+        });
+      }
+    });
+  });
+}
+
+/** A minimal operator-side client: pipelined requests, responses matched in order. */
+export class TestClient {
+  private readonly splitter = new FrameSplitter();
+  private readonly waiting: Array<(response: Response) => void> = [];
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of this.splitter.push(chunk)) this.waiting.shift()?.(decodeResponse(frame.type, frame.id, frame.body));
+    });
+  }
+
+  static connect(socketPath: string): Promise<TestClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.createConnection(socketPath, () => resolve(new TestClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(request: Request): Promise<Response> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.socket.write(encodeRequest(request, new FrameWriter()));
+    });
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}
+
+export const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+export const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
