@@ -1,13 +1,15 @@
 import { createRequire } from 'node:module';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import type { Manifest } from '@flinkfn/sdk';
+import { validate as generatedValidator } from './generated/validate-manifest.js';
 
 const require = createRequire(import.meta.url);
 
 /** The manifest JSON Schema shipped with the SDK. */
 export const manifestSchema: object = require('@flinkfn/sdk/manifest.schema.json') as object;
 
-let validator: ValidateFunction | undefined;
+/** ajv's validator compiled ahead of time from `manifestSchema` (scripts/generate-validator.mjs). */
+const validator = generatedValidator as ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 /**
  * A manifest that does not match its schema. `problems` lists each mismatch as `path: message`.
@@ -32,7 +34,6 @@ export class ManifestError extends Error {
  * const manifest = validateManifest(JSON.parse(text), 'artifact abc123');
  */
 export function validateManifest(value: unknown, where: string): Manifest {
-  validator ??= new Ajv({ allErrors: true, strict: true }).compile(manifestSchema);
   if (validator(value)) return value as Manifest;
   throw new ManifestError(where, (validator.errors ?? []).map(describeSchemaError));
 }

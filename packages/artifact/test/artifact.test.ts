@@ -115,3 +115,14 @@ files('a missing file and a file that is not an artifact say what to do', async 
 });
 
 files.run();
+
+const generated = suite('the precompiled manifest validator');
+
+generated('is up to date with the manifest schema (run scripts/generate-validator.mjs after changing it)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { validatorSource } = (await import(new URL('../scripts/generate-validator.mjs', import.meta.url).href)) as { validatorSource: () => string };
+  const committed = readFileSync(new URL('../src/generated/validate-manifest.ts', import.meta.url), 'utf8');
+  assert.ok(committed === validatorSource(), 'src/generated/validate-manifest.ts is stale');
+});
+
+generated.run();

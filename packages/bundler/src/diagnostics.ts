@@ -32,6 +32,11 @@ export class BuildError extends Error {
     super(diagnostics.map((d) => d.message).join('\n'));
     this.diagnostics = diagnostics;
   }
+
+  /** The diagnostics as compiler-style text. */
+  render(): string {
+    return formatDiagnostics(this.diagnostics);
+  }
 }
 
 /**

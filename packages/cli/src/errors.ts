@@ -2,10 +2,12 @@
  * Errors the CLI reports without a stack trace (exit code 1): the user can fix them. Anything else is a
  * bug in flinkfn and exits with code 2 and a stack.
  */
-import { ArtifactError, ManifestError } from '@flinkfn/artifact';
-import { BuildError, formatDiagnostics, type Diagnostic } from '@flinkfn/bundler';
-import { LoadError } from '@flinkfn/host';
-import { isDeclarationError } from '@flinkfn/sdk';
+// Only types here: this module loads with every command, and the packages behind these errors are
+// loaded lazily by the commands that need them. Errors are recognised by name.
+import type { BuildError, Diagnostic } from '@flinkfn/bundler';
+
+/** Errors of flinkfn's packages that describe a problem the user can fix. */
+const USER_FIXABLE = new Set(['ArtifactError', 'ManifestError', 'LoadError']);
 
 export const EXIT_OK = 0;
 export const EXIT_USER_ERROR = 1;
@@ -34,10 +36,10 @@ export interface ReportedError {
 
 /** Classifies an error into what to print and which exit code to use. */
 export function reportError(error: unknown): ReportedError {
-  if (error instanceof BuildError) {
-    return { code: EXIT_USER_ERROR, text: formatDiagnostics(error.diagnostics), json: { message: error.message, diagnostics: error.diagnostics } };
+  if (isNamed<BuildError>(error, 'BuildError')) {
+    return { code: EXIT_USER_ERROR, text: error.render(), json: { message: error.message, diagnostics: error.diagnostics } };
   }
-  if (error instanceof UserError || isDeclarationError(error)) {
+  if (error instanceof UserError || isNamed<Error & { hint: string }>(error, 'DeclarationError')) {
     const hint = error.hint;
     return {
       code: EXIT_USER_ERROR,
@@ -45,7 +47,7 @@ export function reportError(error: unknown): ReportedError {
       json: hint ? { message: error.message, hint } : { message: error.message },
     };
   }
-  if (error instanceof ArtifactError || error instanceof ManifestError || error instanceof LoadError) {
+  if (error instanceof Error && USER_FIXABLE.has(error.name)) {
     return { code: EXIT_USER_ERROR, text: `error: ${error.message}\n`, json: { message: error.message } };
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -54,4 +56,8 @@ export function reportError(error: unknown): ReportedError {
     text: `internal error (a bug in flinkfn; please report it with this output):\n${stack}\n`,
     json: { message: error instanceof Error ? error.message : String(error), stack },
   };
+}
+
+function isNamed<T extends Error>(error: unknown, name: string): error is T {
+  return error instanceof Error && error.name === name;
 }

@@ -3,7 +3,7 @@
  */
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { build, type BuildResult } from '@flinkfn/bundler';
+import type { BuildResult } from '@flinkfn/bundler';
 import { createOutput, formatBytes } from '../output.js';
 
 interface BuildArgs {
@@ -35,6 +35,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
 export async function runBuild(args: BuildArgs): Promise<BuildResult> {
   const out = createOutput(args.json);
   out.progress('bundling with esbuild');
+  const { build } = await import('@flinkfn/bundler');
   const result = await build({
     root: args.root,
     ...(args.entry !== undefined ? { entry: args.entry } : {}),

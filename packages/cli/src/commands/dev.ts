@@ -7,9 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Argv, CommandModule } from 'yargs';
-import { build } from '@flinkfn/bundler';
-import { Engine, type EngineStats } from '@flinkfn/engine';
-import { loadFunction } from '@flinkfn/host';
+import type { EngineStats } from '@flinkfn/engine';
 import { reportError, UserError } from '../errors.js';
 import { createOutput, type Output } from '../output.js';
 
@@ -70,6 +68,11 @@ export async function runDev(args: DevArgs, stdin: Readable = process.stdin): Pr
 
 async function runOnce(args: DevArgs, input: string, stdin: Readable, out: Output): Promise<EngineStats> {
   out.progress('building');
+  const [{ build }, { Engine }, { loadFunction }] = await Promise.all([
+    import('@flinkfn/bundler'),
+    import('@flinkfn/engine'),
+    import('@flinkfn/host'),
+  ]);
   const built = await build({ root: args.root, ...(args.entry !== undefined ? { entry: args.entry } : {}), write: false });
   const { host } = await loadFunction(built.artifact);
   out.progress(`running ${built.manifest.name} (built in ${built.durationMs.toFixed(0)} ms)`);

@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CLI, handler, project } from './helpers.js';
+
+const watch = suite('flinkfn dev --watch');
+
+watch('re-runs the input when the handler changes, with the new code', async () => {
+  const { dir, cleanup } = project({
+    'src/handler.ts': handler(),
+    'events.jsonl': '{"k":"a","ts":1000}\n{"k":"a","ts":2000}\n',
+  });
+  const child = spawn(process.execPath, [CLI, 'dev', '--root', dir, '--input', 'events.jsonl', '--watch', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let stdout = '';
+    let stderr = '';
+    const armed = new Promise<void>((resolve) =>
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/watching /.test(stderr)) resolve();
+      }),
+    );
+    const waitFor = (pattern: RegExp): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; stdout:\n${stdout}`)), 30_000);
+        const check = (): void => {
+          if (pattern.test(stdout)) {
+            clearTimeout(timer);
+            child.stdout.off('data', onData);
+            resolve();
+          }
+        };
+        const onData = (d: Buffer): void => {
+          stdout += d.toString();
+          check();
+        };
+        child.stdout.on('data', onData);
+        check();
+      });
+    await waitFor(/"type":"output","sink":"counts","key":"a","value":2/);
+    await armed;
+    // Count double: the re-run must show the edited code's result.
+    writeFileSync(path.join(dir, 'src', 'handler.ts'), handler().replace('add: (n: number) => n + 1', 'add: (n: number) => n + 2'));
+    await waitFor(/"type":"output","sink":"counts","key":"a","value":4/);
+    assert.match(stdout, /"type":"summary"[^\n]*\n[\s\S]*"type":"summary"/, 'two runs, two summaries');
+  } finally {
+    child.kill('SIGINT');
+    await new Promise((resolve) => child.once('exit', resolve));
+    cleanup();
+  }
+});
+
+watch.run();
