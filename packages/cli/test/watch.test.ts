@@ -22,23 +22,14 @@ watch('re-runs the input when the handler changes, with the new code', async () 
         if (/watching /.test(stderr)) resolve();
       }),
     );
-    const waitFor = (pattern: RegExp): Promise<void> =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; stdout:\n${stdout}`)), 30_000);
-        const check = (): void => {
-          if (pattern.test(stdout)) {
-            clearTimeout(timer);
-            child.stdout.off('data', onData);
-            resolve();
-          }
-        };
-        const onData = (d: Buffer): void => {
-          stdout += d.toString();
-          check();
-        };
-        child.stdout.on('data', onData);
-        check();
-      });
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const waitFor = async (pattern: RegExp): Promise<void> => {
+      const deadline = Date.now() + 30_000;
+      while (!pattern.test(stdout)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; stdout:\n${stdout}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
     await waitFor(/"type":"output","sink":"counts","key":"a","value":2/);
     await armed;
     // Count double: the re-run must show the edited code's result.
