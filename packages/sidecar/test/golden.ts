@@ -1,0 +1,91 @@
+/**
+ * The golden frames both sides of the protocol test against. Each entry is a message in a JSON form
+ * (bytes as UTF-8 text, 64-bit integers as decimal strings) and its exact encoding in hex. The TS test
+ * checks encode(message) == hex and decode(hex) == message; the Java test does the same with its codec.
+ * `node --import tsx test/golden.ts` rewrites test/golden/frames.json after a deliberate protocol change.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageType, NO_TIMESTAMP, OutputKind, encodeRequest, encodeResponse, type Request, type Response } from '../src/protocol.js';
+
+const b = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+export const REQUESTS: Array<[string, Request]> = [
+  ['hello', { type: MessageType.HELLO, id: 1, protocolVersion: 1, artifactId: 'a3f1' }],
+  ['process', { type: MessageType.PROCESS, id: 2, records: [b('{"id":1}'), b(''), b('ünïcode ✓')] }],
+  ['aggregate', {
+    type: MessageType.AGGREGATE,
+    id: 3,
+    groups: [
+      { key: 'user-1', start: 0n, end: 60_000n, accumulator: null, events: [b('{"n":1}'), b('{"n":2}')] },
+      { key: '', start: -10n, end: 1_700_000_000_000n, accumulator: b('{"sum":3}'), events: [] },
+    ],
+  }],
+  ['merge', { type: MessageType.MERGE, id: 4, merges: [{ key: 'k', start: 5n, end: 40n, accumulators: [b('1'), b('2'), b('3')] }] }],
+  ['fire', {
+    type: MessageType.FIRE,
+    id: 4_294_967_295,
+    fires: [
+      { key: 'k', start: 0n, end: 10n, mode: 0, accumulator: b('{"ids":[1]}') },
+      { key: 'p', start: 10n, end: 20n, mode: 1, events: [b('{"v":1}'), b('{"v":2}')] },
+    ],
+  }],
+  ['shutdown', { type: MessageType.SHUTDOWN, id: 9 }],
+];
+
+export const RESPONSES: Array<[string, Response]> = [
+  ['hello-ok', { type: MessageType.HELLO_OK, id: 1, protocolVersion: 1, functionName: 'page-views' }],
+  ['processed', {
+    type: MessageType.PROCESSED,
+    id: 2,
+    results: [
+      [{ kind: OutputKind.ELEMENT, key: 'a', timestamp: 1_000n, event: b('{"id":1}') }],
+      [],
+      [
+        { kind: OutputKind.SINK, sinkIndex: 1, key: null, value: b('"x"') },
+        { kind: OutputKind.ELEMENT, key: 'b', timestamp: NO_TIMESTAMP, event: b('{}') },
+        { kind: OutputKind.DEAD_LETTER, deadLetter: b('{"stage":"handle","error":"Error: boom"}') },
+      ],
+    ],
+  }],
+  ['aggregated', {
+    type: MessageType.AGGREGATED,
+    id: 3,
+    results: [
+      { accumulator: b('{"sum":3}'), deadLetters: [] },
+      { accumulator: null, deadLetters: [b('{"stage":"create","error":"Error: no"}')] },
+    ],
+  }],
+  ['merged', { type: MessageType.MERGED, id: 4, results: [{ accumulator: b('6'), deadLetters: [] }] }],
+  ['fired', { type: MessageType.FIRED, id: 5, results: [[{ kind: OutputKind.SINK, sinkIndex: 0, key: 'k', value: b('{"count":2}') }], []] }],
+  ['error', { type: MessageType.ERROR, id: 6, message: 'frame ends in the middle of a field' }],
+];
+
+const TYPE_NAMES = Object.fromEntries(Object.entries(MessageType).map(([name, code]) => [code, name]));
+
+/** The JSON form of a message: type names, bytes as text, bigints as strings. */
+export function toJsonForm(message: Request | Response): unknown {
+  return JSON.parse(
+    JSON.stringify(message, function (this: Record<string, unknown>, key: string, value: unknown) {
+      // `this[key]` is the value before Buffer.prototype.toJSON ran.
+      const original = this[key];
+      if (key === 'type' && typeof value === 'number') return TYPE_NAMES[value];
+      if (typeof original === 'bigint') return original.toString();
+      if (original instanceof Uint8Array) return new TextDecoder().decode(original);
+      return value;
+    }),
+  );
+}
+
+export function goldenFrames(): Array<{ name: string; direction: 'request' | 'response'; hex: string; message: unknown }> {
+  return [
+    ...REQUESTS.map(([name, m]) => ({ name, direction: 'request' as const, hex: encodeRequest(m).toString('hex'), message: toJsonForm(m) })),
+    ...RESPONSES.map(([name, m]) => ({ name, direction: 'response' as const, hex: encodeResponse(m).toString('hex'), message: toJsonForm(m) })),
+  ];
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const file = fileURLToPath(new URL('./golden/frames.json', import.meta.url));
+  writeFileSync(file, JSON.stringify(goldenFrames(), null, 2) + '\n');
+  process.stdout.write(`wrote ${file}\n`);
+}
