@@ -1,51 +1,93 @@
 package dev.flinkfn.runtime;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.util.ArrayList;
+import dev.flinkfn.runtime.artifact.Artifact;
+import dev.flinkfn.runtime.artifact.Manifest;
+import dev.flinkfn.runtime.job.ArtifactSidecarFactory;
+import dev.flinkfn.runtime.job.FunctionPipeline;
+import dev.flinkfn.runtime.job.JobOptions;
+import dev.flinkfn.runtime.job.KafkaConnectors;
+import dev.flinkfn.runtime.operators.BundleOptions;
+import dev.flinkfn.runtime.sidecar.SidecarConfig;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.streaming.api.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * Entry point of the flinkfn runtime job (the shaded jar's Main-Class).
+ * The one runtime job for every flinkfn function (the shaded jar's Main-Class). It reads an artifact, verifies it
+ * against its id, and builds the function's pipeline from the manifest: Kafka source → JS stage → watermarks →
+ * keyBy → window operator → exactly-once Kafka sinks for results, late data and dead letters.
  *
- * <p>PLACEHOLDER for the runtime issue: it does not read a job spec or host TypeScript functions yet. It only
- * builds a tiny pipeline (fromData -> map -> print) so that the module's classpath, the shaded jar and a Flink
- * submission can be checked end to end. Optional {@code args[0]}: a JSON array of strings to use as input
- * (parsed with the relocated Jackson bundled in the jar).
+ * <pre>
+ * --artifact file:///…/&lt;sha256&gt;.flinkfn | s3://bucket/…   (required)
+ * --artifact-id &lt;sha256&gt;           (default: from a content-addressed file name)
+ * --bootstrap-servers host:port     (required)
+ * --deployment-id &lt;id&gt;             (names the consumer group and transactional ids; default: the function name)
+ * --sidecar-command "node /…/flinkfn-sidecar.js"   (process mode: each subtask spawns one)
+ * --sidecar-socket /…/sidecar.sock  (external mode: connect to a sidecar container instead)
+ * --checkpoint-interval-ms 10000    --bundle-size 1000  --bundle-time-ms 5  --bundle-in-flight 4
+ * --kafka-property key=value        (repeatable: SASL/TLS settings for every Kafka client)
+ * </pre>
  */
 public final class FlinkfnRuntimeJob {
-
-    static final List<String> DEFAULT_INPUT = List.of("hello", "flinkfn", "runtime");
 
     private FlinkfnRuntimeJob() {}
 
     public static void main(String[] args) throws Exception {
-        List<String> input = args.length > 0 ? parseInput(args[0]) : DEFAULT_INPUT;
+        JobOptions options = JobOptions.parse(args);
+        String location = options.get("artifact");
+        Artifact artifact = Artifact.read(location, options.get("artifact-id"));
+        Manifest manifest = artifact.manifest();
+        String bootstrap = options.get("bootstrap-servers");
+        if (bootstrap == null) {
+            throw new IllegalArgumentException("--bootstrap-servers host:port is required");
+        }
+        String deployment = options.get("deployment-id", manifest.name());
+
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        pipeline(env, input).print();
-        env.execute("flinkfn-runtime-placeholder");
+        env.enableCheckpointing(options.getLong("checkpoint-interval-ms", 10_000), CheckpointingMode.EXACTLY_ONCE);
+        if (manifest.parallelism() != null) {
+            env.setParallelism(manifest.parallelism());
+        }
+
+        KafkaConnectors kafka = new KafkaConnectors(bootstrap, deployment, options.kafkaProperties());
+        DataStream<byte[]> records = env
+                .fromSource(kafka.source(manifest.source()), WatermarkStrategy.noWatermarks(), "kafka: " + manifest.source().topic())
+                .uid("flinkfn-source");
+        FunctionPipeline.Streams streams = FunctionPipeline.build(
+                records,
+                manifest,
+                new ArtifactSidecarFactory(location, artifact.id(), sidecarConfig(options)),
+                bundleOptions(options),
+                manifest.window() != null ? FunctionPipeline.boundedOutOfOrderness(manifest.window()) : s -> s);
+        kafka.attachSinks(manifest, streams);
+
+        env.execute("flinkfn: " + manifest.name());
     }
 
-    /** The placeholder pipeline: upper-cases every input string. */
-    static DataStream<String> pipeline(StreamExecutionEnvironment env, List<String> input) {
-        return env.fromData(input).map(String::toUpperCase).name("upper-case");
+    static SidecarConfig sidecarConfig(JobOptions options) {
+        String socket = options.get("sidecar-socket");
+        if (socket != null) {
+            return SidecarConfig.external(socket);
+        }
+        String command = options.get("sidecar-command", System.getenv().getOrDefault("FLINKFN_SIDECAR_COMMAND", ""));
+        if (command.isBlank()) {
+            throw new IllegalArgumentException("--sidecar-command \"node /path/to/flinkfn-sidecar.js\" (process mode) or"
+                    + " --sidecar-socket /path (external mode) is required; FLINKFN_SIDECAR_COMMAND works too");
+        }
+        List<String> parts = Arrays.asList(command.trim().split("\\s+"));
+        return SidecarConfig.process(parts);
     }
 
-    /** Parses a JSON array of strings, e.g. {@code ["a","b"]}. */
-    static List<String> parseInput(String json) throws Exception {
-        JsonNode node = new ObjectMapper().readTree(json);
-        if (node == null || !node.isArray() || node.isEmpty()) {
-            throw new IllegalArgumentException("expected a non-empty JSON array of strings, got: " + json);
-        }
-        List<String> out = new ArrayList<>();
-        for (JsonNode item : node) {
-            if (!item.isTextual()) {
-                throw new IllegalArgumentException("expected only strings in the JSON array, got: " + item);
-            }
-            out.add(item.textValue());
-        }
-        return out;
+    static BundleOptions bundleOptions(JobOptions options) {
+        BundleOptions d = BundleOptions.DEFAULTS;
+        return new BundleOptions(
+                (int) options.getLong("bundle-size", d.maxSize()),
+                Duration.ofMillis(options.getLong("bundle-time-ms", d.maxTime().toMillis())),
+                (int) options.getLong("bundle-in-flight", d.maxInFlight()),
+                Duration.ofMillis(options.getLong("request-timeout-ms", d.requestTimeout().toMillis())));
     }
 }

@@ -1,0 +1,64 @@
+package dev.flinkfn.runtime.artifact;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * The function manifest written by {@code flinkfn build} (schema: packages/sdk/schema/manifest.schema.json).
+ * Parsed strictly: an unknown property is an error, as in the schema. Durations are milliseconds.
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record Manifest(
+        int manifestVersion,
+        int protocolVersion,
+        String sdkVersion,
+        String name,
+        Source source,
+        List<Sink> sinks,
+        SideOutputs sideOutputs,
+        boolean handle,
+        Window window,
+        Integer parallelism,
+        List<Resource> resources,
+        Bundle bundle)
+        implements Serializable {
+
+    /** The topic the function reads. */
+    public record Source(String topic, String format, String startFrom) implements Serializable {}
+
+    /** A named output topic. */
+    public record Sink(String name, String topic, String lifecycle, int partitions) implements Serializable {}
+
+    /** A topic the function creates for a side output. */
+    public record Topic(String topic, String lifecycle, int partitions) implements Serializable {}
+
+    /** Late-data ({@code null} when not declared) and dead-letter topics. */
+    public record SideOutputs(Topic late, Topic deadLetter) implements Serializable {}
+
+    /** The windowed part: assigner, time characteristic, lateness, and how results are computed. */
+    public record Window(Assigner assigner, Time time, long allowedLatenessMs, String function, boolean merges)
+            implements Serializable {
+
+        public boolean isEventTime() {
+            return "event".equals(time.kind());
+        }
+
+        public boolean isProcessFunction() {
+            return "process".equals(function);
+        }
+    }
+
+    /** {@code tumbling} (size, offset), {@code sliding} (size, slide, offset) or {@code session} (gap). */
+    public record Assigner(String kind, Long sizeMs, Long slideMs, Long offsetMs, Long gapMs) implements Serializable {}
+
+    /** {@code event} (out-of-orderness, idle timeout or null) or {@code processing}. */
+    public record Time(String kind, Long outOfOrdernessMs, Long idleTimeoutMs) implements Serializable {}
+
+    /** A resource a deployment touches. */
+    public record Resource(String kind, String name, String role, boolean owned, String lifecycle)
+            implements Serializable {}
+
+    /** The bundled code's hash and size. */
+    public record Bundle(String format, String sha256, long bytes, String entry) implements Serializable {}
+}

@@ -1,0 +1,110 @@
+package dev.flinkfn.runtime.job;
+
+import dev.flinkfn.runtime.artifact.Manifest;
+import dev.flinkfn.runtime.operators.BundleOptions;
+import dev.flinkfn.runtime.operators.JsStageOperator;
+import dev.flinkfn.runtime.operators.JsWindowOperator;
+import dev.flinkfn.runtime.operators.SidecarClientFactory;
+import dev.flinkfn.runtime.operators.StageRecord;
+import dev.flinkfn.runtime.operators.Tags;
+import java.time.Duration;
+import java.util.function.UnaryOperator;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.windowing.assigners.EventTimeSessionWindows;
+import org.apache.flink.streaming.api.windowing.assigners.ProcessingTimeSessionWindows;
+import org.apache.flink.streaming.api.windowing.assigners.SlidingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.SlidingProcessingTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingProcessingTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.WindowAssigner;
+import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
+
+/**
+ * Builds a function's pipeline from its manifest, between a stream of raw source records and the streams that go to
+ * its sinks: JS stage → (windowed: event-time watermarks → keyBy → window operator). Sources and sinks are plugged
+ * in by the caller, so the job reads Kafka and the tests replay conformance cases through the same pipeline.
+ */
+public final class FunctionPipeline {
+
+    /** What the function produces: sink records (by index), late events, dead letters. */
+    public record Streams(DataStream<StageRecord> results, DataStream<byte[]> late, DataStream<byte[]> deadLetters) {}
+
+    private FunctionPipeline() {}
+
+    /**
+     * @param watermarks how event-time watermarks are generated for the window stage; {@link #boundedOutOfOrderness}
+     *     in the job
+     */
+    public static Streams build(
+            DataStream<byte[]> records,
+            Manifest manifest,
+            SidecarClientFactory sidecar,
+            BundleOptions bundles,
+            UnaryOperator<DataStream<StageRecord>> watermarks) {
+        SingleOutputStreamOperator<StageRecord> staged = records
+                .transform("js: handle " + manifest.name(), TypeInformation.of(StageRecord.class),
+                        new JsStageOperator(sidecar, bundles))
+                .uid("flinkfn-js-stage");
+        DataStream<byte[]> stageDeadLetters = staged.getSideOutput(Tags.DEAD_LETTERS);
+        Manifest.Window window = manifest.window();
+        if (window == null) {
+            return new Streams(staged, null, stageDeadLetters);
+        }
+        DataStream<StageRecord> elements = window.isEventTime() ? watermarks.apply(staged) : staged;
+        SingleOutputStreamOperator<StageRecord> windowed = elements
+                .keyBy(record -> record.key, Types.STRING)
+                .transform("js: window " + manifest.name(), TypeInformation.of(StageRecord.class),
+                        new JsWindowOperator(
+                                assigner(window),
+                                window.allowedLatenessMs(),
+                                window.isProcessFunction(),
+                                manifest.sideOutputs().late() != null,
+                                sidecar,
+                                bundles))
+                .uid("flinkfn-js-window");
+        return new Streams(
+                windowed,
+                manifest.sideOutputs().late() != null ? windowed.getSideOutput(Tags.LATE) : null,
+                stageDeadLetters.union(windowed.getSideOutput(Tags.DEAD_LETTERS)));
+    }
+
+    /** Flink's bounded out-of-orderness watermarks (periodic), with idleness when the manifest declares it. */
+    public static UnaryOperator<DataStream<StageRecord>> boundedOutOfOrderness(Manifest.Window window) {
+        return stream -> {
+            WatermarkStrategy<StageRecord> strategy = WatermarkStrategy
+                    .<StageRecord>forBoundedOutOfOrderness(Duration.ofMillis(nonNull(window.time().outOfOrdernessMs())))
+                    .withTimestampAssigner((record, recordTimestamp) -> recordTimestamp);
+            if (window.time().idleTimeoutMs() != null) {
+                strategy = strategy.withIdleness(Duration.ofMillis(window.time().idleTimeoutMs()));
+            }
+            return stream.assignTimestampsAndWatermarks(strategy).uid("flinkfn-watermarks");
+        };
+    }
+
+    /** Flink's own assigner for the manifest's window. */
+    public static WindowAssigner<?, TimeWindow> assigner(Manifest.Window window) {
+        Manifest.Assigner a = window.assigner();
+        boolean eventTime = window.isEventTime();
+        Duration offset = Duration.ofMillis(nonNull(a.offsetMs()));
+        return switch (a.kind()) {
+            case "tumbling" -> eventTime
+                    ? TumblingEventTimeWindows.of(Duration.ofMillis(a.sizeMs()), offset)
+                    : TumblingProcessingTimeWindows.of(Duration.ofMillis(a.sizeMs()), offset);
+            case "sliding" -> eventTime
+                    ? SlidingEventTimeWindows.of(Duration.ofMillis(a.sizeMs()), Duration.ofMillis(a.slideMs()), offset)
+                    : SlidingProcessingTimeWindows.of(Duration.ofMillis(a.sizeMs()), Duration.ofMillis(a.slideMs()), offset);
+            case "session" -> eventTime
+                    ? EventTimeSessionWindows.withGap(Duration.ofMillis(a.gapMs()))
+                    : ProcessingTimeSessionWindows.withGap(Duration.ofMillis(a.gapMs()));
+            default -> throw new IllegalArgumentException("unknown window kind " + a.kind());
+        };
+    }
+
+    private static long nonNull(Long value) {
+        return value == null ? 0 : value;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.flinkfn.runtime.job;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Command-line options of the runtime job: {@code --name value} pairs; {@code --kafka-property k=v} may repeat.
+ * Unknown options are errors, so a typo in a deploy script fails the submission instead of being ignored.
+ */
+public final class JobOptions {
+
+    static final List<String> KNOWN = List.of(
+            "artifact", "artifact-id", "bootstrap-servers", "deployment-id", "sidecar-command", "sidecar-socket",
+            "checkpoint-interval-ms", "bundle-size", "bundle-time-ms", "bundle-in-flight", "request-timeout-ms",
+            "kafka-property", "parallelism");
+
+    private final Map<String, String> values = new HashMap<>();
+    private final Map<String, String> kafkaProperties = new LinkedHashMap<>();
+
+    private JobOptions() {}
+
+    public static JobOptions parse(String[] args) {
+        JobOptions options = new JobOptions();
+        List<String> problems = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--") || i + 1 >= args.length) {
+                problems.add("expected --option value, got " + arg);
+                continue;
+            }
+            String name = arg.substring(2);
+            String value = args[++i];
+            if (!KNOWN.contains(name)) {
+                problems.add("unknown option --" + name + " (known: --" + String.join(", --", KNOWN) + ")");
+            } else if (name.equals("kafka-property")) {
+                int eq = value.indexOf('=');
+                if (eq <= 0) {
+                    problems.add("--kafka-property needs key=value, got " + value);
+                } else {
+                    options.kafkaProperties.put(value.substring(0, eq), value.substring(eq + 1));
+                }
+            } else {
+                options.values.put(name, value);
+            }
+        }
+        if (!options.values.containsKey("artifact")) {
+            problems.add("--artifact <file:// or s3:// location of the .flinkfn artifact> is required");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("invalid job arguments:\n  - " + String.join("\n  - ", problems));
+        }
+        return options;
+    }
+
+    public String get(String name) {
+        return values.get(name);
+    }
+
+    public String get(String name, String fallback) {
+        return values.getOrDefault(name, fallback);
+    }
+
+    public long getLong(String name, long fallback) {
+        String value = values.get(name);
+        try {
+            return value == null ? fallback : Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " must be a whole number, got " + value, e);
+        }
+    }
+
+    public Map<String, String> kafkaProperties() {
+        return kafkaProperties;
+    }
+}

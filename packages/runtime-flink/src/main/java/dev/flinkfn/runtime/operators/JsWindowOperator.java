@@ -1,0 +1,531 @@
+package dev.flinkfn.runtime.operators;
+
+import static org.apache.flink.util.Preconditions.checkNotNull;
+
+import dev.flinkfn.runtime.sidecar.SidecarClient;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.api.java.typeutils.runtime.TupleSerializer;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.runtime.state.internal.InternalListState;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.InternalTimer;
+import org.apache.flink.streaming.api.operators.InternalTimerService;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.Triggerable;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.api.windowing.assigners.MergingWindowAssigner;
+import org.apache.flink.streaming.api.windowing.assigners.WindowAssigner;
+import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
+import org.apache.flink.streaming.runtime.operators.windowing.MergingWindowSet;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
+
+/**
+ * Keyed windows whose functions run in the sidecar. Flink keeps everything that needs fault tolerance: accumulators
+ * (or, for {@code process} functions, the window's events) in keyed state namespaced by window, timers in the timer
+ * service, and session bookkeeping in Flink's own {@link MergingWindowSet}. The semantics are those of Flink's
+ * {@code WindowOperator} with {@code EventTimeTrigger}/{@code ProcessingTimeTrigger}: an element goes to every window
+ * that is not late; a window fires when time reaches its last millisecond, or at once when it is already past it
+ * (a late firing); state is dropped at the last millisecond plus the allowed lateness; an element skipped by all its
+ * windows and itself late goes to the late output.
+ *
+ * <p>The sidecar is never called per element. {@code add} runs in bundles: elements wait in memory, grouped by key
+ * and window, and one AGGREGATE request updates every touched accumulator. All windows that fire on one watermark go
+ * in one FIRE request. The bundle is flushed before anything reads an accumulator: before firing, before merging two
+ * sessions' accumulators, before a watermark advances the timers, and before a checkpoint barrier, so the
+ * accumulators in state are always complete when they are read or snapshotted.
+ */
+public class JsWindowOperator extends AbstractStreamOperator<StageRecord>
+        implements OneInputStreamOperator<StageRecord, StageRecord>,
+                Triggerable<String, TimeWindow>,
+                ProcessingTimeCallback {
+
+    private static final long serialVersionUID = 1L;
+
+    // --- configuration -----------------------------------------------------------------------------------------
+
+    private final WindowAssigner<Object, TimeWindow> assigner;
+    private final long allowedLateness;
+    private final boolean processFunction;
+    private final boolean lateOutput;
+    private final SidecarClientFactory clientFactory;
+    private final BundleOptions bundleOptions;
+
+    // --- state and timers --------------------------------------------------------------------------------------
+
+    private transient TypeSerializer<TimeWindow> windowSerializer;
+    private transient ValueStateDescriptor<byte[]> accumulatorDescriptor;
+    private transient ListStateDescriptor<byte[]> eventsDescriptor;
+    private transient ListState<Tuple2<TimeWindow, TimeWindow>> mergingSetsState;
+    private transient InternalTimerService<TimeWindow> timers;
+
+    // --- runtime -----------------------------------------------------------------------------------------------
+
+    private transient SidecarClient client;
+    private transient WindowAssigner.WindowAssignerContext assignerContext;
+    /** Elements waiting for AGGREGATE, by (key, state window), in arrival order. */
+    private transient LinkedHashMap<Tuple2<String, TimeWindow>, List<byte[]>> bundle;
+    private transient int bundleSize;
+    private transient long bundleStartedAt;
+    /** Windows that fired and wait for one FIRE request. */
+    private transient List<SidecarProtocol.FireRequest> pendingFires;
+    private transient boolean timerRegistered;
+
+    @SuppressWarnings("unchecked")
+    public JsWindowOperator(
+            WindowAssigner<?, TimeWindow> assigner,
+            long allowedLateness,
+            boolean processFunction,
+            boolean lateOutput,
+            SidecarClientFactory clientFactory,
+            BundleOptions bundleOptions) {
+        this.assigner = (WindowAssigner<Object, TimeWindow>) checkNotNull(assigner);
+        this.allowedLateness = assigner.isEventTime() ? allowedLateness : 0;
+        this.processFunction = processFunction;
+        this.lateOutput = lateOutput;
+        this.clientFactory = checkNotNull(clientFactory);
+        this.bundleOptions = checkNotNull(bundleOptions);
+    }
+
+    // --- lifecycle ---------------------------------------------------------------------------------------------
+
+    @Override
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public void open() throws Exception {
+        super.open();
+        windowSerializer = new TimeWindow.Serializer();
+        accumulatorDescriptor = new ValueStateDescriptor<>("accumulator", BytePrimitiveArraySerializer.INSTANCE);
+        eventsDescriptor = new ListStateDescriptor<>("events", BytePrimitiveArraySerializer.INSTANCE);
+        if (assigner instanceof MergingWindowAssigner) {
+            TupleSerializer<Tuple2<TimeWindow, TimeWindow>> pairs =
+                    new TupleSerializer<>((Class) Tuple2.class, new TypeSerializer[] {windowSerializer, windowSerializer});
+            InternalListState<String, VoidNamespace, Tuple2<TimeWindow, TimeWindow>> sets =
+                    (InternalListState<String, VoidNamespace, Tuple2<TimeWindow, TimeWindow>>) getOrCreateKeyedState(
+                            VoidNamespaceSerializer.INSTANCE, new ListStateDescriptor<>("merging-window-set", pairs));
+            sets.setCurrentNamespace(VoidNamespace.INSTANCE); // one set per key, as in Flink's WindowOperator
+            mergingSetsState = sets;
+        }
+        timers = getInternalTimerService("window-timers", windowSerializer, this);
+        assignerContext = new WindowAssigner.WindowAssignerContext() {
+            @Override
+            public long getCurrentProcessingTime() {
+                return timers.currentProcessingTime();
+            }
+        };
+        bundle = new LinkedHashMap<>();
+        pendingFires = new ArrayList<>();
+        client = createClient();
+    }
+
+    /** Overridable so operator tests can run without a Node process. */
+    protected SidecarClient createClient() throws Exception {
+        return clientFactory.create();
+    }
+
+    @Override
+    public void processElement(StreamRecord<StageRecord> element) throws Exception {
+        String key = element.getValue().key;
+        byte[] event = element.getValue().payload;
+        long timestamp = assigner.isEventTime() ? element.getTimestamp() : timers.currentProcessingTime();
+        Collection<TimeWindow> windows = assigner.assignWindows(event, timestamp, assignerContext);
+
+        boolean skipped = true;
+        if (mergingSetsState != null) {
+            MergingWindowSet<TimeWindow> sessions = mergingWindowSet();
+            for (TimeWindow window : windows) {
+                TimeWindow actual = sessions.addWindow(window, (result, merged, stateResult, mergedStates) ->
+                        onMerge(key, result, merged, stateResult, mergedStates));
+                if (isWindowLate(actual)) {
+                    sessions.retireWindow(actual);
+                    continue;
+                }
+                skipped = false;
+                TimeWindow stateWindow = sessions.getStateWindow(actual);
+                add(key, stateWindow, event);
+                onElementTrigger(key, actual, stateWindow);
+                registerCleanupTimer(actual);
+            }
+            sessions.persist();
+        } else {
+            for (TimeWindow window : windows) {
+                if (isWindowLate(window)) {
+                    continue;
+                }
+                skipped = false;
+                add(key, window, event);
+                onElementTrigger(key, window, window);
+                registerCleanupTimer(window);
+            }
+        }
+        if (skipped && isElementLate(timestamp) && lateOutput) {
+            output.collect(Tags.LATE, new StreamRecord<>(event, timestamp));
+        }
+        if (bundleSize >= bundleOptions.maxSize()) {
+            flushBundle();
+            setCurrentKey(key);
+        }
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        // Accumulators must be complete before timers read them.
+        flushBundle();
+        if (timeServiceManager != null) {
+            timeServiceManager.advanceWatermark(mark);
+        }
+        flushFires();
+        output.emitWatermark(mark);
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        // The bundle and the pending fires live in memory only: settle them before the barrier so that the snapshot
+        // holds every element that came before it.
+        flushBundle();
+        flushFires();
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    @Override
+    public void finish() throws Exception {
+        try {
+            flushBundle();
+            flushFires();
+        } finally {
+            super.finish();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            if (client != null) {
+                client.close();
+            }
+        } finally {
+            client = null;
+            super.close();
+        }
+    }
+
+    // --- timers (Flink's triggers) -----------------------------------------------------------------------------
+
+    @Override
+    public void onEventTime(InternalTimer<String, TimeWindow> timer) throws Exception {
+        onTimer(timer, true);
+    }
+
+    @Override
+    public void onProcessingTime(InternalTimer<String, TimeWindow> timer) throws Exception {
+        // Processing-time timers come one at a time from the mailbox: settle the bundle first (it may hold this
+        // window's elements), then fire; the FIRE request goes out with the next flush.
+        if (bundleSize > 0) {
+            flushBundle();
+            setCurrentKey(timer.getKey());
+        }
+        onTimer(timer, false);
+        scheduleBundleTimer();
+    }
+
+    private void onTimer(InternalTimer<String, TimeWindow> timer, boolean eventTime) throws Exception {
+        if (eventTime != assigner.isEventTime()) {
+            return;
+        }
+        TimeWindow window = timer.getNamespace();
+        MergingWindowSet<TimeWindow> sessions = mergingSetsState != null ? mergingWindowSet() : null;
+        TimeWindow stateWindow = sessions != null ? sessions.getStateWindow(window) : window;
+        if (stateWindow == null) {
+            return; // merged into another session, whose own timers are registered
+        }
+        if (timer.getTimestamp() == window.maxTimestamp()) {
+            collectFire(timer.getKey(), window, stateWindow);
+        }
+        if (timer.getTimestamp() == cleanupTime(window)) {
+            clearState(stateWindow);
+            deleteTimer(window.maxTimestamp(), window);
+            if (sessions != null) {
+                sessions.retireWindow(window);
+                sessions.persist();
+            }
+        }
+    }
+
+    /** The bundle time bound and the flush of processing-time firings. */
+    @Override
+    public void onProcessingTime(long time) throws Exception {
+        timerRegistered = false;
+        if (bundleSize > 0 && time - bundleStartedAt >= bundleOptions.maxTime().toMillis()) {
+            flushBundle();
+        }
+        flushFires();
+        if (bundleSize > 0) {
+            scheduleBundleTimer();
+        }
+    }
+
+    // --- Flink's trigger and lateness rules ----------------------------------------------------------------------
+
+    private void onElementTrigger(String key, TimeWindow window, TimeWindow stateWindow) throws Exception {
+        if (assigner.isEventTime() && window.maxTimestamp() <= timers.currentWatermark()) {
+            // EventTimeTrigger fires at once when the watermark is already past the window: a late firing. Each late
+            // element fires separately with the accumulator including it, so settle the bundle and fire now.
+            flushBundle();
+            setCurrentKey(key);
+            collectFire(key, window, stateWindow);
+            flushFires();
+            setCurrentKey(key);
+        } else {
+            registerTimer(window.maxTimestamp(), window);
+        }
+    }
+
+    private void onMerge(
+            String key,
+            TimeWindow result,
+            Collection<TimeWindow> mergedWindows,
+            TimeWindow stateResult,
+            Collection<TimeWindow> mergedStateWindows)
+            throws Exception {
+        long now = assigner.isEventTime() ? timers.currentWatermark() : timers.currentProcessingTime();
+        if (result.maxTimestamp() > now) {
+            registerTimer(result.maxTimestamp(), result);
+        }
+        for (TimeWindow merged : mergedWindows) {
+            deleteTimer(merged.maxTimestamp(), merged);
+            long cleanup = cleanupTime(merged);
+            if (cleanup != merged.maxTimestamp() && cleanup != Long.MAX_VALUE) {
+                deleteTimer(cleanup, merged);
+            }
+        }
+        if (!mergedStateWindows.isEmpty()) {
+            mergeStates(key, stateResult, mergedStateWindows);
+        }
+    }
+
+    private boolean isWindowLate(TimeWindow window) {
+        return assigner.isEventTime() && cleanupTime(window) <= timers.currentWatermark();
+    }
+
+    private boolean isElementLate(long timestamp) {
+        return assigner.isEventTime() && timestamp + allowedLateness <= timers.currentWatermark();
+    }
+
+    private long cleanupTime(TimeWindow window) {
+        if (!assigner.isEventTime()) {
+            return window.maxTimestamp();
+        }
+        long cleanup = window.maxTimestamp() + allowedLateness;
+        return cleanup >= window.maxTimestamp() ? cleanup : Long.MAX_VALUE;
+    }
+
+    private void registerCleanupTimer(TimeWindow window) {
+        long cleanup = cleanupTime(window);
+        if (cleanup != Long.MAX_VALUE) {
+            registerTimer(cleanup, window);
+        }
+    }
+
+    private void registerTimer(long time, TimeWindow window) {
+        if (assigner.isEventTime()) {
+            timers.registerEventTimeTimer(window, time);
+        } else {
+            timers.registerProcessingTimeTimer(window, time);
+        }
+    }
+
+    private void deleteTimer(long time, TimeWindow window) {
+        if (assigner.isEventTime()) {
+            timers.deleteEventTimeTimer(window, time);
+        } else {
+            timers.deleteProcessingTimeTimer(window, time);
+        }
+    }
+
+    // --- state -------------------------------------------------------------------------------------------------
+
+    private MergingWindowSet<TimeWindow> mergingWindowSet() throws Exception {
+        @SuppressWarnings("unchecked")
+        MergingWindowAssigner<Object, TimeWindow> merging = (MergingWindowAssigner<Object, TimeWindow>) (Object) assigner;
+        return new MergingWindowSet<>(merging, mergingSetsState);
+    }
+
+    private void add(String key, TimeWindow stateWindow, byte[] event) throws Exception {
+        if (processFunction) {
+            // process() needs the events themselves: they go straight to list state, no sidecar call.
+            events(stateWindow).add(event);
+            return;
+        }
+        if (bundleSize == 0) {
+            bundleStartedAt = getProcessingTimeService().getCurrentProcessingTime();
+            scheduleBundleTimer();
+        }
+        bundle.computeIfAbsent(Tuple2.of(key, stateWindow), k -> new ArrayList<>()).add(event);
+        bundleSize++;
+    }
+
+    private void collectFire(String key, TimeWindow window, TimeWindow stateWindow) throws Exception {
+        if (processFunction) {
+            List<byte[]> contents = new ArrayList<>();
+            Iterable<byte[]> stored = events(stateWindow).get();
+            if (stored != null) {
+                stored.forEach(contents::add);
+            }
+            if (!contents.isEmpty()) {
+                pendingFires.add(new SidecarProtocol.FireRequest(key, window.getStart(), window.getEnd(), null, contents));
+            }
+        } else {
+            byte[] accumulator = accumulator(stateWindow).value();
+            if (accumulator != null) {
+                pendingFires.add(new SidecarProtocol.FireRequest(key, window.getStart(), window.getEnd(), accumulator, null));
+            }
+        }
+    }
+
+    private void clearState(TimeWindow stateWindow) throws Exception {
+        if (processFunction) {
+            events(stateWindow).clear();
+        } else {
+            accumulator(stateWindow).clear();
+        }
+    }
+
+    /** Merges the state of sessions that an element bridged into the state of the resulting session. */
+    private void mergeStates(String key, TimeWindow target, Collection<TimeWindow> sources) throws Exception {
+        if (processFunction) {
+            // getPartitionedState hands out one state object per descriptor and only moves its namespace, so read
+            // each source completely before switching to the target.
+            List<byte[]> moved = new ArrayList<>();
+            for (TimeWindow source : sources) {
+                ListState<byte[]> from = events(source);
+                Iterable<byte[]> stored = from.get();
+                if (stored != null) {
+                    stored.forEach(moved::add);
+                }
+                from.clear();
+            }
+            if (!moved.isEmpty()) {
+                events(target).addAll(moved);
+            }
+            return;
+        }
+        flushBundle();
+        setCurrentKey(key);
+        List<byte[]> accumulators = new ArrayList<>();
+        byte[] first = accumulator(target).value();
+        if (first != null) {
+            accumulators.add(first);
+        }
+        for (TimeWindow source : sources) {
+            byte[] acc = accumulator(source).value();
+            if (acc != null) {
+                accumulators.add(acc);
+            }
+            accumulator(source).clear();
+        }
+        if (accumulators.size() > 1) {
+            SidecarProtocol.MergeResult merged = await(client.merge(List.of(
+                    new SidecarProtocol.MergeRequest(key, target.getStart(), target.getEnd(), accumulators)))).get(0);
+            deadLetters(merged.deadLetters());
+            accumulator(target).update(merged.accumulator());
+        } else if (accumulators.size() == 1) {
+            accumulator(target).update(accumulators.get(0));
+        }
+    }
+
+    private ValueState<byte[]> accumulator(TimeWindow window) throws Exception {
+        return getPartitionedState(window, windowSerializer, accumulatorDescriptor);
+    }
+
+    private ListState<byte[]> events(TimeWindow window) throws Exception {
+        return getPartitionedState(window, windowSerializer, eventsDescriptor);
+    }
+
+    // --- talking to the sidecar ----------------------------------------------------------------------------------
+
+    /** Sends every waiting element in one AGGREGATE request and stores the new accumulators. Changes the current key. */
+    private void flushBundle() throws Exception {
+        if (bundleSize == 0) {
+            return;
+        }
+        List<Tuple2<String, TimeWindow>> order = new ArrayList<>(bundle.keySet());
+        List<SidecarProtocol.AggregateGroup> groups = new ArrayList<>(order.size());
+        for (Map.Entry<Tuple2<String, TimeWindow>, List<byte[]>> entry : bundle.entrySet()) {
+            Tuple2<String, TimeWindow> target = entry.getKey();
+            setCurrentKey(target.f0);
+            groups.add(new SidecarProtocol.AggregateGroup(
+                    target.f0, target.f1.getStart(), target.f1.getEnd(), accumulator(target.f1).value(), entry.getValue()));
+        }
+        bundle = new LinkedHashMap<>();
+        bundleSize = 0;
+        List<SidecarProtocol.AggregateResult> results = await(client.aggregate(groups));
+        for (int i = 0; i < order.size(); i++) {
+            Tuple2<String, TimeWindow> target = order.get(i);
+            SidecarProtocol.AggregateResult result = results.get(i);
+            if (result.accumulator() != null) {
+                setCurrentKey(target.f0);
+                accumulator(target.f1).update(result.accumulator());
+            }
+            deadLetters(result.deadLetters());
+        }
+    }
+
+    /** Sends the windows that fired in one FIRE request and emits their results. */
+    private void flushFires() throws Exception {
+        if (pendingFires.isEmpty()) {
+            return;
+        }
+        List<SidecarProtocol.FireRequest> fires = pendingFires;
+        pendingFires = new ArrayList<>();
+        List<List<SidecarProtocol.Output>> results = await(client.fire(fires));
+        for (int i = 0; i < fires.size(); i++) {
+            long timestamp = fires.get(i).end() - 1;
+            for (SidecarProtocol.Output out : results.get(i)) {
+                if (out instanceof SidecarProtocol.SinkOutput sink) {
+                    output.collect(new StreamRecord<>(StageRecord.sink(sink.sinkIndex(), sink.key(), sink.value()), timestamp));
+                } else if (out instanceof SidecarProtocol.DeadLetterOutput letter) {
+                    output.collect(Tags.DEAD_LETTERS, new StreamRecord<>(letter.deadLetter(), timestamp));
+                }
+            }
+        }
+    }
+
+    private void deadLetters(List<byte[]> letters) {
+        for (byte[] letter : letters) {
+            output.collect(Tags.DEAD_LETTERS, new StreamRecord<>(letter));
+        }
+    }
+
+    private void scheduleBundleTimer() {
+        if (timerRegistered) {
+            return;
+        }
+        timerRegistered = true;
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        getProcessingTimeService().registerTimer(now + Math.max(1, bundleOptions.maxTime().toMillis()), this);
+    }
+
+    private <T> T await(CompletableFuture<T> future) throws Exception {
+        try {
+            return future.get(bundleOptions.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new TimeoutException("the sidecar did not answer within " + bundleOptions.requestTimeout()
+                    + "; failing the task so that Flink restarts it from the last checkpoint");
+        }
+    }
+}

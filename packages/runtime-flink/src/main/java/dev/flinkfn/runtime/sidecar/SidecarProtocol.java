@@ -1,0 +1,594 @@
+package dev.flinkfn.runtime.sidecar;
+
+import static org.apache.flink.util.Preconditions.checkArgument;
+import static org.apache.flink.util.Preconditions.checkNotNull;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * The operator ⇄ sidecar protocol, version 1: its constants, its messages and their codec.
+ *
+ * <p>This class mirrors {@code packages/sidecar/src/protocol.ts}, whose header comment is the authoritative
+ * specification (copied below); both sides test against the golden frames in
+ * {@code packages/sidecar/test/golden/frames.json}, and {@code docs/protocol.md} explains the choices. Change the
+ * TypeScript file first, regenerate the golden frames, then follow here.
+ *
+ * <pre>
+ * Transport: a Unix domain socket (stream). The Flink operator connects; the sidecar serves.
+ *
+ * Framing: every message is one frame, big-endian:
+ *
+ *     u32 length   — bytes that follow this field
+ *     u8  type     — message type, below
+ *     u32 id       — request id chosen by the operator; a response carries its request's id
+ *     ...body
+ *
+ * Pairing and pipelining: the operator may send many requests without waiting. The sidecar handles
+ * frames strictly in arrival order and answers each with exactly one response (or ERROR), in the same
+ * order. A bundle is flushed by sending its request; it is complete when its response has arrived, so
+ * "finish bundle" is "wait for the response of the last request sent".
+ *
+ * Body encodings: `str` = u32 length + UTF-8; `nstr` = i32 length (−1 = null) + UTF-8;
+ * `bytes` = u32 length + bytes; `nbytes` = i32 length (−1 = null) + bytes; `i64` = signed 64-bit.
+ * Event and result values are JSON text (UTF-8) — the format of the Kafka records — so the JVM never
+ * parses them. Source records are passed as the raw Kafka value bytes.
+ *
+ * Messages (→ operator to sidecar, ← sidecar to operator):
+ *
+ *   → HELLO      0x01  u16 protocolVersion, str artifactId
+ *   ← HELLO_OK   0x02  u16 protocolVersion, str functionName
+ *   → PROCESS    0x10  u32 n, n × bytes record
+ *   ← PROCESSED  0x11  u32 n (one entry per record, in order), each: u32 m, m × output
+ *   → AGGREGATE  0x20  u32 n, each: str key, i64 start, i64 end, nbytes accumulator (null: create one),
+ *                      u32 m, m × bytes event
+ *   ← AGGREGATED 0x21  u32 n, each: nbytes accumulator (null: none could be created), u32 d, d × bytes deadLetter
+ *   → MERGE      0x22  u32 n, each: str key, i64 start, i64 end (the merged window), u32 m, m × bytes accumulator
+ *   ← MERGED     0x23  u32 n, each: bytes accumulator, u32 d, d × bytes deadLetter
+ *   → FIRE       0x24  u32 n, each: str key, i64 start, i64 end, u8 mode,
+ *                      mode 0 (aggregate): bytes accumulator; mode 1 (process): u32 m, m × bytes event
+ *   ← FIRED      0x25  u32 n, each: u32 m, m × output
+ *   ← ERROR      0x7e  str message — the request could not be handled at all; the operator fails the task
+ *   → SHUTDOWN   0x7f  (no body, no response) — the sidecar closes the connection and exits
+ *
+ *   output: u8 kind, then
+ *     kind 0 SINK        u16 sinkIndex (into manifest.sinks), nstr key, bytes value
+ *     kind 1 ELEMENT     str key, i64 timestamp (Long.MIN_VALUE with processing time), bytes event
+ *     kind 2 DEAD_LETTER bytes deadLetter (JSON of the host's DeadLetter)
+ *
+ * Errors in user code never produce ERROR: they are DEAD_LETTER outputs (PROCESS, FIRE) or dead letters
+ * next to the accumulator (AGGREGATE, MERGE), and processing continues. ERROR means a broken frame or a
+ * bug; the operator fails the task and Flink restores from the last checkpoint.
+ *
+ * Versioning: HELLO carries the protocol version; a sidecar that does not speak it answers ERROR.
+ * New message types get new codes; a change to an existing body is a new protocol version.
+ * </pre>
+ *
+ * <p>Java notes: ids are unsigned 32-bit on the wire and an {@code int} here (compare and print them with
+ * {@link Integer#toUnsignedString(int)}). Byte fields are {@code byte[]} that the records do not copy, so they compare
+ * by identity; the lists are not copied either, because bundles are built once and sent once.
+ */
+public final class SidecarProtocol {
+
+    public static final int PROTOCOL_VERSION = 1;
+
+    // message types
+    public static final int HELLO = 0x01;
+    public static final int HELLO_OK = 0x02;
+    public static final int PROCESS = 0x10;
+    public static final int PROCESSED = 0x11;
+    public static final int AGGREGATE = 0x20;
+    public static final int AGGREGATED = 0x21;
+    public static final int MERGE = 0x22;
+    public static final int MERGED = 0x23;
+    public static final int FIRE = 0x24;
+    public static final int FIRED = 0x25;
+    public static final int ERROR = 0x7e;
+    public static final int SHUTDOWN = 0x7f;
+
+    // output kinds
+    public static final int OUTPUT_SINK = 0;
+    public static final int OUTPUT_ELEMENT = 1;
+    public static final int OUTPUT_DEAD_LETTER = 2;
+
+    // fire modes
+    public static final int FIRE_MODE_AGGREGATE = 0;
+    public static final int FIRE_MODE_PROCESS = 1;
+
+    /** The timestamp of an element from a processing-time function: it has none. */
+    public static final long NO_TIMESTAMP = Long.MIN_VALUE;
+
+    /** u32 length + u8 type + u32 id. */
+    public static final int HEADER_BYTES = 9;
+
+    /**
+     * The largest frame (the value of its length field) either side of this implementation accepts. Far beyond any
+     * sensible bundle; its purpose is that a corrupt length fails clearly instead of trying to allocate gigabytes.
+     */
+    public static final int MAX_FRAME_LENGTH = 1 << 30;
+
+    private SidecarProtocol() {}
+
+    /** The name of a message type, for messages ("PROCESS", or the hex code of an unknown type). */
+    public static String typeName(int type) {
+        switch (type) {
+            case HELLO: return "HELLO";
+            case HELLO_OK: return "HELLO_OK";
+            case PROCESS: return "PROCESS";
+            case PROCESSED: return "PROCESSED";
+            case AGGREGATE: return "AGGREGATE";
+            case AGGREGATED: return "AGGREGATED";
+            case MERGE: return "MERGE";
+            case MERGED: return "MERGED";
+            case FIRE: return "FIRE";
+            case FIRED: return "FIRED";
+            case ERROR: return "ERROR";
+            case SHUTDOWN: return "SHUTDOWN";
+            default: return "0x" + Integer.toHexString(type);
+        }
+    }
+
+    // --- data ------------------------------------------------------------------------------------------------------
+
+    /** One output of a record (PROCESS) or of a fired window (FIRE). */
+    public sealed interface Output permits SinkOutput, ElementOutput, DeadLetterOutput {
+        int kind();
+    }
+
+    /** A result for one of the function's sinks (an index into {@code manifest.sinks}); {@code key} may be null. */
+    public record SinkOutput(int sinkIndex, String key, byte[] value) implements Output {
+        public SinkOutput {
+            checkArgument(sinkIndex >= 0 && sinkIndex <= 0xFFFF, "sinkIndex %s is not a u16", sinkIndex);
+            checkNotNull(value, "value");
+        }
+
+        @Override
+        public int kind() {
+            return OUTPUT_SINK;
+        }
+    }
+
+    /** An event for the window stage, with its key and event time ({@link #NO_TIMESTAMP} in processing time). */
+    public record ElementOutput(String key, long timestamp, byte[] event) implements Output {
+        public ElementOutput {
+            checkNotNull(key, "key");
+            checkNotNull(event, "event");
+        }
+
+        @Override
+        public int kind() {
+            return OUTPUT_ELEMENT;
+        }
+    }
+
+    /** A record or event that user code could not handle: the JSON of the host's DeadLetter. */
+    public record DeadLetterOutput(byte[] deadLetter) implements Output {
+        public DeadLetterOutput {
+            checkNotNull(deadLetter, "deadLetter");
+        }
+
+        @Override
+        public int kind() {
+            return OUTPUT_DEAD_LETTER;
+        }
+    }
+
+    /** Events to add to a window's accumulator; a null accumulator asks the sidecar to create one. */
+    public record AggregateGroup(String key, long start, long end, byte[] accumulator, List<byte[]> events) {
+        public AggregateGroup {
+            checkNotNull(key, "key");
+            checkNotNull(events, "events");
+        }
+    }
+
+    /** The new accumulator (null if none could be created) and the dead letters of events that failed. */
+    public record AggregateResult(byte[] accumulator, List<byte[]> deadLetters) {
+        public AggregateResult {
+            checkNotNull(deadLetters, "deadLetters");
+        }
+    }
+
+    /** Accumulators of session windows that merged into the window {@code [start, end)}. */
+    public record MergeRequest(String key, long start, long end, List<byte[]> accumulators) {
+        public MergeRequest {
+            checkNotNull(key, "key");
+            checkNotNull(accumulators, "accumulators");
+        }
+    }
+
+    /** The merged accumulator and the dead letters of a merge that failed. */
+    public record MergeResult(byte[] accumulator, List<byte[]> deadLetters) {
+        public MergeResult {
+            checkNotNull(accumulator, "accumulator");
+            checkNotNull(deadLetters, "deadLetters");
+        }
+    }
+
+    /**
+     * A window to fire: with its accumulator (an aggregating function, mode 0) or with all its events (a process
+     * function, mode 1). Exactly one of the two is given.
+     */
+    public record FireRequest(String key, long start, long end, byte[] accumulator, List<byte[]> events) {
+        public FireRequest {
+            checkNotNull(key, "key");
+            checkArgument((accumulator == null) != (events == null),
+                    "a fire carries either an accumulator (mode 0) or events (mode 1), not both or neither");
+        }
+
+        public int mode() {
+            return accumulator != null ? FIRE_MODE_AGGREGATE : FIRE_MODE_PROCESS;
+        }
+    }
+
+    // --- messages --------------------------------------------------------------------------------------------------
+
+    /** A whole message: its type code and request id. */
+    public sealed interface Message permits Request, Response {
+        int type();
+
+        int id();
+    }
+
+    /** A message from the operator to the sidecar. */
+    public sealed interface Request extends Message
+            permits HelloMessage, ProcessMessage, AggregateMessage, MergeMessage, FireMessage, ShutdownMessage {}
+
+    /** A message from the sidecar to the operator. */
+    public sealed interface Response extends Message
+            permits HelloOkMessage, ProcessedMessage, AggregatedMessage, MergedMessage, FiredMessage, ErrorMessage {}
+
+    public record HelloMessage(int id, int protocolVersion, String artifactId) implements Request {
+        public HelloMessage {
+            checkNotNull(artifactId, "artifactId");
+        }
+
+        @Override
+        public int type() {
+            return HELLO;
+        }
+    }
+
+    public record ProcessMessage(int id, List<byte[]> records) implements Request {
+        public ProcessMessage {
+            checkNotNull(records, "records");
+        }
+
+        @Override
+        public int type() {
+            return PROCESS;
+        }
+    }
+
+    public record AggregateMessage(int id, List<AggregateGroup> groups) implements Request {
+        public AggregateMessage {
+            checkNotNull(groups, "groups");
+        }
+
+        @Override
+        public int type() {
+            return AGGREGATE;
+        }
+    }
+
+    public record MergeMessage(int id, List<MergeRequest> merges) implements Request {
+        public MergeMessage {
+            checkNotNull(merges, "merges");
+        }
+
+        @Override
+        public int type() {
+            return MERGE;
+        }
+    }
+
+    public record FireMessage(int id, List<FireRequest> fires) implements Request {
+        public FireMessage {
+            checkNotNull(fires, "fires");
+        }
+
+        @Override
+        public int type() {
+            return FIRE;
+        }
+    }
+
+    public record ShutdownMessage(int id) implements Request {
+        @Override
+        public int type() {
+            return SHUTDOWN;
+        }
+    }
+
+    public record HelloOkMessage(int id, int protocolVersion, String functionName) implements Response {
+        public HelloOkMessage {
+            checkNotNull(functionName, "functionName");
+        }
+
+        @Override
+        public int type() {
+            return HELLO_OK;
+        }
+    }
+
+    public record ProcessedMessage(int id, List<List<Output>> results) implements Response {
+        public ProcessedMessage {
+            checkNotNull(results, "results");
+        }
+
+        @Override
+        public int type() {
+            return PROCESSED;
+        }
+    }
+
+    public record AggregatedMessage(int id, List<AggregateResult> results) implements Response {
+        public AggregatedMessage {
+            checkNotNull(results, "results");
+        }
+
+        @Override
+        public int type() {
+            return AGGREGATED;
+        }
+    }
+
+    public record MergedMessage(int id, List<MergeResult> results) implements Response {
+        public MergedMessage {
+            checkNotNull(results, "results");
+        }
+
+        @Override
+        public int type() {
+            return MERGED;
+        }
+    }
+
+    public record FiredMessage(int id, List<List<Output>> results) implements Response {
+        public FiredMessage {
+            checkNotNull(results, "results");
+        }
+
+        @Override
+        public int type() {
+            return FIRED;
+        }
+    }
+
+    /** The sidecar could not handle a request at all (a broken frame or a bug, never an error in user code). */
+    public record ErrorMessage(int id, String message) implements Response {
+        public ErrorMessage {
+            checkNotNull(message, "message");
+        }
+
+        @Override
+        public int type() {
+            return ERROR;
+        }
+    }
+
+    // --- encoding --------------------------------------------------------------------------------------------------
+
+    /** Encodes a whole request frame. */
+    public static byte[] encodeRequest(Request request) throws SidecarProtocolException {
+        FrameWriter writer = new FrameWriter();
+        writeRequest(writer, request);
+        return writer.toByteArray();
+    }
+
+    /** Encodes a whole response frame (the sidecar's side: used by tests and fake sidecars). */
+    public static byte[] encodeResponse(Response response) throws SidecarProtocolException {
+        FrameWriter writer = new FrameWriter();
+        writeResponse(writer, response);
+        return writer.toByteArray();
+    }
+
+    /** Appends a request frame to a writer. */
+    static void writeRequest(FrameWriter w, Request request) throws SidecarProtocolException {
+        w.begin(request.type(), request.id());
+        if (request instanceof HelloMessage hello) {
+            w.u16(hello.protocolVersion()).str(hello.artifactId());
+        } else if (request instanceof ProcessMessage process) {
+            w.u32(process.records().size());
+            for (byte[] record : process.records()) {
+                w.bytes(record);
+            }
+        } else if (request instanceof AggregateMessage aggregate) {
+            w.u32(aggregate.groups().size());
+            for (AggregateGroup group : aggregate.groups()) {
+                w.str(group.key()).i64(group.start()).i64(group.end()).nbytes(group.accumulator());
+                writeByteList(w, group.events());
+            }
+        } else if (request instanceof MergeMessage merge) {
+            w.u32(merge.merges().size());
+            for (MergeRequest m : merge.merges()) {
+                w.str(m.key()).i64(m.start()).i64(m.end());
+                writeByteList(w, m.accumulators());
+            }
+        } else if (request instanceof FireMessage fire) {
+            w.u32(fire.fires().size());
+            for (FireRequest f : fire.fires()) {
+                w.str(f.key()).i64(f.start()).i64(f.end()).u8(f.mode());
+                if (f.accumulator() != null) {
+                    w.bytes(f.accumulator());
+                } else {
+                    writeByteList(w, f.events());
+                }
+            }
+        } else if (!(request instanceof ShutdownMessage)) {
+            throw new IllegalArgumentException("unknown request " + request);
+        }
+        w.end();
+    }
+
+    /** Appends a response frame to a writer. */
+    static void writeResponse(FrameWriter w, Response response) throws SidecarProtocolException {
+        w.begin(response.type(), response.id());
+        if (response instanceof HelloOkMessage ok) {
+            w.u16(ok.protocolVersion()).str(ok.functionName());
+        } else if (response instanceof ProcessedMessage processed) {
+            writeOutputLists(w, processed.results());
+        } else if (response instanceof FiredMessage fired) {
+            writeOutputLists(w, fired.results());
+        } else if (response instanceof AggregatedMessage aggregated) {
+            w.u32(aggregated.results().size());
+            for (AggregateResult result : aggregated.results()) {
+                w.nbytes(result.accumulator());
+                writeByteList(w, result.deadLetters());
+            }
+        } else if (response instanceof MergedMessage merged) {
+            w.u32(merged.results().size());
+            for (MergeResult result : merged.results()) {
+                w.bytes(result.accumulator());
+                writeByteList(w, result.deadLetters());
+            }
+        } else if (response instanceof ErrorMessage error) {
+            w.str(error.message());
+        } else {
+            throw new IllegalArgumentException("unknown response " + response);
+        }
+        w.end();
+    }
+
+    private static void writeByteList(FrameWriter w, List<byte[]> values) throws SidecarProtocolException {
+        w.u32(values.size());
+        for (byte[] value : values) {
+            w.bytes(value);
+        }
+    }
+
+    private static void writeOutputLists(FrameWriter w, List<List<Output>> results) throws SidecarProtocolException {
+        w.u32(results.size());
+        for (List<Output> outputs : results) {
+            w.u32(outputs.size());
+            for (Output output : outputs) {
+                w.u8(output.kind());
+                if (output instanceof SinkOutput sink) {
+                    w.u16(sink.sinkIndex()).nstr(sink.key()).bytes(sink.value());
+                } else if (output instanceof ElementOutput element) {
+                    w.str(element.key()).i64(element.timestamp()).bytes(element.event());
+                } else {
+                    w.bytes(((DeadLetterOutput) output).deadLetter());
+                }
+            }
+        }
+    }
+
+    // --- decoding --------------------------------------------------------------------------------------------------
+
+    /** Decodes one whole request frame (length field included); used by tests and fake sidecars. */
+    public static Request decodeRequest(byte[] frame) throws SidecarProtocolException {
+        ByteBuffer buffer = checkFrame(frame);
+        return decodeRequest(buffer.get(4) & 0xFF, buffer.getInt(5), buffer.position(HEADER_BYTES).slice());
+    }
+
+    /** Decodes one whole response frame (length field included). */
+    public static Response decodeResponse(byte[] frame) throws SidecarProtocolException {
+        ByteBuffer buffer = checkFrame(frame);
+        return decodeResponse(buffer.get(4) & 0xFF, buffer.getInt(5), buffer.position(HEADER_BYTES).slice());
+    }
+
+    /** Decodes a request body: the bytes of a frame after its id. Consumes the buffer. */
+    public static Request decodeRequest(int type, int id, ByteBuffer body) throws SidecarProtocolException {
+        FrameReader r = new FrameReader(body);
+        Request request;
+        switch (type) {
+            case HELLO:
+                request = new HelloMessage(id, r.u16(), r.str());
+                break;
+            case PROCESS:
+                request = new ProcessMessage(id, r.list(r::bytes));
+                break;
+            case AGGREGATE:
+                request = new AggregateMessage(id, r.list(
+                        () -> new AggregateGroup(r.str(), r.i64(), r.i64(), r.nbytes(), r.list(r::bytes))));
+                break;
+            case MERGE:
+                request = new MergeMessage(id, r.list(
+                        () -> new MergeRequest(r.str(), r.i64(), r.i64(), r.list(r::bytes))));
+                break;
+            case FIRE:
+                request = new FireMessage(id, r.list(() -> readFire(r)));
+                break;
+            case SHUTDOWN:
+                request = new ShutdownMessage(id);
+                break;
+            default:
+                throw new SidecarProtocolException("unknown request type " + typeName(type));
+        }
+        r.done();
+        return request;
+    }
+
+    /** Decodes a response body: the bytes of a frame after its id. Consumes the buffer. */
+    public static Response decodeResponse(int type, int id, ByteBuffer body) throws SidecarProtocolException {
+        FrameReader r = new FrameReader(body);
+        Response response;
+        switch (type) {
+            case HELLO_OK:
+                response = new HelloOkMessage(id, r.u16(), r.str());
+                break;
+            case PROCESSED:
+                response = new ProcessedMessage(id, r.list(() -> r.list(() -> readOutput(r))));
+                break;
+            case AGGREGATED:
+                response = new AggregatedMessage(id, r.list(() -> new AggregateResult(r.nbytes(), r.list(r::bytes))));
+                break;
+            case MERGED:
+                response = new MergedMessage(id, r.list(() -> new MergeResult(r.bytes(), r.list(r::bytes))));
+                break;
+            case FIRED:
+                response = new FiredMessage(id, r.list(() -> r.list(() -> readOutput(r))));
+                break;
+            case ERROR:
+                response = new ErrorMessage(id, r.str());
+                break;
+            default:
+                throw new SidecarProtocolException("unknown response type " + typeName(type));
+        }
+        r.done();
+        return response;
+    }
+
+    private static FireRequest readFire(FrameReader r) throws SidecarProtocolException {
+        String key = r.str();
+        long start = r.i64();
+        long end = r.i64();
+        int mode = r.u8();
+        if (mode == FIRE_MODE_AGGREGATE) {
+            return new FireRequest(key, start, end, r.bytes(), null);
+        }
+        if (mode == FIRE_MODE_PROCESS) {
+            return new FireRequest(key, start, end, null, r.list(r::bytes));
+        }
+        throw new SidecarProtocolException("unknown fire mode " + mode);
+    }
+
+    private static Output readOutput(FrameReader r) throws SidecarProtocolException {
+        int kind = r.u8();
+        switch (kind) {
+            case OUTPUT_SINK:
+                return new SinkOutput(r.u16(), r.nstr(), r.bytes());
+            case OUTPUT_ELEMENT:
+                return new ElementOutput(r.str(), r.i64(), r.bytes());
+            case OUTPUT_DEAD_LETTER:
+                return new DeadLetterOutput(r.bytes());
+            default:
+                throw new SidecarProtocolException("unknown output kind " + kind);
+        }
+    }
+
+    /** Checks a whole frame's length field against its size; returns it as a big-endian buffer. */
+    private static ByteBuffer checkFrame(byte[] frame) throws SidecarProtocolException {
+        checkNotNull(frame, "frame");
+        if (frame.length < HEADER_BYTES) {
+            throw new SidecarProtocolException("a frame of " + frame.length + " bytes is shorter than its header");
+        }
+        ByteBuffer buffer = ByteBuffer.wrap(frame);
+        long length = Integer.toUnsignedLong(buffer.getInt(0));
+        if (length != frame.length - 4L) {
+            throw new SidecarProtocolException(
+                    "the frame's length field says " + length + " bytes follow, but " + (frame.length - 4) + " do");
+        }
+        return buffer;
+    }
+}

@@ -1,0 +1,87 @@
+package dev.flinkfn.runtime.operators;
+
+import dev.flinkfn.runtime.sidecar.SidecarClient;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * A sidecar without a Node process, for operator tests. Records are {@code key:timestamp} text (a record starting
+ * with {@code bad} is a dead letter); accumulators count events; a fired window emits {@code key@start-end=count}.
+ * Every request is recorded, and answers can be delayed or withheld to test bundling and the watermark hold.
+ */
+final class FakeSidecarClient implements SidecarClient {
+
+    final List<String> requests = Collections.synchronizedList(new ArrayList<>());
+    /** How answers are completed: at once (default), on another thread later, or never. */
+    volatile Executor answer = Runnable::run;
+    volatile boolean neverAnswer;
+
+    @Override
+    public CompletableFuture<List<List<SidecarProtocol.Output>>> process(List<byte[]> records) {
+        requests.add("process " + records.size());
+        List<List<SidecarProtocol.Output>> results = new ArrayList<>();
+        for (byte[] record : records) {
+            String text = new String(record, StandardCharsets.UTF_8);
+            if (text.startsWith("bad")) {
+                results.add(List.of(new SidecarProtocol.DeadLetterOutput(("{\"stage\":\"handle\",\"raw\":\"" + text + "\"}").getBytes(StandardCharsets.UTF_8))));
+            } else {
+                String[] parts = text.split(":");
+                results.add(List.of(new SidecarProtocol.ElementOutput(parts[0], Long.parseLong(parts[1]), record)));
+            }
+        }
+        return answer(results);
+    }
+
+    @Override
+    public CompletableFuture<List<SidecarProtocol.AggregateResult>> aggregate(List<SidecarProtocol.AggregateGroup> groups) {
+        requests.add("aggregate " + groups.size() + " groups " + groups.stream().mapToInt(g -> g.events().size()).sum() + " events");
+        List<SidecarProtocol.AggregateResult> results = new ArrayList<>();
+        for (SidecarProtocol.AggregateGroup group : groups) {
+            long count = group.accumulator() == null ? 0 : Long.parseLong(new String(group.accumulator(), StandardCharsets.UTF_8));
+            results.add(new SidecarProtocol.AggregateResult(bytes(String.valueOf(count + group.events().size())), List.of()));
+        }
+        return answer(results);
+    }
+
+    @Override
+    public CompletableFuture<List<SidecarProtocol.MergeResult>> merge(List<SidecarProtocol.MergeRequest> merges) {
+        requests.add("merge " + merges.size());
+        List<SidecarProtocol.MergeResult> results = new ArrayList<>();
+        for (SidecarProtocol.MergeRequest merge : merges) {
+            long sum = merge.accumulators().stream().mapToLong(a -> Long.parseLong(new String(a, StandardCharsets.UTF_8))).sum();
+            results.add(new SidecarProtocol.MergeResult(bytes(String.valueOf(sum)), List.of()));
+        }
+        return answer(results);
+    }
+
+    @Override
+    public CompletableFuture<List<List<SidecarProtocol.Output>>> fire(List<SidecarProtocol.FireRequest> fires) {
+        requests.add("fire " + fires.size());
+        List<List<SidecarProtocol.Output>> results = new ArrayList<>();
+        for (SidecarProtocol.FireRequest fire : fires) {
+            String count = fire.accumulator() != null ? new String(fire.accumulator(), StandardCharsets.UTF_8) : String.valueOf(fire.events().size());
+            results.add(List.of(new SidecarProtocol.SinkOutput(0, fire.key(), bytes(fire.key() + "@" + fire.start() + "-" + fire.end() + "=" + count))));
+        }
+        return answer(results);
+    }
+
+    @Override
+    public void close() {}
+
+    private <T> CompletableFuture<T> answer(T value) {
+        CompletableFuture<T> future = new CompletableFuture<>();
+        if (!neverAnswer) {
+            answer.execute(() -> future.complete(value));
+        }
+        return future;
+    }
+
+    static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}

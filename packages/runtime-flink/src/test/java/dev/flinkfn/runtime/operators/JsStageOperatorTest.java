@@ -1,0 +1,115 @@
+package dev.flinkfn.runtime.operators;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class JsStageOperatorTest {
+
+    private final FakeSidecarClient sidecar = new FakeSidecarClient();
+
+    private OneInputStreamOperatorTestHarness<byte[], StageRecord> harness(int maxSize, Duration maxTime, Duration timeout)
+            throws Exception {
+        JsStageOperator operator = new JsStageOperator(() -> sidecar, new BundleOptions(maxSize, maxTime, 2, timeout)) {
+            @Override
+            protected dev.flinkfn.runtime.sidecar.SidecarClient createClient() {
+                return sidecar;
+            }
+        };
+        OneInputStreamOperatorTestHarness<byte[], StageRecord> harness = new OneInputStreamOperatorTestHarness<>(operator);
+        harness.open();
+        return harness;
+    }
+
+    private static StreamRecord<byte[]> record(String text) {
+        return new StreamRecord<>(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aBundleIsSentWhenItReachesItsMaximumSizeNotPerElement() throws Exception {
+        try (var harness = harness(3, Duration.ofSeconds(10), Duration.ofSeconds(5))) {
+            for (int i = 0; i < 7; i++) {
+                harness.processElement(record("k:" + i));
+            }
+            assertThat(sidecar.requests).containsExactly("process 3", "process 3");
+            harness.endInput();
+            assertThat(sidecar.requests).containsExactly("process 3", "process 3", "process 1");
+            assertThat(harness.extractOutputValues()).hasSize(7);
+        }
+    }
+
+    @Test
+    void aBundleIsSentWhenItsTimeBoundPasses() throws Exception {
+        try (var harness = harness(1_000, Duration.ofMillis(5), Duration.ofSeconds(5))) {
+            harness.setProcessingTime(100);
+            harness.processElement(record("k:1"));
+            harness.setProcessingTime(104);
+            assertThat(sidecar.requests).isEmpty();
+            harness.setProcessingTime(105);
+            assertThat(sidecar.requests).containsExactly("process 1");
+            assertThat(harness.extractOutputValues()).extracting(r -> r.key).containsExactly("k");
+        }
+    }
+
+    @Test
+    void aCheckpointBarrierFlushesTheBundleSoNothingIsInFlightInTheSnapshot() throws Exception {
+        try (var harness = harness(1_000, Duration.ofSeconds(10), Duration.ofSeconds(5))) {
+            harness.processElement(record("a:1"));
+            harness.processElement(record("b:2"));
+            harness.prepareSnapshotPreBarrier(1);
+            assertThat(sidecar.requests).containsExactly("process 2");
+            assertThat(harness.extractOutputValues()).extracting(r -> r.key).containsExactly("a", "b");
+        }
+    }
+
+    @Test
+    void theWatermarkWaitsForBundlesInFlightAndIsEmittedAfterTheirElements() throws Exception {
+        sidecar.answer = task -> CompletableFuture.runAsync(task, CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS));
+        try (var harness = harness(2, Duration.ofSeconds(10), Duration.ofSeconds(5))) {
+            harness.processElement(record("a:1"));
+            harness.processElement(record("b:2")); // bundle full: sent, answer pending
+            harness.processElement(record("c:3")); // in the next bundle
+            harness.processWatermark(new Watermark(50));
+            List<Object> order = new ArrayList<>();
+            for (Object item : harness.getOutput()) {
+                order.add(item instanceof Watermark w ? "watermark " + w.getTimestamp() : ((StageRecord) ((StreamRecord<?>) item).getValue()).key);
+            }
+            assertThat(order).containsExactly("a", "b", "c", "watermark 50");
+        }
+    }
+
+    @Test
+    void elementsCarryTheirEventTimestampAndDeadLettersGoToTheSideOutput() throws Exception {
+        try (var harness = harness(10, Duration.ofSeconds(10), Duration.ofSeconds(5))) {
+            harness.processElement(record("a:1234"));
+            harness.processElement(record("bad record"));
+            harness.endInput();
+            @SuppressWarnings("unchecked")
+            StreamRecord<StageRecord> element = (StreamRecord<StageRecord>) harness.getOutput().peek();
+            assertThat(element.getTimestamp()).isEqualTo(1234L);
+            assertThat(harness.getSideOutput(Tags.DEAD_LETTERS)).hasSize(1);
+        }
+    }
+
+    @Test
+    void aSidecarThatStopsAnsweringFailsTheTaskInsteadOfHanging() throws Exception {
+        sidecar.neverAnswer = true;
+        try (var harness = harness(1, Duration.ofSeconds(10), Duration.ofMillis(200))) {
+            harness.processElement(record("a:1"));
+            assertThatThrownBy(() -> harness.processWatermark(new Watermark(10)))
+                    .isInstanceOf(TimeoutException.class)
+                    .hasMessageContaining("did not answer");
+        }
+    }
+}
