@@ -1,0 +1,95 @@
+package dev.flinkfn.runtime.artifact;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Reads real artifacts built by the TypeScript side (the conformance cases' artifacts). */
+class ArtifactTest {
+
+    private static Path built;
+
+    @BeforeAll
+    static void findABuiltArtifact() throws Exception {
+        Path repo = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).resolve("../..").normalize();
+        Path root = repo.resolve("packages/conformance/.flinkfn/cases/001-tumbling-basic/.flinkfn/artifacts");
+        if (!Files.isDirectory(root)) {
+            Process p = new ProcessBuilder("node", "packages/conformance/dist/build-cases.js")
+                    .directory(repo.toFile()).inheritIO().start();
+            assertThat(p.waitFor()).isZero();
+        }
+        try (Stream<Path> files = Files.list(root)) {
+            built = files.filter(f -> f.toString().endsWith(".flinkfn"))
+                    .max(Comparator.comparingLong(f -> f.toFile().lastModified())).orElseThrow();
+        }
+    }
+
+    @Test
+    void aBuiltArtifactIsReadWithItsManifestAndVerifiedAgainstItsFileName() {
+        Artifact artifact = Artifact.read(built.toString(), null);
+        assertThat(built.getFileName().toString()).isEqualTo(artifact.id() + ".flinkfn");
+        assertThat(artifact.manifest().name()).isEqualTo("case-001-tumbling-basic");
+        assertThat(artifact.manifest().window().assigner().sizeMs()).isEqualTo(10L);
+        assertThat(Artifact.read("file://" + built.toAbsolutePath(), artifact.id()).id()).isEqualTo(artifact.id());
+    }
+
+    @Test
+    void aTamperedArtifactIsRefusedBecauseItNoLongerMatchesItsId(@TempDir Path dir) throws Exception {
+        String id = built.getFileName().toString().replace(".flinkfn", "");
+        byte[] bytes = Files.readAllBytes(built);
+        String text = new String(bytes, StandardCharsets.UTF_8).replace("ids: [...acc.ids, e.id]", "ids: [...acc.ids, 666]");
+        assertThat(text).isNotEqualTo(new String(bytes, StandardCharsets.UTF_8));
+        Path tampered = dir.resolve(id + ".flinkfn");
+        Files.writeString(tampered, text);
+        assertThatThrownBy(() -> Artifact.read(tampered.toString(), null))
+                .isInstanceOf(ArtifactException.class)
+                .hasMessageContaining("does not match its id")
+                .hasMessageContaining(tampered.toString());
+    }
+
+    @Test
+    void codeChangedTogetherWithTheIdIsRefusedBecauseItNoLongerMatchesTheManifestHash(@TempDir Path dir) throws Exception {
+        String text = Files.readString(built).replace("ids: [...acc.ids, e.id]", "ids: [...acc.ids, 666]");
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        String newId = Artifact.sha256(bytes);
+        assertThatThrownBy(() -> Artifact.parse(bytes, "forged.flinkfn", newId))
+                .isInstanceOf(ArtifactException.class)
+                .hasMessageContaining("tampered with");
+    }
+
+    @Test
+    void aManifestThatBreaksTheSchemaIsRefusedWithEveryProblem() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode document = (ObjectNode) json.readTree(built.toFile());
+        ObjectNode manifest = (ObjectNode) document.get("manifest");
+        manifest.put("name", "Not A Name");
+        manifest.put("protocolVersion", 7);
+        byte[] bytes = json.writeValueAsBytes(document);
+        assertThatThrownBy(() -> Artifact.parse(bytes, "bad.flinkfn", Artifact.sha256(bytes)))
+                .isInstanceOf(ArtifactException.class)
+                .hasMessageContaining("name: must be lower-case")
+                .hasMessageContaining("protocolVersion: 7 is not supported");
+        manifest.put("surprise", true);
+        byte[] unknown = json.writeValueAsBytes(document);
+        assertThatThrownBy(() -> Artifact.parse(unknown, "bad.flinkfn", Artifact.sha256(unknown)))
+                .hasMessageContaining("invalid manifest in bad.flinkfn")
+                .hasMessageContaining("surprise");
+    }
+
+    @Test
+    void aMissingArtifactNamesTheLocation() {
+        assertThatThrownBy(() -> Artifact.read("/nonexistent/" + "a".repeat(64) + ".flinkfn", null))
+                .isInstanceOf(ArtifactException.class)
+                .hasMessageContaining("cannot read artifact /nonexistent/");
+    }
+}
