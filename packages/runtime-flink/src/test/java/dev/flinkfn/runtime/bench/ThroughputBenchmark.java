@@ -1,0 +1,206 @@
+package dev.flinkfn.runtime.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.flinkfn.runtime.artifact.Artifact;
+import dev.flinkfn.runtime.job.FunctionPipeline;
+import dev.flinkfn.runtime.operators.BundleOptions;
+import dev.flinkfn.runtime.operators.SidecarClientFactory;
+import dev.flinkfn.runtime.sidecar.SidecarConfig;
+import dev.flinkfn.runtime.sidecar.Sidecars;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.AggregateFunction;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
+import org.apache.flink.connector.datagen.source.GeneratorFunction;
+import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
+import org.apache.flink.util.Collector;
+
+/**
+ * Throughput of a function written in TypeScript (through the sidecar) against the same function written in Java,
+ * in the same JVM, on the same generated input, with an in-job generator and a discarding sink so Kafka does not
+ * dominate. Runs each variant {@code --runs} times after a warm-up and prints the median, min and max records/s and
+ * the JS/Java ratio, one JSON line per scenario.
+ *
+ * <pre>java … ThroughputBenchmark --scenario stateless-map|tumbling-count --artifact &lt;file&gt; --sidecar &lt;js&gt;
+ *     [--records 1000000] [--runs 3] [--parallelism 1]</pre>
+ */
+public final class ThroughputBenchmark {
+
+    private static final long START = 1_700_000_000_000L;
+
+    public static void main(String[] args) throws Exception {
+        List<String> a = Arrays.asList(args);
+        String scenario = value(a, "--scenario", "stateless-map");
+        Path artifactFile = Path.of(value(a, "--artifact", null));
+        String sidecar = value(a, "--sidecar", null);
+        long records = Long.parseLong(value(a, "--records", "1000000"));
+        int runs = Integer.parseInt(value(a, "--runs", "3"));
+        int parallelism = Integer.parseInt(value(a, "--parallelism", "1"));
+        Artifact artifact = Artifact.read(artifactFile.toString(), null);
+
+        run(scenario, false, artifact, artifactFile, sidecar, Math.max(10_000, records / 10), parallelism); // warm-up
+        run(scenario, true, artifact, artifactFile, sidecar, Math.max(10_000, records / 10), parallelism);
+        List<Double> java = new ArrayList<>();
+        List<Double> js = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            java.add(run(scenario, false, artifact, artifactFile, sidecar, records, parallelism));
+            js.add(run(scenario, true, artifact, artifactFile, sidecar, records, parallelism));
+        }
+        System.out.printf(Locale.ROOT,
+                "{\"scenario\":\"%s\",\"parallelism\":%d,\"records\":%d,\"runs\":%d,"
+                        + "\"java\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f},"
+                        + "\"js\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f},\"ratio\":%.3f}%n",
+                scenario, parallelism, records, runs, median(java), min(java), max(java), median(js), min(js), max(js),
+                median(js) / median(java));
+    }
+
+    /** One run; returns records per second over the job's net runtime. */
+    static double run(String scenario, boolean jsFunction, Artifact artifact, Path file, String sidecar, long records,
+            int parallelism) throws Exception {
+        Configuration config = new Configuration();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, config);
+        DataGeneratorSource<byte[]> generator = new DataGeneratorSource<>(
+                (GeneratorFunction<Long, byte[]>) ThroughputBenchmark::order, records, RateLimiterStrategy.noOp(),
+                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        DataStream<byte[]> input = env.fromSource(generator, WatermarkStrategy.noWatermarks(), "generator");
+        if (jsFunction) {
+            String path = file.toString();
+            String id = artifact.id();
+            SidecarClientFactory factory = () -> Sidecars.open(SidecarConfig.process(List.of("node", sidecar)), Path.of(path), id);
+            FunctionPipeline.Streams streams = FunctionPipeline.build(input, artifact.manifest(), factory, BundleOptions.DEFAULTS,
+                    artifact.manifest().window() != null ? FunctionPipeline.boundedOutOfOrderness(artifact.manifest().window()) : s -> s);
+            streams.results().sinkTo(new DiscardingSink<>());
+            streams.deadLetters().sinkTo(new DiscardingSink<>());
+        } else if (scenario.equals("stateless-map")) {
+            input.map(new JavaTotal()).sinkTo(new DiscardingSink<>());
+        } else {
+            input.map(new JavaKey()).returns(Types.TUPLE(Types.STRING, Types.LONG))
+                    .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple2<String, Long>>forBoundedOutOfOrderness(Duration.ZERO)
+                            .withTimestampAssigner((t, ts) -> t.f1))
+                    .keyBy(t -> t.f0, Types.STRING)
+                    .window(TumblingEventTimeWindows.of(Duration.ofSeconds(1)))
+                    .aggregate(new Count(), new CountResult())
+                    .sinkTo(new DiscardingSink<>());
+        }
+        JobExecutionResult result = env.execute((jsFunction ? "js " : "java ") + scenario);
+        return records * 1000.0 / result.getNetRuntime();
+    }
+
+    /** About 100 bytes of JSON, the same for both variants. 10,000 users; one order per millisecond. */
+    static byte[] order(long i) {
+        return ("{\"id\":" + i + ",\"user\":\"u" + (i % 10_000) + "\",\"page\":\"/products/" + (i % 50)
+                + "\",\"price\":12.5,\"qty\":" + (1 + i % 5) + ",\"ts\":" + (START + i) + "}")
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The stateless map in Java: parse, compute total, serialize. */
+    static final class JavaTotal implements MapFunction<byte[], byte[]> {
+        private static final long serialVersionUID = 1L;
+        private transient ObjectMapper json;
+
+        @Override
+        public byte[] map(byte[] value) throws Exception {
+            if (json == null) {
+                json = new ObjectMapper();
+            }
+            ObjectNode order = (ObjectNode) json.readTree(value);
+            order.put("total", order.get("price").asDouble() * order.get("qty").asDouble());
+            return json.writeValueAsBytes(order);
+        }
+    }
+
+    /** Key and timestamp extraction in Java (parsing the same JSON). */
+    static final class JavaKey implements MapFunction<byte[], Tuple2<String, Long>> {
+        private static final long serialVersionUID = 1L;
+        private transient ObjectMapper json;
+
+        @Override
+        public Tuple2<String, Long> map(byte[] value) throws Exception {
+            if (json == null) {
+                json = new ObjectMapper();
+            }
+            JsonNode order = json.readTree(value);
+            return Tuple2.of(order.get("user").asText(), order.get("ts").asLong());
+        }
+    }
+
+    static final class Count implements AggregateFunction<Tuple2<String, Long>, Long, Long> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Long createAccumulator() {
+            return 0L;
+        }
+
+        @Override
+        public Long add(Tuple2<String, Long> value, Long accumulator) {
+            return accumulator + 1;
+        }
+
+        @Override
+        public Long getResult(Long accumulator) {
+            return accumulator;
+        }
+
+        @Override
+        public Long merge(Long a, Long b) {
+            return a + b;
+        }
+    }
+
+    static final class CountResult extends ProcessWindowFunction<Long, byte[], String, TimeWindow> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void process(String key, Context context, Iterable<Long> counts, Collector<byte[]> out) {
+            long count = counts.iterator().next();
+            out.collect(("{\"user\":\"" + key + "\",\"start\":" + context.window().getStart() + ",\"count\":" + count + "}")
+                    .getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private static String value(List<String> args, String name, String fallback) {
+        int i = args.indexOf(name);
+        if (i >= 0 && i + 1 < args.size()) {
+            return args.get(i + 1);
+        }
+        if (fallback == null) {
+            throw new IllegalArgumentException(name + " is required");
+        }
+        return fallback;
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(Double::compare);
+        return sorted.get(sorted.size() / 2);
+    }
+
+    private static double min(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+    }
+
+    private static double max(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+    }
+}
