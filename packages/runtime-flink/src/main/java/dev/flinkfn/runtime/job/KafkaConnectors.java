@@ -40,8 +40,17 @@ public final class KafkaConnectors {
     }
 
     public KafkaSource<byte[]> source(Manifest.Source source) {
+        return source(source, null);
+    }
+
+    /** The source, bounded at {@code stoppingOffsets} when given (tests replaying a fixed input). */
+    public KafkaSource<byte[]> source(Manifest.Source source, OffsetsInitializer stoppingOffsets) {
         OffsetResetStrategy reset = "latest".equals(source.startFrom()) ? OffsetResetStrategy.LATEST : OffsetResetStrategy.EARLIEST;
-        return KafkaSource.<byte[]>builder()
+        var builder = KafkaSource.<byte[]>builder();
+        if (stoppingOffsets != null) {
+            builder.setBounded(stoppingOffsets);
+        }
+        return builder
                 .setBootstrapServers(bootstrapServers)
                 .setTopics(source.topic())
                 .setGroupId("flinkfn-" + deploymentId)
