@@ -8,8 +8,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -170,12 +168,7 @@ public class JsStageOperator extends AbstractStreamOperator<StageRecord>
 
     private List<List<SidecarProtocol.Output>> await(CompletableFuture<List<List<SidecarProtocol.Output>>> future)
             throws Exception {
-        try {
-            return future.get(bundleOptions.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw new TimeoutException("the sidecar did not answer a bundle within " + bundleOptions.requestTimeout()
-                    + "; failing the task so that Flink restarts it from the last checkpoint");
-        }
+        return SidecarCalls.await(future, bundleOptions.requestTimeout());
     }
 
     private void emit(List<List<SidecarProtocol.Output>> results) {

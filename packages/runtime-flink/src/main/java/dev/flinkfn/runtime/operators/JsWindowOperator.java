@@ -10,8 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -521,11 +519,6 @@ public class JsWindowOperator extends AbstractStreamOperator<StageRecord>
     }
 
     private <T> T await(CompletableFuture<T> future) throws Exception {
-        try {
-            return future.get(bundleOptions.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw new TimeoutException("the sidecar did not answer within " + bundleOptions.requestTimeout()
-                    + "; failing the task so that Flink restarts it from the last checkpoint");
-        }
+        return SidecarCalls.await(future, bundleOptions.requestTimeout());
     }
 }

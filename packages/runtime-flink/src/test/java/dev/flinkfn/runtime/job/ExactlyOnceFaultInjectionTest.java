@@ -178,6 +178,8 @@ class ExactlyOnceFaultInjectionTest {
         properties.put("value.serializer", ByteArraySerializer.class.getName());
         properties.put("linger.ms", "5");
         properties.put("acks", "all");
+        properties.put("max.in.flight.requests.per.connection", "1");
+        properties.put("delivery.timeout.ms", "60000");
         List<java.util.concurrent.Future<?>> sent = new ArrayList<>(EVENTS);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(properties)) {
             for (int i = 0; i < EVENTS; i++) {

@@ -112,10 +112,31 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
                 topics.add(new NewTopic(name, partitions, (short) 1));
             }
             admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
+            awaitLeaders(admin, List.of(names));
         } catch (ExecutionException e) {
             throw new IllegalStateException("creating topics " + List.of(names) + " failed", e.getCause());
         } catch (Exception e) {
             throw new IllegalStateException("creating topics " + List.of(names) + " failed", e);
+        }
+    }
+
+    /**
+     * Waits until every partition has a leader. Producing into a partition whose leader is not elected yet gets
+     * NOT_LEADER_OR_FOLLOWER, and an idempotent producer's retries can then loop on OUT_OF_ORDER_SEQUENCE_NUMBER.
+     */
+    private static void awaitLeaders(Admin admin, List<String> names) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (true) {
+            boolean ready = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS).values().stream()
+                    .flatMap(d -> d.partitions().stream())
+                    .allMatch(p -> p.leader() != null && p.leader().id() >= 0);
+            if (ready) {
+                return;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("partitions of " + names + " have no leader after 60 s");
+            }
+            Thread.sleep(50);
         }
     }
 
