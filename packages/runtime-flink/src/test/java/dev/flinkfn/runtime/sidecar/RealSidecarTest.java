@@ -63,6 +63,32 @@ class RealSidecarTest {
     }
 
     @Test
+    void inExternalModeTheOperatorConnectsToASidecarStartedBesideIt(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        // The Kubernetes sidecar pattern: the sidecar runs on its own (--external) and outlives connections.
+        Path socket = dir.resolve("sidecar.sock");
+        List<String> external = new java.util.ArrayList<>(command);
+        external.addAll(List.of("--artifact", artifact.toString(), "--socket", socket.toString(), "--external"));
+        Process sidecar = new ProcessBuilder(external).redirectErrorStream(true).start();
+        try {
+            java.io.BufferedReader out = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(sidecar.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(out.readLine()).isEqualTo("READY " + socket);
+            for (int connection = 0; connection < 2; connection++) {
+                try (SidecarClient client = Sidecars.open(SidecarConfig.external(socket.toString()), artifact, artifactId)) {
+                    List<List<SidecarProtocol.Output>> results =
+                            client.process(List.of(bytes("{\"id\":1,\"key\":\"a\",\"ts\":5}"))).get(30, TimeUnit.SECONDS);
+                    assertThat(results.get(0).get(0)).isInstanceOf(SidecarProtocol.ElementOutput.class);
+                }
+            }
+            assertThat(sidecar.isAlive()).as("an external sidecar keeps serving after clients close").isTrue();
+        } finally {
+            sidecar.destroy();
+            sidecar.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void pipelinedProcessAggregateAndFireRequestsGetTheFunctionsAnswers() throws Exception {
         SidecarProcess process = SidecarProcess.start(command, artifact, TIMEOUT);
         try (SocketSidecarClient client =
