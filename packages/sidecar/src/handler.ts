@@ -99,7 +99,7 @@ export class SidecarHandler {
         outputs.push(deadLetter(serialized.deadLetter));
         continue;
       }
-      outputs.push({ kind: OutputKind.ELEMENT, key: key.value, timestamp, event: encoder.encode(serialized.value) });
+      outputs.push({ kind: OutputKind.ELEMENT, key: key.value, timestamp, event: serialized.value });
     }
     return outputs;
   }
@@ -144,7 +144,7 @@ export class SidecarHandler {
       if (text === undefined) {
         return deadLetter({ stage: 'output', error: `result is not JSON-serializable`, ...(output.key !== null ? { key: output.key } : {}) });
       }
-      return { kind: OutputKind.SINK, sinkIndex: this.sinkIndex.get(output.sink) ?? 0, key: output.key, value: encoder.encode(text) };
+      return { kind: OutputKind.SINK, sinkIndex: this.sinkIndex.get(output.sink) ?? 0, key: output.key, value: text };
     });
   }
 }
@@ -162,5 +162,5 @@ function encodeDeadLetter(letter: DeadLetter): Uint8Array {
 }
 
 function deadLetter(letter: DeadLetter): Output {
-  return { kind: OutputKind.DEAD_LETTER, deadLetter: encodeDeadLetter(letter) };
+  return { kind: OutputKind.DEAD_LETTER, deadLetter: JSON.stringify(letter) };
 }

@@ -75,10 +75,16 @@ export const OutputKind = { SINK: 0, ELEMENT: 1, DEAD_LETTER: 2 } as const;
 /** Long.MIN_VALUE: "no event timestamp" (processing time). */
 export const NO_TIMESTAMP = -(2n ** 63n);
 
+/**
+ * Bytes on the wire. The sidecar may hand over JSON text instead of bytes: it is written as UTF-8 straight into the
+ * frame, which saves encoding every output into a buffer of its own first. Decoding always gives bytes.
+ */
+export type Payload = Uint8Array | string;
+
 export type Output =
-  | { kind: typeof OutputKind.SINK; sinkIndex: number; key: string | null; value: Uint8Array }
-  | { kind: typeof OutputKind.ELEMENT; key: string; timestamp: bigint; event: Uint8Array }
-  | { kind: typeof OutputKind.DEAD_LETTER; deadLetter: Uint8Array };
+  | { kind: typeof OutputKind.SINK; sinkIndex: number; key: string | null; value: Payload }
+  | { kind: typeof OutputKind.ELEMENT; key: string; timestamp: bigint; event: Payload }
+  | { kind: typeof OutputKind.DEAD_LETTER; deadLetter: Payload };
 
 export interface WindowRef {
   key: string;
@@ -149,7 +155,8 @@ export class FrameWriter {
     return this;
   }
 
-  bytes(value: Uint8Array): this {
+  bytes(value: Payload): this {
+    if (typeof value === 'string') return this.text(value);
     this.u32(value.length);
     this.reserve(value.length);
     this.buffer.set(value, this.offset);
@@ -200,7 +207,9 @@ export class FrameWriter {
 
   /** The bytes written so far; resets the writer. */
   take(): Buffer {
-    const out = Buffer.from(this.buffer.subarray(0, this.offset));
+    // Hand the written bytes over without copying them, and continue in a fresh buffer of the same size.
+    const out = this.buffer.subarray(0, this.offset);
+    this.buffer = Buffer.allocUnsafe(64 * 1024);
     this.offset = 0;
     return out;
   }

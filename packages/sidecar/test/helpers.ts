@@ -78,4 +78,4 @@ export class TestClient {
 }
 
 export const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
-export const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+export const text = (bytes: Uint8Array | string): string => (typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes));

@@ -86,7 +86,8 @@ public final class ThroughputBenchmark {
         if (jsFunction) {
             String path = file.toString();
             String id = artifact.id();
-            SidecarClientFactory factory = () -> Sidecars.open(SidecarConfig.process(List.of("node", sidecar)), Path.of(path), id);
+            List<String> command = List.of(("node " + sidecar).trim().split("\\s+"));
+            SidecarClientFactory factory = () -> Sidecars.open(SidecarConfig.process(command), Path.of(path), id);
             FunctionPipeline.Streams streams = FunctionPipeline.build(input, artifact.manifest(), factory, BundleOptions.DEFAULTS,
                     artifact.manifest().window() != null ? FunctionPipeline.boundedOutOfOrderness(artifact.manifest().window()) : s -> s);
             streams.results().sinkTo(new DiscardingSink<>());
