@@ -23,6 +23,7 @@ import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.api.java.tuple.Tuple3;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.connector.datagen.source.GeneratorFunction;
@@ -31,7 +32,10 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
+import org.apache.flink.streaming.api.windowing.assigners.EventTimeSessionWindows;
+import org.apache.flink.streaming.api.windowing.assigners.SlidingEventTimeWindows;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.WindowAssigner;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
 
@@ -95,19 +99,29 @@ public final class ThroughputBenchmark {
         } else if (scenario.equals("stateless-map")) {
             input.map(new JavaTotal()).sinkTo(new DiscardingSink<>());
         } else {
-            input.map(new JavaKey()).returns(Types.TUPLE(Types.STRING, Types.LONG))
-                    .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple2<String, Long>>forBoundedOutOfOrderness(Duration.ZERO)
+            String keyField = scenario.equals("sliding-average") ? "page" : "user";
+            WindowAssigner<Object, TimeWindow> windows = switch (scenario) {
+                case "tumbling-count" -> TumblingEventTimeWindows.of(Duration.ofSeconds(1));
+                case "sliding-average" -> SlidingEventTimeWindows.of(Duration.ofSeconds(10), Duration.ofSeconds(1));
+                case "session-windows" -> EventTimeSessionWindows.withGap(Duration.ofSeconds(15));
+                default -> throw new IllegalArgumentException("unknown scenario " + scenario);
+            };
+            input.map(new JavaKey(keyField)).returns(Types.TUPLE(Types.STRING, Types.LONG, Types.DOUBLE))
+                    .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple3<String, Long, Double>>forBoundedOutOfOrderness(Duration.ZERO)
                             .withTimestampAssigner((t, ts) -> t.f1))
                     .keyBy(t -> t.f0, Types.STRING)
-                    .window(TumblingEventTimeWindows.of(Duration.ofSeconds(1)))
-                    .aggregate(new Count(), new CountResult())
+                    .window(windows)
+                    .aggregate(new SumCount(), new Result())
                     .sinkTo(new DiscardingSink<>());
         }
         JobExecutionResult result = env.execute((jsFunction ? "js " : "java ") + scenario);
         return records * 1000.0 / result.getNetRuntime();
     }
 
-    /** About 100 bytes of JSON, the same for both variants. 10,000 users; one order per millisecond. */
+    /**
+     * About 100 bytes of JSON, the same for both variants: 10,000 users (each orders every 10 s of event time), 50
+     * pages, one order per millisecond of event time.
+     */
     static byte[] order(long i) {
         return ("{\"id\":" + i + ",\"user\":\"u" + (i % 10_000) + "\",\"page\":\"/products/" + (i % 50)
                 + "\",\"price\":12.5,\"qty\":" + (1 + i % 5) + ",\"ts\":" + (START + i) + "}")
@@ -130,52 +144,60 @@ public final class ThroughputBenchmark {
         }
     }
 
-    /** Key and timestamp extraction in Java (parsing the same JSON). */
-    static final class JavaKey implements MapFunction<byte[], Tuple2<String, Long>> {
+    /** Key, timestamp and order value in Java (parsing the same JSON). */
+    static final class JavaKey implements MapFunction<byte[], Tuple3<String, Long, Double>> {
         private static final long serialVersionUID = 1L;
+        private final String keyField;
         private transient ObjectMapper json;
 
+        JavaKey(String keyField) {
+            this.keyField = keyField;
+        }
+
         @Override
-        public Tuple2<String, Long> map(byte[] value) throws Exception {
+        public Tuple3<String, Long, Double> map(byte[] value) throws Exception {
             if (json == null) {
                 json = new ObjectMapper();
             }
             JsonNode order = json.readTree(value);
-            return Tuple2.of(order.get("user").asText(), order.get("ts").asLong());
+            return Tuple3.of(order.get(keyField).asText(), order.get("ts").asLong(),
+                    order.get("price").asDouble() * order.get("qty").asDouble());
         }
     }
 
-    static final class Count implements AggregateFunction<Tuple2<String, Long>, Long, Long> {
+    /** Count and sum: the count scenarios use the count, the average the sum too. */
+    static final class SumCount implements AggregateFunction<Tuple3<String, Long, Double>, Tuple2<Long, Double>, Tuple2<Long, Double>> {
         private static final long serialVersionUID = 1L;
 
         @Override
-        public Long createAccumulator() {
-            return 0L;
+        public Tuple2<Long, Double> createAccumulator() {
+            return Tuple2.of(0L, 0.0);
         }
 
         @Override
-        public Long add(Tuple2<String, Long> value, Long accumulator) {
-            return accumulator + 1;
+        public Tuple2<Long, Double> add(Tuple3<String, Long, Double> value, Tuple2<Long, Double> acc) {
+            return Tuple2.of(acc.f0 + 1, acc.f1 + value.f2);
         }
 
         @Override
-        public Long getResult(Long accumulator) {
-            return accumulator;
+        public Tuple2<Long, Double> getResult(Tuple2<Long, Double> acc) {
+            return acc;
         }
 
         @Override
-        public Long merge(Long a, Long b) {
-            return a + b;
+        public Tuple2<Long, Double> merge(Tuple2<Long, Double> a, Tuple2<Long, Double> b) {
+            return Tuple2.of(a.f0 + b.f0, a.f1 + b.f1);
         }
     }
 
-    static final class CountResult extends ProcessWindowFunction<Long, byte[], String, TimeWindow> {
+    static final class Result extends ProcessWindowFunction<Tuple2<Long, Double>, byte[], String, TimeWindow> {
         private static final long serialVersionUID = 1L;
 
         @Override
-        public void process(String key, Context context, Iterable<Long> counts, Collector<byte[]> out) {
-            long count = counts.iterator().next();
-            out.collect(("{\"user\":\"" + key + "\",\"start\":" + context.window().getStart() + ",\"count\":" + count + "}")
+        public void process(String key, Context context, Iterable<Tuple2<Long, Double>> results, Collector<byte[]> out) {
+            Tuple2<Long, Double> r = results.iterator().next();
+            out.collect(("{\"key\":\"" + key + "\",\"start\":" + context.window().getStart() + ",\"end\":"
+                    + context.window().getEnd() + ",\"count\":" + r.f0 + ",\"average\":" + (r.f1 / r.f0) + "}")
                     .getBytes(StandardCharsets.UTF_8));
         }
     }

@@ -1,0 +1,193 @@
+#!/usr/bin/env node
+// flinkfn benchmarks: each scenario runs the function written in TypeScript (through the sidecar) and the same
+// function written in Java, in the same runtime classes, on the same generated input, in one run, and reports the
+// ratio. Results go to bench/results/ as JSON, a Markdown table and an SVG chart; the README's table is updated.
+//
+//   node --import tsx bench/run.mjs [--quick] [--only stateless-map,tumbling-count]
+//
+// Needs the workspace built (./scripts/setup) and Java 17 + Maven. --quick uses fewer records and runs (for a
+// smoke check; its figures are not comparable).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const runtime = path.join(root, 'packages', 'runtime-flink');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
+
+const SCENARIOS = [
+  { id: 'stateless-map', fn: 'stateless-map', parallelism: 1, records: 1_000_000, title: 'stateless map, 100-byte JSON, p=1', target: 0.7 },
+  { id: 'stateless-map-p2', fn: 'stateless-map', parallelism: 2, records: 1_000_000, title: 'stateless map, 100-byte JSON, p=2', target: 0.7 },
+  { id: 'tumbling-count', fn: 'tumbling-count', parallelism: 1, records: 500_000, title: 'keyed tumbling count, 10,000 keys', target: 0.6 },
+  { id: 'sliding-average', fn: 'sliding-average', parallelism: 1, records: 300_000, title: 'sliding average, 10 s / 1 s', target: null },
+  { id: 'session-windows', fn: 'session-windows', parallelism: 1, records: 300_000, title: 'session windows with merging', target: null },
+].filter((s) => !only || only.includes(s.id));
+
+const log = (line) => process.stderr.write(`› ${line}\n`);
+
+function flinkfnBuild(fn) {
+  const out = execFileSync(process.execPath, [path.join(root, 'packages/cli/bin/flinkfn.js'), 'build', `functions/${fn}.ts`, '--root', path.join(root, 'bench'), '--json'], { encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+function javaClasspath() {
+  log('compiling the runtime and its benchmark classes (mvn test-compile)');
+  execFileSync('mvn', ['-B', '-q', 'test-compile'], { cwd: runtime, stdio: ['ignore', 'ignore', 'inherit'] });
+  const file = path.join(runtime, 'target', 'test-classpath.txt');
+  execFileSync('mvn', ['-B', '-q', 'org.apache.maven.plugins:maven-dependency-plugin:3.11.0:build-classpath', `-Dmdep.outputFile=${file}`, '-Dmdep.includeScope=test'], { cwd: runtime, stdio: ['ignore', 'ignore', 'inherit'] });
+  return [path.join(runtime, 'target/classes'), path.join(runtime, 'target/test-classes'), readFileSync(file, 'utf8').trim()].join(':');
+}
+
+function javaOpens() {
+  const pom = readFileSync(path.join(runtime, 'pom.xml'), 'utf8');
+  return (/<flink\.java17\.opens>([^<]+)<\/flink\.java17\.opens>/.exec(pom)?.[1] ?? '').trim().split(/\s+/);
+}
+
+function runThroughput(scenario, artifact, classpath) {
+  return new Promise((resolve, reject) => {
+    const javaArgs = [
+      ...javaOpens(), '-Xmx2g', `-Dlog4j2.configurationFile=${path.join(runtime, 'src/test/resources/log4j2-test.properties')}`,
+      '-cp', classpath, 'dev.flinkfn.runtime.bench.ThroughputBenchmark',
+      '--scenario', scenario.fn, '--artifact', artifact, '--sidecar', path.join(root, 'packages/sidecar/bin/flinkfn-sidecar.js'),
+      '--records', String(quick ? Math.round(scenario.records / 10) : scenario.records), '--runs', quick ? '1' : '3',
+      '--parallelism', String(scenario.parallelism),
+    ];
+    const child = spawn('java', javaArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{"scenario"'));
+      if (code !== 0 || !line) return reject(new Error(`${scenario.id} failed (exit ${code}):\n${err.slice(-3000)}`));
+      resolve(JSON.parse(line));
+    });
+  });
+}
+
+/** Records/s through one sidecar over its socket: trivial function, pipelined bundles of 1,000. */
+async function protocolAlone() {
+  const { startSidecar, TestClient } = await import(path.join(root, 'packages/sidecar/test/helpers.ts'));
+  const { MessageType } = await import(path.join(root, 'packages/sidecar/src/protocol.ts'));
+  const built = flinkfnBuild('identity');
+  const sidecar = await startSidecar(built.file);
+  try {
+    const client = await TestClient.connect(sidecar.socketPath);
+    const records = Array.from({ length: 1000 }, (_, i) => Buffer.from(JSON.stringify({ id: i, user: `u${i % 10000}`, page: `/products/${i % 50}`, price: 12.5, qty: 1 + (i % 5), ts: 1_700_000_000_000 + i })));
+    const rounds = quick ? 100 : 1000;
+    for (let i = 0; i < 50; i++) await client.send({ type: MessageType.PROCESS, id: i, records });
+    const started = process.hrtime.bigint();
+    const inFlight = [];
+    for (let i = 0; i < rounds; i++) {
+      inFlight.push(client.send({ type: MessageType.PROCESS, id: i, records }));
+      if (inFlight.length >= 4) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    client.close();
+    return { recordsPerSecond: Math.round((rounds * 1000) / seconds), bundle: 1000, inFlight: 4 };
+  } finally {
+    await sidecar.stop();
+  }
+}
+
+function buildTimes() {
+  const times = [];
+  for (const example of ['clickstream', 'iot-sensors', 'shopping-sessions']) {
+    for (let i = 0; i < (quick ? 2 : 5); i++) {
+      const started = process.hrtime.bigint();
+      execFileSync(process.execPath, [path.join(root, 'packages/cli/bin/flinkfn.js'), 'build', '--root', path.join(root, 'examples', example), '--json']);
+      times.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+  }
+  times.sort((a, b) => a - b);
+  return { medianMs: Math.round(times[Math.floor(times.length / 2)]), minMs: Math.round(times[0]), maxMs: Math.round(times.at(-1)) };
+}
+
+function markdown(results) {
+  const k = (n) => `${Math.round(n / 1000)}k`;
+  const rows = results.throughput.map((r) => {
+    const s = SCENARIOS.find((x) => x.id === r.id);
+    return `| ${s.title} | ${k(r.js.median)} (${k(r.js.min)}–${k(r.js.max)}) | ${k(r.java.median)} (${k(r.java.min)}–${k(r.java.max)}) | **${r.ratio.toFixed(2)}** | ${s.target ?? '—'} |`;
+  });
+  return [
+    `Measured ${results.date} on ${results.machine} (${quick ? 'QUICK run, not comparable' : `median of ${results.runs} runs after a warm-up, min–max in brackets`}).`,
+    '',
+    '| scenario | TypeScript via sidecar, records/s | Java, records/s | ratio | target |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+    `Sidecar protocol alone (one sidecar, identity function, bundles of 1,000, 4 in flight): ${k(results.protocol.recordsPerSecond)} records/s.`,
+    `\`flinkfn build\` of an example, whole process: median ${results.build.medianMs} ms (${results.build.minMs}–${results.build.maxMs}).`,
+    '',
+    '![throughput](results/throughput.svg)',
+  ].join('\n');
+}
+
+function svg(results) {
+  const rows = results.throughput;
+  const max = Math.max(...rows.flatMap((r) => [r.js.median, r.java.median]));
+  const width = 640;
+  const bar = 14;
+  const rowHeight = 48;
+  const left = 230;
+  const scale = (v) => Math.round(((width - left - 70) * v) / max);
+  const parts = rows.map((r, i) => {
+    const y = 30 + i * rowHeight;
+    const label = SCENARIOS.find((x) => x.id === r.id).title;
+    return [
+      `<text x="8" y="${y + 18}" font-size="12">${label}</text>`,
+      `<rect x="${left}" y="${y}" width="${scale(r.js.median)}" height="${bar}" fill="#3178c6"/>`,
+      `<text x="${left + scale(r.js.median) + 4}" y="${y + 11}" font-size="11">${Math.round(r.js.median / 1000)}k TS</text>`,
+      `<rect x="${left}" y="${y + bar + 2}" width="${scale(r.java.median)}" height="${bar}" fill="#e76f00"/>`,
+      `<text x="${left + scale(r.java.median) + 4}" y="${y + bar + 13}" font-size="11">${Math.round(r.java.median / 1000)}k Java</text>`,
+    ].join('');
+  });
+  const height = 40 + rows.length * rowHeight;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif"><text x="8" y="16" font-size="13" font-weight="bold">records/s, TypeScript via sidecar (blue) vs Java (orange)</text>${parts.join('')}</svg>\n`;
+}
+
+const started = Date.now();
+const classpath = javaClasspath();
+const throughput = [];
+for (const scenario of SCENARIOS) {
+  log(`${scenario.id}: building the TypeScript function`);
+  const built = flinkfnBuild(scenario.fn);
+  log(`${scenario.id}: running TypeScript and Java variants`);
+  const result = await runThroughput(scenario, built.file, classpath);
+  log(`${scenario.id}: ratio ${result.ratio.toFixed(2)} (TS ${Math.round(result.js.median)} / Java ${Math.round(result.java.median)} records/s)`);
+  throughput.push({ id: scenario.id, ...result });
+}
+log('sidecar protocol alone');
+const protocol = await protocolAlone();
+log('flinkfn build times');
+const build = buildTimes();
+
+const results = {
+  date: new Date().toISOString(),
+  machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? 'unknown CPU'}`,
+  quick,
+  runs: quick ? 1 : 3,
+  throughput,
+  protocol,
+  build,
+  notRunYet: ['added latency p50/p95/p99', 'checkpoint duration and size', 'end to end through the Kafka broker', 'flinkfn deploy → RUNNING (needs the deploy lifecycle)'],
+  durationSeconds: Math.round((Date.now() - started) / 1000),
+};
+const dir = path.join(root, 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+const table = markdown(results);
+writeFileSync(path.join(dir, 'latest.md'), table.replace('results/throughput.svg', 'throughput.svg') + '\n');
+writeFileSync(path.join(dir, 'throughput.svg'), svg(results));
+if (!quick) {
+  const readme = path.join(root, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const updated = text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table.replace('results/throughput.svg', 'bench/results/throughput.svg')}\n<!-- bench:end -->`);
+  writeFileSync(readme, updated);
+}
+log(`done in ${results.durationSeconds} s: bench/results/latest.{json,md}, bench/results/throughput.svg`);
