@@ -38,4 +38,5 @@ export const RULES: Record<string, string> = {
   'processing-time-not-fired-at-end': 'processing-time windows still open at end of input do not fire',
   'source-formats': 'string and bytes sources pass text and bytes to the handler',
   'numeric-keys': 'numeric keys become strings',
+  'window-events-are-json': 'events reach add() and process() as they cross to Flink: through JSON',
 };

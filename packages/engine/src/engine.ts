@@ -16,7 +16,6 @@
  */
 import type { FunctionDeclarations, ManifestWindow, WindowBounds } from '@flinkfn/sdk';
 import type { DeadLetter, FunctionHost, Output } from '@flinkfn/host';
-import { jsonSafe } from '@flinkfn/host';
 import { assignWindows, maxTimestamp, mergeWindows, sameWindow, windowId } from './assigners.js';
 import { TimerQueue, type Timer } from './timers.js';
 
@@ -186,12 +185,12 @@ export class Engine {
     } else {
       timestamp = this.now;
     }
-    let serialized: string | undefined;
-    if (window.function === 'process') {
-      const step = this.host.serializeEvent(event);
-      if (!step.ok) return this.deadLetter(step.deadLetter);
-      serialized = step.value;
-    }
+    // In Flink the event crosses to the window stage as JSON text: do the same, so add() and process() see
+    // exactly what they will see on the cluster (a Date becomes a string, undefined fields disappear).
+    const step = this.host.serializeEvent(event);
+    if (!step.ok) return this.deadLetter(step.deadLetter);
+    const serialized = window.function === 'process' ? step.value : undefined;
+    const windowEvent = window.function === 'process' ? undefined : (JSON.parse(step.value) as unknown);
 
     let skipped = true;
     for (const assigned of assignWindows(window.assigner, timestamp)) {
@@ -202,7 +201,7 @@ export class Engine {
         continue;
       }
       skipped = false;
-      if (!this.addToWindow(key.value, actual, event, serialized)) continue;
+      if (!this.addToWindow(key.value, actual, windowEvent, serialized)) continue;
       if (this.isEventTime() && maxTimestamp(actual) <= this.watermark) {
         this.fire(key.value, actual);
       } else {
@@ -213,7 +212,7 @@ export class Engine {
     if (skipped && this.isEventTime() && timestamp + window.allowedLatenessMs <= this.watermark) {
       if (this.manifest.sideOutputs.late) {
         this.stats.late++;
-        this.listener.late(jsonSafe(event));
+        this.listener.late(JSON.parse(step.value) as unknown);
       } else {
         this.stats.lateDropped++;
       }
@@ -374,7 +373,8 @@ export class Engine {
 
   private emit(output: Output): void {
     this.stats.outputs++;
-    this.listener.output(output);
+    // What reaches Kafka is the JSON text: hand listeners the value as a consumer will read it.
+    this.listener.output(output.json === null ? output : { ...output, value: JSON.parse(output.json) as unknown });
   }
 
   private deadLetter(deadLetter: DeadLetter): void {

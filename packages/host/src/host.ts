@@ -37,6 +37,8 @@ export interface Output {
   /** Kafka record key: the window key for window results, null for stateless outputs. */
   key: string | null;
   value: unknown;
+  /** The value as it is written to Kafka; null for handle outputs that go into a window. */
+  json: string | null;
 }
 
 /**
@@ -108,7 +110,10 @@ export class FunctionHost {
    */
   handle(event: unknown): Step<Output[]> {
     const handle = this.spec.handle;
-    if (!handle) return { ok: true, value: [{ sink: this.defaultSink, key: null, value: event }] };
+    if (!handle) {
+      if (this.manifest.window !== null) return { ok: true, value: [{ sink: this.defaultSink, key: null, value: event, json: null }] };
+      return this.outputs(event, null, false);
+    }
     let returned: unknown;
     try {
       returned = (handle as (e: unknown, c: unknown) => unknown)(event, { topic: this.manifest.source.topic });
@@ -254,9 +259,13 @@ export class FunctionHost {
             error: `to('${item.sink}', ...) names no declared sink; declared sinks: ${[...this.sinkNames].join(', ')}`,
           });
         }
-        outputs.push({ sink: item.sink, key, value: item.value });
+        const json = intoWindow ? null : toJson(item.value);
+        if (json === undefined) return notJson(item.value);
+        outputs.push({ sink: item.sink, key, value: item.value, json });
       } else {
-        outputs.push({ sink: this.defaultSink, key, value: item });
+        const json = intoWindow ? null : toJson(item);
+        if (json === undefined) return notJson(item);
+        outputs.push({ sink: this.defaultSink, key, value: item, json });
       }
     }
     return { ok: true, value: outputs };
@@ -265,6 +274,19 @@ export class FunctionHost {
   private withContext(step: Step<Output[]>, key: string, window: WindowBounds): Step<Output[]> {
     return step.ok ? step : fail({ ...step.deadLetter, key, window: { ...window } });
   }
+}
+
+/** JSON text of a value for a sink, or undefined when it has none (undefined, a function, a cycle, a BigInt). */
+function toJson(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function notJson<T>(value: unknown): Step<T> {
+  return fail({ stage: 'output', error: `an output is not JSON-serializable (${describe(value)}); sinks receive JSON` });
 }
 
 function fail<T>(deadLetter: DeadLetter): Step<T> {

@@ -42,7 +42,7 @@ load('a valid artifact loads and its handler runs through the host', async () =>
   const decoded = host.decode('{"a":1}');
   assert.ok(decoded.ok);
   const handled = host.handle(decoded.ok ? decoded.value : undefined);
-  assert.equal(handled, { ok: true, value: [{ sink: 'out', key: null, value: { a: 1, seen: true } }] });
+  assert.equal(handled, { ok: true, value: [{ sink: 'out', key: null, value: { a: 1, seen: true }, json: '{"a":1,"seen":true}' }] });
 });
 
 load('code that declares another function than the manifest is refused', async () => {
@@ -85,3 +85,15 @@ steps('invalid UTF-8 in a json source is a decode dead letter with the bytes in 
 });
 
 steps.run();
+
+const outputs = suite('outputs for sinks');
+
+outputs('a stateless output that cannot be JSON becomes a dead letter instead of a broken record', async () => {
+  const { host } = await loadFunction(artifact(echo('echo', '() => ({ n: 1n })')));
+  const step = host.handle({ id: 1 });
+  assert.is(step.ok, false);
+  assert.match(step.ok ? '' : step.deadLetter.error, /not JSON-serializable/);
+  assert.is(step.ok ? '' : step.deadLetter.stage, 'output');
+});
+
+outputs.run();

@@ -139,21 +139,12 @@ export class SidecarHandler {
   }
 
   private sinkOutputs(outputs: HostOutput[]): Output[] {
-    return outputs.map((output): Output => {
-      const text = safeStringify(output.value);
-      if (text === undefined) {
-        return deadLetter({ stage: 'output', error: `result is not JSON-serializable`, ...(output.key !== null ? { key: output.key } : {}) });
-      }
-      return { kind: OutputKind.SINK, sinkIndex: this.sinkIndex.get(output.sink) ?? 0, key: output.key, value: text };
-    });
-  }
-}
-
-function safeStringify(value: unknown): string | undefined {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return undefined;
+    return outputs.map((output): Output => ({
+      kind: OutputKind.SINK,
+      sinkIndex: this.sinkIndex.get(output.sink) ?? 0,
+      key: output.key,
+      value: output.json ?? 'null',
+    }));
   }
 }
 

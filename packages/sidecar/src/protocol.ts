@@ -195,7 +195,7 @@ export class FrameWriter {
     }
   }
 
-  /** Patches the length of the frame begun last and returns all frames written since `take()`. */
+  /** Patches the length field of the frame that began at `frameStart`. */
   end(frameStart: number): this {
     this.buffer.writeUInt32BE(this.offset - frameStart - 4, frameStart);
     return this;
