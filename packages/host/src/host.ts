@@ -238,7 +238,52 @@ export class FunctionHost {
     if (text === undefined) {
       return fail({ stage, error: `${stage}() returned ${describe(accumulator)}; accumulators must be JSON values`, ...context });
     }
+    // The sidecar keeps an accumulator as an object across the adds of one bundle and serializes it once; that
+    // equals serializing after every add only for plain JSON values, so the step-by-step path insists on them.
+    const problem = notPlainJson(accumulator, '');
+    if (problem !== undefined) {
+      return fail({ stage, error: `accumulators must be plain JSON values: ${problem}`, ...context });
+    }
     return { ok: true, value: text };
+  }
+
+  /**
+   * `create` (when there is no accumulator yet) and `add` for several events, parsing the accumulator once and
+   * serializing it once. Events whose create/add throws become dead letters and leave the accumulator as it was.
+   */
+  addAll(accumulator: string | null, events: readonly unknown[]): { accumulator: string | null; deadLetters: DeadLetter[] } {
+    const aggregate = this.aggregate();
+    let acc: unknown = accumulator === null ? undefined : JSON.parse(accumulator);
+    let created = accumulator !== null;
+    const deadLetters: DeadLetter[] = [];
+    for (const event of events) {
+      if (!created) {
+        try {
+          acc = aggregate.create();
+          created = true;
+        } catch (error) {
+          deadLetters.push({ stage: 'create', error: String(error), event: jsonSafe(event) });
+          continue;
+        }
+      }
+      try {
+        acc = aggregate.add(acc as never, event as never);
+      } catch (error) {
+        deadLetters.push({ stage: 'add', error: String(error), event: jsonSafe(event) });
+      }
+    }
+    if (!created) return { accumulator: null, deadLetters };
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(acc);
+    } catch {
+      text = undefined;
+    }
+    if (text === undefined) {
+      deadLetters.push({ stage: 'add', error: `the accumulator is not JSON-serializable (${describe(acc)}); accumulators must be JSON values` });
+      return { accumulator, deadLetters };
+    }
+    return { accumulator: text, deadLetters };
   }
 
   private outputs(returned: unknown, key: string | null, intoWindow: boolean): Step<Output[]> {
@@ -274,6 +319,31 @@ export class FunctionHost {
   private withContext(step: Step<Output[]>, key: string, window: WindowBounds): Step<Output[]> {
     return step.ok ? step : fail({ ...step.deadLetter, key, window: { ...window } });
   }
+}
+
+/** Where a value stops being plain JSON (a Date, a Map, undefined, NaN, a class instance), or undefined if it is. */
+function notPlainJson(value: unknown, path: string): string | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${String(value)} at ${path || 'the top'}`;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = notPlainJson(value[i], `${path}[${i}]`);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  if (typeof value === 'object') {
+    const prototype = Object.getPrototypeOf(value) as unknown;
+    if (prototype !== Object.prototype && prototype !== null) {
+      return `a ${(value as object).constructor?.name ?? 'class instance'} at ${path || 'the top'}`;
+    }
+    for (const [key, field] of Object.entries(value)) {
+      const problem = notPlainJson(field, `${path}.${key}`);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  return `${describe(value)} at ${path || 'the top'}`;
 }
 
 /** JSON text of a value for a sink, or undefined when it has none (undefined, a function, a cycle, a BigInt). */

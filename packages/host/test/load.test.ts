@@ -97,3 +97,46 @@ outputs('a stateless output that cannot be JSON becomes a dead letter instead of
 });
 
 outputs.run();
+
+const accumulators = suite('accumulators');
+
+const counter = (add: string): string =>
+  `import { defineFunction } from ${JSON.stringify(sdkUrl)};\n` +
+  `export default defineFunction({ name: 'echo', source: { topic: 'in' }, sinks: { out: { topic: 'out' } }, key: (e) => e.k, time: { kind: 'processing' }, window: { kind: 'tumbling', size: 10 }, aggregate: { create: () => ({ n: 0 }), add: ${add}, merge: (a, b) => ({ n: a.n + b.n }), result: (a) => a } });\n`;
+
+function windowed(code: string): Artifact {
+  const base = artifact(code);
+  return {
+    ...base,
+    manifest: {
+      ...base.manifest,
+      handle: false,
+      window: {
+        assigner: { kind: 'tumbling', sizeMs: 10, offsetMs: 0 },
+        time: { kind: 'processing' },
+        allowedLatenessMs: 0,
+        function: 'aggregate',
+        merges: true,
+      },
+    },
+  };
+}
+
+accumulators('an accumulator that is not plain JSON is refused step by step, naming what and where', async () => {
+  const { host } = await loadFunction(windowed(counter('(acc, e) => ({ n: acc.n + 1, last: new Date(0) })')));
+  const created = host.create({ k: 'a' });
+  assert.ok(created.ok);
+  const added = host.add(created.ok ? created.value : '', { k: 'a' });
+  assert.is(added.ok, false);
+  assert.match(added.ok ? '' : added.deadLetter.error, /plain JSON values: a Date at \.last/);
+});
+
+accumulators('addAll creates once, adds every event, and turns a throwing add into a dead letter', async () => {
+  const { host } = await loadFunction(windowed(counter("(acc, e) => { if (e.bad) throw new Error('bad'); return { n: acc.n + 1 }; }")));
+  const result = host.addAll(null, [{ k: 'a' }, { k: 'a', bad: true }, { k: 'a' }]);
+  assert.is(result.accumulator, '{"n":2}');
+  assert.equal(result.deadLetters.map((d) => [d.stage, d.error]), [['add', 'Error: bad']]);
+  assert.is(host.addAll('{"n":5}', [{ k: 'a' }]).accumulator, '{"n":6}');
+});
+
+accumulators.run();

@@ -46,7 +46,10 @@ export class SidecarHandler {
         return {
           type: MessageType.AGGREGATED,
           id: request.id,
-          results: request.groups.map((group) => this.aggregate(group.accumulator, group.events)),
+          results: (() => {
+            const parsed = new Map<string, unknown>();
+            return request.groups.map((group) => this.aggregate(group.accumulator, group.events, parsed));
+          })(),
         };
       case MessageType.MERGE:
         return {
@@ -104,25 +107,29 @@ export class SidecarHandler {
     return outputs;
   }
 
-  /** create (when there is no accumulator yet) and add each event; failed events become dead letters. */
-  private aggregate(accumulator: Uint8Array | null, events: Uint8Array[]): { accumulator: Uint8Array | null; deadLetters: Uint8Array[] } {
-    let acc = accumulator === null ? null : decoder.decode(accumulator);
-    const deadLetters: Uint8Array[] = [];
-    for (const bytes of events) {
-      const event = JSON.parse(decoder.decode(bytes)) as unknown;
-      if (acc === null) {
-        const created = this.host.create(event);
-        if (!created.ok) {
-          deadLetters.push(encodeDeadLetter(created.deadLetter));
-          continue;
-        }
-        acc = created.value;
+  /**
+   * create (when there is no accumulator yet) and add each event; failed events become dead letters. One event
+   * often goes to several windows (sliding windows): within a request each distinct event text is parsed once.
+   */
+  private aggregate(
+    accumulator: Uint8Array | null,
+    events: Uint8Array[],
+    parsed: Map<string, unknown>,
+  ): { accumulator: Uint8Array | null; deadLetters: Uint8Array[] } {
+    const values = events.map((bytes) => {
+      const text = decoder.decode(bytes);
+      let value = parsed.get(text);
+      if (value === undefined) {
+        value = JSON.parse(text) as unknown;
+        parsed.set(text, value);
       }
-      const added = this.host.add(acc, event);
-      if (added.ok) acc = added.value;
-      else deadLetters.push(encodeDeadLetter(added.deadLetter));
-    }
-    return { accumulator: acc === null ? null : encoder.encode(acc), deadLetters };
+      return value;
+    });
+    const result = this.host.addAll(accumulator === null ? null : decoder.decode(accumulator), values);
+    return {
+      accumulator: result.accumulator === null ? null : encoder.encode(result.accumulator),
+      deadLetters: result.deadLetters.map(encodeDeadLetter),
+    };
   }
 
   private merge(accumulators: Uint8Array[], key: string, window: { start: number; end: number }): { accumulator: Uint8Array; deadLetters: Uint8Array[] } {
