@@ -1,19 +1,13 @@
 package dev.flinkfn.runtime.operators;
 
-import static org.apache.flink.util.Preconditions.checkNotNull;
-
-import dev.flinkfn.runtime.sidecar.SidecarClient;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 
 /**
  * The stateless JS stage: source records (raw Kafka values) go to the sidecar in bundles, which decodes them, runs
@@ -26,27 +20,18 @@ import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTim
  * before it has been answered, so no element can end up behind a watermark that overtook it. A sidecar that does not
  * answer within the request timeout fails the task, and Flink restores from the last checkpoint.
  */
-public class JsStageOperator extends AbstractStreamOperator<StageRecord>
-        implements OneInputStreamOperator<byte[], StageRecord>, BoundedOneInput, ProcessingTimeCallback {
+public class JsStageOperator extends AbstractSidecarOperator<byte[]> implements BoundedOneInput {
 
     private static final long serialVersionUID = 1L;
 
-    // --- configuration -----------------------------------------------------------------------------------------
-
-    private final SidecarClientFactory clientFactory;
-    private final BundleOptions bundleOptions;
-
     // --- runtime state (not checkpointed: bundles are always empty at a barrier) -------------------------------
 
-    private transient SidecarClient client;
     private transient List<byte[]> bundle;
     private transient long bundleStartedAt;
     private transient ArrayDeque<CompletableFuture<List<List<SidecarProtocol.Output>>>> inFlight;
-    private transient boolean timerRegistered;
 
     public JsStageOperator(SidecarClientFactory clientFactory, BundleOptions bundleOptions) {
-        this.clientFactory = checkNotNull(clientFactory);
-        this.bundleOptions = checkNotNull(bundleOptions);
+        super(clientFactory, bundleOptions);
     }
 
     // --- lifecycle ---------------------------------------------------------------------------------------------
@@ -56,12 +41,6 @@ public class JsStageOperator extends AbstractStreamOperator<StageRecord>
         super.open();
         bundle = new ArrayList<>(bundleOptions.maxSize());
         inFlight = new ArrayDeque<>();
-        client = createClient();
-    }
-
-    /** Overridable so operator tests can run without a Node process. */
-    protected SidecarClient createClient() throws Exception {
-        return clientFactory.create();
     }
 
     @Override
@@ -106,22 +85,9 @@ public class JsStageOperator extends AbstractStreamOperator<StageRecord>
         }
     }
 
-    @Override
-    public void close() throws Exception {
-        try {
-            if (client != null) {
-                client.close();
-            }
-        } finally {
-            client = null;
-            super.close();
-        }
-    }
-
     /** The bundle time bound: send a bundle that has waited long enough, and emit answers that arrived meanwhile. */
     @Override
-    public void onProcessingTime(long time) throws Exception {
-        timerRegistered = false;
+    protected void onBundleTimer(long time) throws Exception {
         if (!bundle.isEmpty() && time - bundleStartedAt >= bundleOptions.maxTime().toMillis()) {
             sendBundle();
         }
@@ -132,15 +98,6 @@ public class JsStageOperator extends AbstractStreamOperator<StageRecord>
     }
 
     // --- bundles -----------------------------------------------------------------------------------------------
-
-    private void scheduleBundleTimer() {
-        if (timerRegistered) {
-            return;
-        }
-        timerRegistered = true;
-        long now = getProcessingTimeService().getCurrentProcessingTime();
-        getProcessingTimeService().registerTimer(now + Math.max(1, bundleOptions.maxTime().toMillis()), this);
-    }
 
     private void sendBundle() throws Exception {
         if (bundle.isEmpty()) {
@@ -164,11 +121,6 @@ public class JsStageOperator extends AbstractStreamOperator<StageRecord>
         while (!inFlight.isEmpty() && inFlight.peek().isDone()) {
             emit(await(inFlight.poll()));
         }
-    }
-
-    private List<List<SidecarProtocol.Output>> await(CompletableFuture<List<List<SidecarProtocol.Output>>> future)
-            throws Exception {
-        return SidecarCalls.await(future, bundleOptions.requestTimeout());
     }
 
     private void emit(List<List<SidecarProtocol.Output>> results) {

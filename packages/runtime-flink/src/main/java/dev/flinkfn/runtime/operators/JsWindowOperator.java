@@ -2,14 +2,12 @@ package dev.flinkfn.runtime.operators;
 
 import static org.apache.flink.util.Preconditions.checkNotNull;
 
-import dev.flinkfn.runtime.sidecar.SidecarClient;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -21,10 +19,8 @@ import org.apache.flink.api.java.typeutils.runtime.TupleSerializer;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.runtime.state.internal.InternalListState;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.InternalTimer;
 import org.apache.flink.streaming.api.operators.InternalTimerService;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.api.windowing.assigners.MergingWindowAssigner;
@@ -32,7 +28,6 @@ import org.apache.flink.streaming.api.windowing.assigners.WindowAssigner;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.streaming.runtime.operators.windowing.MergingWindowSet;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 
 /**
  * Keyed windows whose functions run in the sidecar. Flink keeps everything that needs fault tolerance: accumulators
@@ -49,10 +44,7 @@ import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTim
  * sessions' accumulators, before a watermark advances the timers, and before a checkpoint barrier, so the
  * accumulators in state are always complete when they are read or snapshotted.
  */
-public class JsWindowOperator extends AbstractStreamOperator<StageRecord>
-        implements OneInputStreamOperator<StageRecord, StageRecord>,
-                Triggerable<String, TimeWindow>,
-                ProcessingTimeCallback {
+public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> implements Triggerable<String, TimeWindow> {
 
     private static final long serialVersionUID = 1L;
 
@@ -62,8 +54,6 @@ public class JsWindowOperator extends AbstractStreamOperator<StageRecord>
     private final long allowedLateness;
     private final boolean processFunction;
     private final boolean lateOutput;
-    private final SidecarClientFactory clientFactory;
-    private final BundleOptions bundleOptions;
 
     // --- state and timers --------------------------------------------------------------------------------------
 
@@ -75,7 +65,6 @@ public class JsWindowOperator extends AbstractStreamOperator<StageRecord>
 
     // --- runtime -----------------------------------------------------------------------------------------------
 
-    private transient SidecarClient client;
     private transient WindowAssigner.WindowAssignerContext assignerContext;
     /** Elements waiting for AGGREGATE, by (key, state window), in arrival order. */
     private transient LinkedHashMap<Tuple2<String, TimeWindow>, List<byte[]>> bundle;
@@ -83,7 +72,6 @@ public class JsWindowOperator extends AbstractStreamOperator<StageRecord>
     private transient long bundleStartedAt;
     /** Windows that fired and wait for one FIRE request. */
     private transient List<SidecarProtocol.FireRequest> pendingFires;
-    private transient boolean timerRegistered;
 
     @SuppressWarnings("unchecked")
     public JsWindowOperator(
@@ -93,12 +81,11 @@ public class JsWindowOperator extends AbstractStreamOperator<StageRecord>
             boolean lateOutput,
             SidecarClientFactory clientFactory,
             BundleOptions bundleOptions) {
+        super(clientFactory, bundleOptions);
         this.assigner = (WindowAssigner<Object, TimeWindow>) checkNotNull(assigner);
         this.allowedLateness = assigner.isEventTime() ? allowedLateness : 0;
         this.processFunction = processFunction;
         this.lateOutput = lateOutput;
-        this.clientFactory = checkNotNull(clientFactory);
-        this.bundleOptions = checkNotNull(bundleOptions);
     }
 
     // --- lifecycle ---------------------------------------------------------------------------------------------
@@ -128,12 +115,6 @@ public class JsWindowOperator extends AbstractStreamOperator<StageRecord>
         };
         bundle = new LinkedHashMap<>();
         pendingFires = new ArrayList<>();
-        client = createClient();
-    }
-
-    /** Overridable so operator tests can run without a Node process. */
-    protected SidecarClient createClient() throws Exception {
-        return clientFactory.create();
     }
 
     @Override
@@ -210,18 +191,6 @@ public class JsWindowOperator extends AbstractStreamOperator<StageRecord>
         }
     }
 
-    @Override
-    public void close() throws Exception {
-        try {
-            if (client != null) {
-                client.close();
-            }
-        } finally {
-            client = null;
-            super.close();
-        }
-    }
-
     // --- timers (Flink's triggers) -----------------------------------------------------------------------------
 
     @Override
@@ -266,8 +235,7 @@ public class JsWindowOperator extends AbstractStreamOperator<StageRecord>
 
     /** The bundle time bound and the flush of processing-time firings. */
     @Override
-    public void onProcessingTime(long time) throws Exception {
-        timerRegistered = false;
+    protected void onBundleTimer(long time) throws Exception {
         if (bundleSize > 0 && time - bundleStartedAt >= bundleOptions.maxTime().toMillis()) {
             flushBundle();
         }
@@ -509,16 +477,4 @@ public class JsWindowOperator extends AbstractStreamOperator<StageRecord>
         }
     }
 
-    private void scheduleBundleTimer() {
-        if (timerRegistered) {
-            return;
-        }
-        timerRegistered = true;
-        long now = getProcessingTimeService().getCurrentProcessingTime();
-        getProcessingTimeService().registerTimer(now + Math.max(1, bundleOptions.maxTime().toMillis()), this);
-    }
-
-    private <T> T await(CompletableFuture<T> future) throws Exception {
-        return SidecarCalls.await(future, bundleOptions.requestTimeout());
-    }
 }
