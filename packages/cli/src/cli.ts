@@ -7,6 +7,15 @@ import yargs from 'yargs';
 import { buildCommand } from './commands/build.js';
 import { devCommand } from './commands/dev.js';
 import { initCommand } from './commands/init.js';
+import { deployCommand } from './commands/deploy.js';
+import { destroyCommand } from './commands/destroy.js';
+import { rollbackCommand } from './commands/rollback.js';
+import { lsCommand } from './commands/ls.js';
+import { statusCommand } from './commands/status.js';
+import { logsCommand } from './commands/logs.js';
+import { tailCommand } from './commands/tail.js';
+import { localCommand } from './commands/local.js';
+import { sendCommand } from './commands/send.js';
 import { EXIT_USER_ERROR, reportError } from './errors.js';
 
 const require = createRequire(import.meta.url);
@@ -21,6 +30,15 @@ export async function main(argv: string[]): Promise<void> {
       .command(buildCommand)
       .command(devCommand)
       .command(initCommand)
+      .command(deployCommand)
+      .command(rollbackCommand)
+      .command(destroyCommand)
+      .command(lsCommand)
+      .command(statusCommand)
+      .command(logsCommand)
+      .command(sendCommand)
+      .command(tailCommand)
+      .command(localCommand)
       .demandCommand(1, 'Name a command; see the list above.')
       .strict()
       .version(version)

@@ -7,7 +7,7 @@
 import type { BuildError, Diagnostic } from '@flinkfn/bundler';
 
 /** Errors of flinkfn's packages that describe a problem the user can fix. */
-const USER_FIXABLE = new Set(['ArtifactError', 'ManifestError', 'LoadError']);
+const USER_FIXABLE = new Set(['ArtifactError', 'ManifestError', 'LoadError', 'DeployError', 'ConfigError']);
 
 export const EXIT_OK = 0;
 export const EXIT_USER_ERROR = 1;
@@ -31,7 +31,7 @@ export interface ReportedError {
   /** Human text for stderr. */
   text: string;
   /** For --json output. */
-  json: { message: string; hint?: string; diagnostics?: Diagnostic[]; stack?: string };
+  json: { message: string; hint?: string; step?: string; diagnostics?: Diagnostic[]; stack?: string };
 }
 
 /** Classifies an error into what to print and which exit code to use. */
@@ -48,7 +48,13 @@ export function reportError(error: unknown): ReportedError {
     };
   }
   if (error instanceof Error && USER_FIXABLE.has(error.name)) {
-    return { code: EXIT_USER_ERROR, text: `error: ${error.message}\n`, json: { message: error.message } };
+    // DeployError and ConfigError say which step failed and what to do.
+    const { hint, step } = error as Error & { hint?: string; step?: string };
+    return {
+      code: EXIT_USER_ERROR,
+      text: `error${step ? ` (${step})` : ''}: ${error.message}\n${hint ? `  hint: ${hint}\n` : ''}`,
+      json: { message: error.message, ...(hint ? { hint } : {}), ...(step ? { step } : {}) },
+    };
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return {

@@ -73,6 +73,9 @@ export async function runInit(args: InitArgs): Promise<{ dir: string; name: stri
   await mkdir(dir, { recursive: true });
   await cp(source, dir, { recursive: true, filter: (from) => path.basename(from) !== 'template.json' && path.basename(from) !== 'node_modules' });
   if (existsSync(path.join(dir, '_gitignore'))) await rename(path.join(dir, '_gitignore'), path.join(dir, '.gitignore'));
+  // Every project gets the documented CI deploy step.
+  await mkdir(path.join(dir, '.github', 'workflows'), { recursive: true });
+  await cp(path.join(TEMPLATES_DIRECTORY, '_ci', 'flinkfn-deploy.yml'), path.join(dir, '.github', 'workflows', 'flinkfn-deploy.yml'));
 
   const files = await listFiles(dir);
   for (const file of files) {
@@ -88,6 +91,7 @@ export async function runInit(args: InitArgs): Promise<{ dir: string; name: stri
   out.info('  pnpm install');
   out.info('  pnpm test                  # unit tests with @flinkfn/testing');
   out.info('  pnpm run dev               # run data/events.jsonl through the embedded engine');
+  out.info('  pnpm run deploy            # run it on Flink (a local stack starts when no target is configured)');
   const relativeFiles = files.map((f) => path.relative(dir, f)).sort();
   out.data({ ok: true, dir, name, template: args.template, files: relativeFiles });
   return { dir, name, files: relativeFiles };

@@ -1,0 +1,70 @@
+/**
+ * `flinkfn deploy [entry]`: build the function and run it on the target's Flink cluster; a running
+ * deployment of the same name is upgraded (stop with savepoint, start from it).
+ */
+import type { Argv, CommandModule } from 'yargs';
+import type { DeployResult } from '@flinkfn/deploy';
+import { createOutput } from '../output.js';
+import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
+
+interface DeployArgs extends TargetArgs {
+  entry?: string;
+  name?: string;
+  'from-scratch': boolean;
+  wait: boolean;
+  yes: boolean;
+  'savepoint-timeout': number;
+  'start-timeout': number;
+}
+
+export const deployCommand: CommandModule<object, DeployArgs> = {
+  command: 'deploy [entry]',
+  describe: 'Build a function and run it on Flink (starts the local stack when no target is configured)',
+  builder: (yargs) =>
+    withTargetOptions(yargs as Argv<object>)
+      .positional('entry', { type: 'string', describe: 'Handler module (default: as for flinkfn build)' })
+      .option('name', { type: 'string', describe: 'Deployment name (default: the function name)' })
+      .option('from-scratch', { type: 'boolean', default: false, describe: 'On upgrade, start without the running version\'s state' })
+      .option('wait', { type: 'boolean', default: true, describe: 'Wait until the job runs (--no-wait returns after submission)' })
+      .option('yes', { type: 'boolean', default: false, describe: 'Never prompt (implied by CI=true; deploy does not prompt today)' })
+      .option('savepoint-timeout', { type: 'number', default: 60, describe: 'Seconds to wait for the upgrade savepoint' })
+      .option('start-timeout', { type: 'number', default: 120, describe: 'Seconds to wait for the job to run' })
+      .example('$0 deploy', 'Deploy the project in the current directory to the local stack')
+      .example('$0 deploy --target prod --json', 'Deploy from CI; prints job id and record location as JSON')
+      .epilog('Exit codes: 0 deployed, 1 failed (rolled back; the message names the step and the remedy), 2 bug in flinkfn.') as Argv<DeployArgs>,
+  handler: async (args) => {
+    await runDeploy(args);
+  },
+};
+
+export async function runDeploy(args: DeployArgs): Promise<DeployResult> {
+  const out = createOutput(args.json);
+  const { deploy } = await import('@flinkfn/deploy');
+  const target = await resolveTarget(args);
+  const result = await deploy({
+    target,
+    root: args.root,
+    ...(args.entry ? { entry: args.entry } : {}),
+    ...(args.name ? { name: args.name } : {}),
+    fromScratch: args['from-scratch'],
+    wait: args.wait,
+    savepointTimeoutMs: args['savepoint-timeout'] * 1000,
+    startTimeoutMs: args['start-timeout'] * 1000,
+    onStep: (event) => {
+      if (event.phase === 'start') out.progress(`${event.step}…`);
+      else out.progress(`${event.step} done${event.ms !== undefined ? ` (${event.ms} ms)` : ''}${event.detail ? `: ${event.detail}` : ''}`);
+    },
+    onProgress: (line) => out.progress(line),
+  });
+  const verb = result.upgradedFrom !== null ? `upgraded ${result.name} from v${result.upgradedFrom} to v${result.version}` : `deployed ${result.name} v${result.version}`;
+  out.info(`${verb} in ${(result.durationMs / 1000).toFixed(1)} s (${result.state})`);
+  out.info(`  job       ${result.jobId}`);
+  out.info(`  flink ui  ${result.jobUrl}`);
+  out.info(`  artifact  ${result.artifact}`);
+  if (result.restoredFrom) out.info(`  state     restored from ${result.restoredFrom}`);
+  for (const topic of result.topics) out.info(`  topic     ${topic.topic} (${topic.role}${topic.created ? ', created' : ''})`);
+  out.info(`  record    ${result.record}`);
+  out.info(`next: flinkfn tail ${result.name} · flinkfn status ${result.name} · flinkfn destroy ${result.name}`);
+  out.data({ ok: true, ...result });
+  return result;
+}

@@ -1,0 +1,66 @@
+/**
+ * `flinkfn destroy <name>`: remove a deployment and everything it created; safe to run again.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { createInterface } from 'node:readline/promises';
+import { createOutput } from '../output.js';
+import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
+
+interface DestroyArgs extends TargetArgs {
+  name: string;
+  'dry-run': boolean;
+  'keep-state': boolean;
+  yes: boolean;
+}
+
+export const destroyCommand: CommandModule<object, DestroyArgs> = {
+  command: 'destroy <name>',
+  describe: 'Stop a deployment and delete what it created: job, consumer group, topics, checkpoints, savepoints, artifacts',
+  builder: (yargs) =>
+    withTargetOptions(yargs as Argv<object>)
+      .positional('name', { type: 'string', demandOption: true, describe: 'Deployment name (flinkfn ls)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'List every item and what would happen to it; change nothing' })
+      .option('keep-state', { type: 'boolean', default: false, describe: 'Take a final savepoint and keep it' })
+      .option('yes', { type: 'boolean', default: false, describe: 'Never prompt (implied by CI=true; destroy does not prompt today)' })
+      .example('$0 destroy clickstream --dry-run', 'Show what would be deleted')
+      .epilog('Idempotent and resumable: after a crash, run it again and it finishes. Retained topics (lifecycle "retain") are kept.') as Argv<DestroyArgs>,
+  handler: async (args) => {
+    const out = createOutput(args.json);
+    if (!args['dry-run'] && !(await confirmed(args))) {
+      out.info('nothing destroyed');
+      return;
+    }
+    const { destroy } = await import('@flinkfn/deploy');
+    const result = await destroy({
+      target: await resolveTarget(args),
+      name: args.name,
+      dryRun: args['dry-run'],
+      keepState: args['keep-state'],
+      onItem: (item) => out.progress(`${item.action === 'delete' ? 'deleted' : item.action} ${item.kind} ${item.id}`),
+      onProgress: (line) => out.progress(line),
+    });
+    if (!result.found) {
+      out.info(`nothing to destroy: no deployment named "${args.name}" (${result.record})`);
+    } else {
+      out.info(result.dryRun ? `would destroy ${args.name}:` : `destroyed ${args.name}:`);
+      for (const item of result.items) {
+        const action = result.dryRun ? item.action : item.action === 'delete' ? 'deleted' : item.action;
+        out.info(`  ${action.padEnd(34)} ${item.kind.padEnd(21)} ${item.id}`);
+      }
+      if (result.savepoint) out.info(`kept final savepoint ${result.savepoint}`);
+    }
+    out.data({ ok: true, ...result });
+  },
+};
+
+/** Asks on a terminal only: --yes, CI=true, --json or a non-terminal stdin never prompt. */
+async function confirmed(args: DestroyArgs): Promise<boolean> {
+  if (args.yes || args.json || process.env.CI === 'true' || !process.stdin.isTTY) return true;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`Destroy "${args.name}" and delete its topics, state and artifacts? [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}

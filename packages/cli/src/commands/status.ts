@@ -1,0 +1,32 @@
+/**
+ * `flinkfn status <name>`: job state, uptime, records in/out, watermark, last checkpoint, restarts.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { createOutput, formatBytes } from '../output.js';
+import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
+
+interface StatusArgs extends TargetArgs {
+  name: string;
+}
+
+export const statusCommand: CommandModule<object, StatusArgs> = {
+  command: 'status <name>',
+  describe: 'Show a deployment: job state, uptime, records in/out, watermark, last checkpoint, restarts',
+  builder: (yargs) => withTargetOptions(yargs as Argv<object>).positional('name', { type: 'string', demandOption: true }) as Argv<StatusArgs>,
+  handler: async (args) => {
+    const out = createOutput(args.json);
+    const { status } = await import('@flinkfn/deploy');
+    const s = await status(await resolveTarget(args), args.name);
+    out.info(`${s.name} (function ${s.functionName}) v${s.version ?? '-'}: ${s.jobState ?? 'no job'}`);
+    if (s.jobId) out.info(`  job         ${s.jobId}  ${s.jobUrl ?? ''}`);
+    if (s.uptimeMs !== null) out.info(`  uptime      ${(s.uptimeMs / 1000).toFixed(0)} s`);
+    if (s.recordsIn !== null) out.info(`  records     ${s.recordsIn} in, ${s.recordsOut ?? 0} out`);
+    out.info(`  watermark   ${s.watermark === null ? 'none yet' : new Date(s.watermark).toISOString()}`);
+    out.info(`  checkpoint  ${s.lastCheckpoint ? `#${s.lastCheckpoint.id} at ${new Date(s.lastCheckpoint.at).toISOString()}, ${s.lastCheckpoint.durationMs} ms, ${formatBytes(s.lastCheckpoint.bytes)}` : 'none yet'}`);
+    if (s.restarts !== null) out.info(`  restarts    ${s.restarts}`);
+    if (s.operation) out.info(`  unfinished  ${s.operation.kind} since ${s.operation.startedAt}`);
+    out.info(`  versions    ${s.versions.map((v) => `v${v.version} ${v.state}`).join(', ')}`);
+    out.info(`  resources   ${s.resources.filter((r) => r.state !== 'deleted').length} live (${s.record})`);
+    out.data({ ok: true, ...s });
+  },
+};

@@ -1,0 +1,115 @@
+/**
+ * The target's S3 bucket, through @aws-sdk/client-s3: content-addressed artifacts, the deployment
+ * registry and the state prefixes Flink writes. Missing objects read as null, deletes are idempotent.
+ */
+import { readFile } from 'node:fs/promises';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import type { ResolvedTarget } from '../config.js';
+
+export class ObjectStore {
+  private readonly client: S3Client;
+  readonly bucket: string;
+  readonly prefix: string;
+
+  constructor(s3: ResolvedTarget['s3']) {
+    this.bucket = s3.bucket;
+    this.prefix = s3.prefix;
+    this.client = new S3Client({
+      region: s3.region,
+      forcePathStyle: s3.forcePathStyle,
+      ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+      ...(s3.credentials ? { credentials: s3.credentials } : {}),
+      maxAttempts: 3,
+    });
+  }
+
+  /** `s3://bucket/<prefix><key>`: how Flink names the same object. */
+  uri(key: string): string {
+    return `s3://${this.bucket}/${this.prefix}${key}`;
+  }
+
+  /** Fails with the SDK's error when the bucket is missing or the credentials are refused. */
+  async checkBucket(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async getText(key: string): Promise<string | null> {
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      return (await response.Body?.transformToString('utf8')) ?? '';
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async putText(key: string, body: string, contentType = 'application/json'): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentType: contentType }));
+  }
+
+  async putFile(key: string, file: string): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: await readFile(file), ContentType: 'application/octet-stream' }));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+  }
+
+  /** Keys (without the target prefix) under `keyPrefix`. */
+  async list(keyPrefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + keyPrefix, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key.slice(this.prefix.length));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+
+  /** Deletes every object under `keyPrefix`, then checks the prefix is empty; returns how many it deleted. */
+  async deletePrefix(keyPrefix: string): Promise<number> {
+    let deleted = 0;
+    for (let round = 0; round < 5; round++) {
+      const keys = await this.list(keyPrefix);
+      if (keys.length === 0) return deleted;
+      for (let i = 0; i < keys.length; i += 1000) {
+        const chunk = keys.slice(i, i + 1000);
+        await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((key) => ({ Key: this.prefix + key })), Quiet: true } }));
+        deleted += chunk.length;
+      }
+    }
+    throw new Error(`objects keep appearing under ${this.uri(keyPrefix)}; is a job still writing there?`);
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  if (error instanceof S3ServiceException) {
+    return error.$metadata.httpStatusCode === 404 || error.name === 'NotFound' || error.name === 'NoSuchKey';
+  }
+  return false;
+}

@@ -1,0 +1,32 @@
+/**
+ * @flinkfn/deploy — functions on a real Flink cluster: targets and config, the deployment registry
+ * (write-ahead teardown manifest), deploy/upgrade/rollback/destroy and inspection.
+ *
+ * @example
+ * import { loadTarget, deploy } from '@flinkfn/deploy';
+ * const result = await deploy({ target: await loadTarget({ cwd: '.' }), root: '.' });
+ */
+export { loadTarget, CONFIG_FILE, LOCAL_TARGET, DEFAULT_LOCAL_PORTS } from './config.js';
+export type { ResolvedTarget, TargetConfig, ConfigFile, LocalTargetConfig, RemoteTargetConfig, LoadTargetOptions } from './config.js';
+export { DeployError, ConfigError } from './errors.js';
+export { deploy } from './lifecycle/deploy.js';
+export type { DeployOptions, DeployResult, DeployStep, StepEvent } from './lifecycle/deploy.js';
+export { destroy } from './lifecycle/destroy.js';
+export type { DestroyOptions, DestroyResult } from './lifecycle/destroy.js';
+export { rollback } from './lifecycle/rollback.js';
+export type { RollbackOptions, RollbackResult } from './lifecycle/rollback.js';
+export { list, status, logs } from './lifecycle/inspect.js';
+export type { DeploymentSummary, DeploymentStatus, DeploymentLogs } from './lifecycle/inspect.js';
+export { tail } from './lifecycle/tail.js';
+export type { TailOptions, TailedRecord } from './lifecycle/tail.js';
+export type { TeardownItem, TeardownAction } from './lifecycle/teardown.js';
+export { Deployment, registryKey, artifactKey, stateKeys, validateRecord } from './registry.js';
+export type { DeploymentRecord, TrackedResource, DeploymentVersion } from './registry.js';
+export { FlinkClient, FlinkRestError } from './clients/flink.js';
+export { ObjectStore } from './clients/object-store.js';
+export { KafkaAdmin, kafkaClient } from './clients/kafka.js';
+export { openSession } from './session.js';
+export type { Session } from './session.js';
+export { ensureLocalStack, LOCAL_BUCKET } from './local.js';
+export { runtimeJar, localSidecarCommand, INSTALL_ROOT } from './install.js';
+export { send } from './lifecycle/send.js';

@@ -1,0 +1,69 @@
+/**
+ * Where the parts of this flinkfn installation are: the runtime jar every deployment runs, the sidecar
+ * the TaskManagers start, the local-stack scripts. Paths are relative to this package's dist/.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DeployError } from './errors.js';
+
+export const INSTALL_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const RUNTIME_MODULE = path.join(INSTALL_ROOT, 'packages', 'runtime-flink');
+export const RUNTIME_ENTRY_CLASS = 'dev.flinkfn.runtime.FlinkfnRuntimeJob';
+
+/** The Node sidecar as a TaskManager on this machine starts it. */
+export function localSidecarCommand(): string {
+  const main = path.join(INSTALL_ROOT, 'packages', 'sidecar', 'dist', 'main.js');
+  return `${process.execPath} ${main}`;
+}
+
+export interface RuntimeJar {
+  file: string;
+  sha256: string;
+  /** The name it has on a cluster: the hash makes "uploaded once, found again" work. */
+  clusterName: string;
+}
+
+/**
+ * The shaded runtime jar (FLINKFN_RUNTIME_JAR, or the one Maven builds in packages/runtime-flink),
+ * built on first use when this is a source checkout.
+ */
+export async function runtimeJar(onProgress: (line: string) => void = () => {}): Promise<RuntimeJar> {
+  const file = process.env.FLINKFN_RUNTIME_JAR ?? path.join(RUNTIME_MODULE, 'target', 'flinkfn-runtime.jar');
+  if (!existsSync(file)) {
+    if (process.env.FLINKFN_RUNTIME_JAR || !existsSync(path.join(RUNTIME_MODULE, 'pom.xml'))) {
+      throw new DeployError(`the runtime jar ${file} does not exist`, { step: 'runtime-jar', hint: 'Set FLINKFN_RUNTIME_JAR to the flinkfn-runtime.jar of this flinkfn version.' });
+    }
+    onProgress('building the runtime jar with Maven (first use, about 30 s)');
+    await buildRuntimeJar();
+  }
+  const sha256 = await hashFile(file);
+  return { file, sha256, clusterName: `flinkfn-runtime-${sha256.slice(0, 16)}.jar` };
+}
+
+function buildRuntimeJar(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('mvn', ['-q', '-B', '-f', path.join(RUNTIME_MODULE, 'pom.xml'), 'package', '-DskipTests'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', (error) =>
+      reject(new DeployError(`cannot run Maven to build the runtime jar (${error.message})`, { step: 'runtime-jar', hint: 'Install Maven 3.8+ and Java 17 (Debian: apt install maven openjdk-17-jdk-headless).' })),
+    );
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new DeployError(`building the runtime jar failed (mvn exit ${code}):\n${output.slice(-3000)}`, { step: 'runtime-jar' })),
+    );
+  });
+}
+
+export function hashFile(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}

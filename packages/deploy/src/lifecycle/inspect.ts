@@ -1,0 +1,156 @@
+/**
+ * `flinkfn ls`, `status`, `logs`: what the registry records, joined with what Flink reports now.
+ */
+import type { JobStatus } from '../clients/flink.js';
+import type { ResolvedTarget } from '../config.js';
+import { DeployError } from '../errors.js';
+import { Deployment, type DeploymentRecord } from '../registry.js';
+import { openSession, type Session } from '../session.js';
+import { summarize } from './jobs.js';
+
+export interface DeploymentSummary {
+  name: string;
+  functionName: string;
+  version: number | null;
+  jobId: string | null;
+  jobState: JobStatus | 'UNKNOWN' | null;
+  operation: DeploymentRecord['operation'];
+  updatedAt: string;
+}
+
+export async function list(target: ResolvedTarget): Promise<DeploymentSummary[]> {
+  const session = await openSession(target, { startLocal: false });
+  try {
+    const summaries: DeploymentSummary[] = [];
+    for (const deployment of await Deployment.list(session.store)) {
+      const current = deployment.current;
+      summaries.push({
+        name: deployment.name,
+        functionName: deployment.record.functionName,
+        version: current?.version ?? null,
+        jobId: current?.jobId ?? null,
+        jobState: current ? ((await session.flink.jobStatus(current.jobId)) ?? 'UNKNOWN') : null,
+        operation: deployment.record.operation,
+        updatedAt: deployment.record.updatedAt,
+      });
+    }
+    return summaries;
+  } finally {
+    await session.close();
+  }
+}
+
+export interface DeploymentStatus extends DeploymentSummary {
+  artifactId: string | null;
+  uptimeMs: number | null;
+  recordsIn: number | null;
+  recordsOut: number | null;
+  /** Lowest input watermark over the job's tasks (ms since epoch), null before the first one. */
+  watermark: number | null;
+  restarts: number | null;
+  lastCheckpoint: { id: number; at: number; durationMs: number; bytes: number } | null;
+  versions: DeploymentRecord['versions'];
+  resources: DeploymentRecord['resources'];
+  record: string;
+  jobUrl: string | null;
+}
+
+async function load(session: Session, name: string): Promise<Deployment> {
+  const deployment = await Deployment.load(session.store, name);
+  if (!deployment) throw new DeployError(`no deployment named "${name}"`, { hint: 'flinkfn ls lists the deployments of this target.' });
+  return deployment;
+}
+
+export async function status(target: ResolvedTarget, name: string): Promise<DeploymentStatus> {
+  const session = await openSession(target, { startLocal: false });
+  try {
+    const deployment = await load(session, name);
+    const current = deployment.current;
+    const base: DeploymentStatus = {
+      name,
+      functionName: deployment.record.functionName,
+      version: current?.version ?? null,
+      jobId: current?.jobId ?? null,
+      jobState: null,
+      operation: deployment.record.operation,
+      updatedAt: deployment.record.updatedAt,
+      artifactId: current?.artifactId ?? null,
+      uptimeMs: null,
+      recordsIn: null,
+      recordsOut: null,
+      watermark: null,
+      restarts: null,
+      lastCheckpoint: null,
+      versions: deployment.record.versions,
+      resources: deployment.record.resources,
+      record: deployment.location,
+      jobUrl: current ? `${session.target.flinkUrl}/#/job/running/${current.jobId}/overview` : null,
+    };
+    if (!current) return base;
+    const state = await session.flink.jobStatus(current.jobId);
+    base.jobState = state ?? 'UNKNOWN';
+    if (state === null) return base;
+    const job = await session.flink.job(current.jobId);
+    base.uptimeMs = job.duration;
+    // The source's output and the sinks' input are the function's records in and out.
+    const source = job.vertices[0];
+    const sinks = job.vertices.filter((v) => v.name.includes('kafka: ') && v !== source);
+    base.recordsIn = source ? Number(source.metrics['write-records'] ?? 0) : null;
+    base.recordsOut = sinks.reduce((sum, v) => sum + Number(v.metrics['read-records'] ?? 0), 0);
+    const metrics = await session.flink.jobMetrics(current.jobId, ['numRestarts']);
+    base.restarts = metrics.numRestarts !== undefined ? Number(metrics.numRestarts) : null;
+    base.watermark = await lowestWatermark(session, current.jobId, job.vertices.map((v) => v.id));
+    const checkpoints = await session.flink.checkpoints(current.jobId);
+    const latest = checkpoints.latest.completed;
+    base.lastCheckpoint = latest ? { id: latest.id, at: latest.latest_ack_timestamp, durationMs: latest.end_to_end_duration, bytes: latest.state_size } : null;
+    return base;
+  } finally {
+    await session.close();
+  }
+}
+
+async function lowestWatermark(session: Session, jobId: string, vertexIds: string[]): Promise<number | null> {
+  let lowest: number | null = null;
+  for (const id of vertexIds.slice(1)) {
+    const rows = await fetch(`${session.target.flinkUrl}/jobs/${jobId}/vertices/${id}/watermarks`).then((r) => (r.ok ? (r.json() as Promise<Array<{ id: string; value: string }>>) : []));
+    for (const row of rows) {
+      const value = Number(row.value);
+      // Long.MIN_VALUE means "no watermark yet".
+      if (Number.isFinite(value) && value > -9e18) lowest = lowest === null ? value : Math.min(lowest, value);
+    }
+  }
+  return lowest;
+}
+
+export interface DeploymentLogs {
+  name: string;
+  jobId: string | null;
+  exceptions: Array<{ at: number; task: string | null; summary: string; stacktrace: string }>;
+  taskManagerLines: string[];
+}
+
+export async function logs(target: ResolvedTarget, name: string, lines = 50): Promise<DeploymentLogs> {
+  const session = await openSession(target, { startLocal: false });
+  try {
+    const deployment = await load(session, name);
+    const jobIds = deployment.record.versions.map((v) => v.jobId);
+    const current = deployment.current;
+    const exceptions: DeploymentLogs['exceptions'] = [];
+    for (const jobId of current ? [current.jobId] : jobIds.slice(-1)) {
+      if ((await session.flink.jobStatus(jobId)) === null) continue;
+      for (const e of await session.flink.exceptions(jobId, 10)) {
+        exceptions.push({ at: e.timestamp, task: e.taskName, summary: summarize(e), stacktrace: e.stacktrace });
+      }
+    }
+    const taskManagerLines: string[] = [];
+    const { taskmanagers } = await session.flink.taskManagers();
+    const pattern = new RegExp(['flinkfn', ...jobIds].join('|'));
+    for (const tm of taskmanagers) {
+      const text = await session.flink.taskManagerLog(tm.id).catch(() => '');
+      taskManagerLines.push(...text.split('\n').filter((line) => pattern.test(line)));
+    }
+    return { name, jobId: current?.jobId ?? null, exceptions, taskManagerLines: taskManagerLines.slice(-lines) };
+  } finally {
+    await session.close();
+  }
+}

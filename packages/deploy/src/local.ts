@@ -1,0 +1,50 @@
+/**
+ * The local target: the stack `flinkfn local up` runs under the project's .flinkfn/local. Deploying to
+ * it starts it when it is down, then fills the target's endpoints and credentials from what runs.
+ */
+import type { ResolvedTarget } from './config.js';
+import { DeployError, describe } from './errors.js';
+import { localSidecarCommand } from './install.js';
+
+export const LOCAL_BUCKET = 'flinkfn';
+
+/** Starts the local stack if needed (idempotent) and returns the target with its live endpoints. */
+export async function ensureLocalStack(target: ResolvedTarget, onProgress: (line: string) => void = () => {}): Promise<ResolvedTarget> {
+  if (target.kind !== 'local' || target.localRoot === null) return target;
+  const { startStack } = await import('@flinkfn/local-stack/stack.mjs');
+  let stack;
+  try {
+    stack = await startStack({ root: target.localRoot, ports: target.localPorts, bucket: LOCAL_BUCKET, onProgress });
+  } catch (error) {
+    throw new DeployError(`the local stack did not start: ${describe(error)}`, {
+      step: 'local-stack',
+      hint: `Logs: flinkfn local logs. Ports are set with FLINKFN_LOCAL_FLINK_PORT, FLINKFN_LOCAL_KAFKA_PORT, FLINKFN_LOCAL_S3_PORT.`,
+      cause: error,
+    });
+  }
+  return withStackEndpoints(target, stack);
+}
+
+/** The endpoints a running stack reports (startStack's result, or stackStatus's endpoints). */
+interface StackEndpoints {
+  flink: { restUrl: string };
+  kafka: { bootstrapServers: string };
+  s3: { endpoint: string; bucket: string; region: string; accessKey: string; secretKey: string };
+}
+
+export function withStackEndpoints(target: ResolvedTarget, stack: StackEndpoints): ResolvedTarget {
+  return {
+    ...target,
+    flinkUrl: stack.flink.restUrl,
+    kafka: { brokers: [stack.kafka.bootstrapServers], tls: false, sasl: null },
+    s3: {
+      bucket: stack.s3.bucket,
+      region: stack.s3.region,
+      endpoint: stack.s3.endpoint,
+      forcePathStyle: true,
+      prefix: '',
+      credentials: { accessKeyId: stack.s3.accessKey, secretAccessKey: stack.s3.secretKey },
+    },
+    sidecarCommand: target.sidecarCommand || localSidecarCommand(),
+  };
+}

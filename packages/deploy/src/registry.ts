@@ -1,0 +1,230 @@
+/**
+ * The deployment registry: one JSON document per deployment (the teardown manifest) at
+ * `registry/<name>.json` in the target's bucket, validated against `schema/deployment.schema.json` on
+ * every read and write. Lifecycle code changes it through `Deployment` and saves it before and after
+ * each resource it creates or deletes.
+ */
+import { hostname } from 'node:os';
+import { createRequire } from 'node:module';
+import { Ajv } from 'ajv';
+import type { ObjectStore } from './clients/object-store.js';
+import { formatSchemaErrors } from './config.js';
+import { DeployError } from './errors.js';
+
+const require = createRequire(import.meta.url);
+
+export type ResourceKind = 'flink-job' | 's3-object' | 's3-prefix' | 'kafka-topic' | 'kafka-consumer-group';
+export type ResourceState = 'intended' | 'created' | 'deleted';
+export type Lifecycle = 'ephemeral' | 'retain';
+
+export interface TrackedResource {
+  kind: ResourceKind;
+  id: string;
+  lifecycle: Lifecycle;
+  state: ResourceState;
+  version: number;
+  shared?: boolean;
+  updatedAt: string;
+}
+
+export type VersionState = 'starting' | 'running' | 'stopped' | 'failed' | 'cancelled';
+
+export interface DeploymentVersion {
+  version: number;
+  artifactId: string;
+  jobId: string;
+  state: VersionState;
+  restoredFrom: string | null;
+  savepoint: string | null;
+  deployedAt: string;
+  entry: string;
+}
+
+export interface Operation {
+  kind: 'deploy' | 'rollback' | 'destroy';
+  startedAt: string;
+  version: number | null;
+  pid: number;
+  host: string;
+}
+
+export interface DeploymentRecord {
+  format: 'flinkfn-deployment';
+  formatVersion: 1;
+  name: string;
+  functionName: string;
+  target: string;
+  createdAt: string;
+  updatedAt: string;
+  operation: Operation | null;
+  versions: DeploymentVersion[];
+  current: number | null;
+  resources: TrackedResource[];
+}
+
+export const REGISTRY_PREFIX = 'registry/';
+export const DEPLOYMENT_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+export function registryKey(name: string): string {
+  return `${REGISTRY_PREFIX}${name}.json`;
+}
+
+/** Key prefixes of a deployment's Flink state. */
+export function stateKeys(name: string): { checkpoints: string; savepoints: string } {
+  return { checkpoints: `deployments/${name}/checkpoints/`, savepoints: `deployments/${name}/savepoints/` };
+}
+
+export function artifactKey(artifactId: string): string {
+  return `artifacts/${artifactId}.flinkfn`;
+}
+
+let compiled: ReturnType<Ajv['compile']> | undefined;
+function validator(): ReturnType<Ajv['compile']> {
+  compiled ??= new Ajv({ allErrors: true, strict: true }).compile(require('../schema/deployment.schema.json') as object);
+  return compiled;
+}
+
+/** Throws when a document is not a valid deployment record; `where` names it in the message. */
+export function validateRecord(value: unknown, where: string): asserts value is DeploymentRecord {
+  const validate = validator();
+  if (!validate(value)) {
+    throw new DeployError(`${where} is not a valid deployment record: ${formatSchemaErrors(validate.errors ?? [])}`, {
+      hint: 'It was changed by hand or by a newer flinkfn. Fix it, or remove it once you have deleted what it lists.',
+    });
+  }
+}
+
+const now = (): string => new Date().toISOString();
+
+/** A deployment record plus the store it lives in; every change is saved at once (write-ahead). */
+export class Deployment {
+  private constructor(private readonly store: ObjectStore, public record: DeploymentRecord) {}
+
+  static async load(store: ObjectStore, name: string): Promise<Deployment | null> {
+    const text = await store.getText(registryKey(name));
+    if (text === null) return null;
+    const parsed: unknown = JSON.parse(text);
+    validateRecord(parsed, store.uri(registryKey(name)));
+    return new Deployment(store, parsed);
+  }
+
+  static async create(store: ObjectStore, fields: { name: string; functionName: string; target: string }): Promise<Deployment> {
+    const at = now();
+    const record: DeploymentRecord = {
+      format: 'flinkfn-deployment',
+      formatVersion: 1,
+      ...fields,
+      createdAt: at,
+      updatedAt: at,
+      operation: null,
+      versions: [],
+      current: null,
+      resources: [],
+    };
+    const deployment = new Deployment(store, record);
+    await deployment.save();
+    return deployment;
+  }
+
+  /** Every deployment in the bucket (for `ls` and for finding artifacts that others still use). */
+  static async list(store: ObjectStore): Promise<Deployment[]> {
+    const keys = (await store.list(REGISTRY_PREFIX)).filter((key) => key.endsWith('.json'));
+    const deployments: Deployment[] = [];
+    for (const key of keys) {
+      const name = key.slice(REGISTRY_PREFIX.length, -'.json'.length);
+      const deployment = await Deployment.load(store, name);
+      if (deployment) deployments.push(deployment);
+    }
+    return deployments;
+  }
+
+  get name(): string {
+    return this.record.name;
+  }
+
+  get location(): string {
+    return this.store.uri(registryKey(this.record.name));
+  }
+
+  async save(): Promise<void> {
+    this.record.updatedAt = now();
+    validateRecord(this.record, this.location);
+    await this.store.putText(registryKey(this.record.name), JSON.stringify(this.record, null, 2) + '\n');
+  }
+
+  async remove(): Promise<void> {
+    await this.store.delete(registryKey(this.record.name));
+  }
+
+  async begin(kind: Operation['kind'], version: number | null): Promise<void> {
+    this.record.operation = { kind, startedAt: now(), version, pid: process.pid, host: hostname() };
+    await this.save();
+  }
+
+  async finish(): Promise<void> {
+    this.record.operation = null;
+    await this.save();
+  }
+
+  nextVersion(): number {
+    return Math.max(0, ...this.record.versions.map((v) => v.version)) + 1;
+  }
+
+  version(number: number | null): DeploymentVersion | undefined {
+    return number === null ? undefined : this.record.versions.find((v) => v.version === number);
+  }
+
+  get current(): DeploymentVersion | undefined {
+    return this.version(this.record.current);
+  }
+
+  /** The version before the current one that can be returned to. */
+  get previous(): DeploymentVersion | undefined {
+    const current = this.record.current;
+    return [...this.record.versions].reverse().find((v) => v.version !== current && (v.state === 'stopped' || v.state === 'cancelled') && v.version < (current ?? Infinity));
+  }
+
+  resource(kind: ResourceKind, id: string): TrackedResource | undefined {
+    return this.record.resources.find((r) => r.kind === kind && r.id === id);
+  }
+
+  /** Records the intent to create a resource (saved before the resource is created). */
+  async intend(kind: ResourceKind, id: string, options: { lifecycle: Lifecycle; version: number; shared?: boolean }): Promise<TrackedResource> {
+    const existing = this.resource(kind, id);
+    if (existing && existing.state !== 'deleted') return existing;
+    const resource: TrackedResource = {
+      kind,
+      id,
+      lifecycle: options.lifecycle,
+      state: 'intended',
+      version: options.version,
+      ...(options.shared ? { shared: true } : {}),
+      updatedAt: now(),
+    };
+    if (existing) Object.assign(existing, resource);
+    else this.record.resources.push(resource);
+    await this.save();
+    return existing ?? resource;
+  }
+
+  async mark(resource: TrackedResource, state: ResourceState): Promise<void> {
+    resource.state = state;
+    resource.updatedAt = now();
+    await this.save();
+  }
+
+  async addVersion(version: DeploymentVersion): Promise<void> {
+    this.record.versions.push(version);
+    await this.save();
+  }
+
+  async setVersionState(version: DeploymentVersion, state: VersionState, changes: Partial<DeploymentVersion> = {}): Promise<void> {
+    Object.assign(version, changes, { state });
+    await this.save();
+  }
+
+  /** Resources that may still exist (intended ones too: a crash may have happened right after creating them). */
+  live(kind?: ResourceKind): TrackedResource[] {
+    return this.record.resources.filter((r) => r.state !== 'deleted' && (kind === undefined || r.kind === kind));
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Looks at the real services directly (not through flinkfn) to say what a deployment left behind, and
+ * moves test data in and out of Kafka.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Manifest } from '@flinkfn/sdk';
+import { FlinkClient, ObjectStore, kafkaClient, type ResolvedTarget } from '../../src/index.js';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+export const CLI = path.join(REPO, 'packages', 'cli', 'bin', 'flinkfn.js');
+
+/** Topics a deployment of the function creates and destroy deletes: ephemeral sinks and side outputs, and the source. */
+export function topicsOf(manifest: Manifest): string[] {
+  const outputs = [...manifest.sinks, ...(manifest.sideOutputs.late ? [manifest.sideOutputs.late] : []), manifest.sideOutputs.deadLetter];
+  return [...outputs.filter((t) => t.lifecycle === 'ephemeral').map((t) => t.topic), manifest.source.topic];
+}
+
+/** Topics declared `retain`: destroy keeps them. */
+export function retainedTopicsOf(manifest: Manifest): string[] {
+  return manifest.sinks.filter((t) => t.lifecycle === 'retain').map((t) => t.topic);
+}
+
+/** Everything of deployment `name` that still exists: running jobs, topics, groups, S3 objects. */
+export async function leftovers(target: ResolvedTarget, name: string, topics: string[]): Promise<string[]> {
+  const found: string[] = [];
+  const flink = new FlinkClient(target.flinkUrl);
+  for (const job of await flink.jobs()) {
+    if (job.name.startsWith(`flinkfn: ${name} `) && !['FINISHED', 'CANCELED', 'FAILED'].includes(job.state)) found.push(`job ${job.jid} ${job.state}`);
+  }
+  const admin = kafkaClient(target).admin();
+  await admin.connect();
+  try {
+    const existing = await admin.listTopics();
+    for (const topic of topics) if (existing.includes(topic)) found.push(`topic ${topic}`);
+    const { groups } = await admin.listGroups();
+    for (const group of groups) if (group.groupId === `flinkfn-${name}` || group.groupId.startsWith('flinkfn-tail-')) found.push(`group ${group.groupId}`);
+  } finally {
+    await admin.disconnect();
+  }
+  const store = new ObjectStore(target.s3);
+  try {
+    for (const key of await store.list('')) found.push(`s3 ${key}`);
+  } finally {
+    store.close();
+  }
+  return found;
+}
+
+/** Writes lines to a topic as one record each (no key). */
+export async function produce(target: ResolvedTarget, topic: string, lines: string[]): Promise<void> {
+  const producer = kafkaClient(target, 'flinkfn-test-producer').producer();
+  await producer.connect();
+  try {
+    for (let i = 0; i < lines.length; i += 500) {
+      await producer.send({ topic, messages: lines.slice(i, i + 500).map((value) => ({ value })) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Reads committed records of `topic` from the start until `count` arrived (or the time is up), then a little longer to catch extras. */
+export async function consume(target: ResolvedTarget, topic: string, count: number, timeoutMs = 120_000): Promise<string[]> {
+  const kafka = kafkaClient(target, 'flinkfn-test-consumer');
+  const groupId = `flinkfn-test-${Math.random().toString(16).slice(2)}`;
+  const consumer = kafka.consumer({ groupId, readUncommitted: false });
+  const values: string[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value?.toString('utf8') ?? '') });
+    const deadline = Date.now() + timeoutMs;
+    while (values.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    // Extras would show up within the next checkpoints.
+    await new Promise((r) => setTimeout(r, 2_500));
+  } finally {
+    await consumer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+  return values;
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the flinkfn CLI in a child process. */
+export function cli(args: string[], env: Record<string, string>, cwd = REPO): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Values as sorted canonical JSON, to compare outputs whose order across keys may differ. */
+export function canonical(values: Array<string | null>): string[] {
+  return values.map((v) => (v === null ? 'null' : JSON.stringify(sortKeys(JSON.parse(v))))).sort();
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sortKeys(v)]));
+  return value;
+}

@@ -1,0 +1,58 @@
+/**
+ * The real local stack (Flink session cluster, Kafka, S3Proxy) for the lifecycle tests: started once for
+ * all suites that use it, on free ports under a temporary root, and stopped after the last one.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Test } from 'uvu';
+import { startStack, stopStack } from '@flinkfn/local-stack/stack.mjs';
+import { loadTarget, LOCAL_BUCKET, type ResolvedTarget } from '../../src/index.js';
+import { withStackEndpoints } from '../../src/local.js';
+
+export interface TestStack {
+  root: string;
+  /** Environment that points the CLI at this stack. */
+  env: Record<string, string>;
+  target: ResolvedTarget;
+}
+
+let users = 0;
+let started: Promise<TestStack> | undefined;
+
+/** Registers a suite as a user of the shared stack; returns a getter valid inside its tests. */
+export function useStack(test: Test): () => TestStack {
+  users++;
+  let stack: TestStack | undefined;
+  test.before(async () => {
+    started ??= start();
+    stack = await started;
+  });
+  test.after(async () => {
+    users--;
+    if (users === 0 && started) {
+      const { root } = await started;
+      await stopStack({ root });
+      if (!process.env.FLINKFN_KEEP_TEST_STACK) await rm(root, { recursive: true, force: true });
+    }
+  });
+  return () => {
+    if (!stack) throw new Error('the stack is not started yet');
+    return stack;
+  };
+}
+
+async function start(): Promise<TestStack> {
+  const root = await mkdtemp(path.join(tmpdir(), 'flinkfn-stack-'));
+  const running = await startStack({ root, ports: { flinkRest: 0, kafka: 0, s3: 0 }, bucket: LOCAL_BUCKET });
+  const port = (url: string): string => new URL(url).port;
+  const env = {
+    FLINKFN_LOCAL_ROOT: root,
+    FLINKFN_LOCAL_FLINK_PORT: port(running.flink.restUrl),
+    FLINKFN_LOCAL_KAFKA_PORT: running.kafka.bootstrapServers.split(':').at(-1) ?? '',
+    FLINKFN_LOCAL_S3_PORT: port(running.s3.endpoint),
+    FLINKFN_CHECKPOINT_INTERVAL_MS: '1000',
+  };
+  const target = withStackEndpoints(await loadTarget({ cwd: root, env }), running);
+  return { root, env, target };
+}
