@@ -15,7 +15,7 @@ export const RUNTIME_ENTRY_CLASS = 'dev.flinkfn.runtime.FlinkfnRuntimeJob';
 
 /** The Node sidecar as a TaskManager on this machine starts it. */
 export function localSidecarCommand(): string {
-  const main = path.join(INSTALL_ROOT, 'packages', 'sidecar', 'dist', 'main.js');
+  const main = path.join(INSTALL_ROOT, 'packages', 'sidecar', 'bin', 'flinkfn-sidecar.js');
   return `${process.execPath} ${main}`;
 }
 

@@ -347,6 +347,21 @@ export async function undoUnfinished(session: Session, deployment: Deployment): 
   const operation = deployment.record.operation;
   if (!operation || operation.version === null) return undefined;
   const attempt = deployment.version(operation.version);
+  if (operation.kind === 'rollback') {
+    // A rollback creates no resources; it restarts an existing version. Keep it if its job runs, else stop it.
+    if (attempt && attempt.state === 'starting') {
+      const status = await session.flink.jobStatus(attempt.jobId);
+      if (status === 'RUNNING') {
+        deployment.record.current = attempt.version;
+        await deployment.setVersionState(attempt, 'running');
+      } else {
+        await cancelJob(session.flink, attempt.jobId);
+        await deployment.setVersionState(attempt, 'stopped');
+      }
+    }
+    await deployment.finish();
+    return undefined;
+  }
   if (attempt && attempt.state === 'running' && deployment.record.current === attempt.version) {
     // It had finished everything but clearing the operation.
     await deployment.finish();

@@ -27,7 +27,7 @@ export async function leftovers(target: ResolvedTarget, name: string, topics: st
   const found: string[] = [];
   const flink = new FlinkClient(target.flinkUrl);
   for (const job of await flink.jobs()) {
-    if (job.name.startsWith(`flinkfn: ${name} `) && !['FINISHED', 'CANCELED', 'FAILED'].includes(job.state)) found.push(`job ${job.jid} ${job.state}`);
+    if (job.name === `flinkfn: ${name}` && !['FINISHED', 'CANCELED', 'FAILED'].includes(job.state)) found.push(`job ${job.jid} ${job.state}`);
   }
   const admin = kafkaClient(target).admin();
   await admin.connect();

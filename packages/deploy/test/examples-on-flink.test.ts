@@ -1,0 +1,82 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { build } from '@flinkfn/bundler';
+import { harnessFromEntry } from '@flinkfn/testing';
+import { deploy, destroy } from '../src/index.js';
+import { canonical, consume, leftovers, produce, REPO, retainedTopicsOf, topicsOf } from './support/inspect.js';
+import { kafkaClient } from '../src/index.js';
+import { useStack } from './support/stack.js';
+
+const test = suite('examples on the real local stack');
+const stack = useStack(test);
+
+const EXAMPLES = (await readdir(path.join(REPO, 'examples'))).sort();
+
+for (const example of EXAMPLES) {
+  test(`${example}: a deployed example writes what the embedded engine computes from the same events, and destroy leaves nothing`, async () => {
+    const { target } = stack();
+    const root = path.join(REPO, 'examples', example);
+    const built = await build({ root, write: false });
+    const manifest = built.manifest;
+    const all = (await readFile(path.join(root, 'data', 'events.jsonl'), 'utf8')).split('\n').filter((l) => l.length > 0);
+    const lines = withinBound(all, manifest.window?.time.kind === 'event' ? manifest.window.time.outOfOrdernessMs : null);
+
+    const expected = await harnessFromEntry(manifest.bundle.entry, { root });
+    expected.pushRaw(...lines);
+
+    const deployed = await deploy({ target, root });
+    assert.is(deployed.state, 'RUNNING');
+    assert.is(deployed.version, 1);
+    await produce(target, manifest.source.topic, lines);
+
+    for (const sink of manifest.sinks) {
+      const want = expected.records.filter((r) => r.sink === sink.name).map((r) => r.json);
+      assert.ok(want.length > 0, `the engine produced results for ${sink.name}`);
+      const got = await consume(target, sink.topic, want.length);
+      assert.equal(canonical(got), canonical(want), `results on ${sink.topic}`);
+    }
+
+    const destroyed = await destroy({ target, name: deployed.name });
+    assert.ok(destroyed.found);
+    assert.ok(destroyed.items.some((i) => i.kind === 'flink-job' && i.action === 'delete'));
+    assert.equal(await leftovers(target, deployed.name, topicsOf(manifest)), []);
+
+    // Topics declared `retain` outlive the deployment; this test removes them itself.
+    const retained = retainedTopicsOf(manifest);
+    if (retained.length > 0) {
+      const admin = kafkaClient(target).admin();
+      await admin.connect();
+      const existing = await admin.listTopics();
+      for (const topic of retained) assert.ok(existing.includes(topic), `retained topic ${topic} was kept`);
+      await admin.deleteTopics({ topics: retained });
+      await admin.disconnect();
+    }
+  });
+}
+
+/**
+ * The events no watermark schedule can treat as late: each is at most the out-of-orderness bound older than
+ * the newest before it. The engine advances the watermark after every record, Flink every 200 ms, so late
+ * events (and late firings) depend on timing on Flink; the conformance suite covers lateness with explicit
+ * watermarks. Malformed lines stay (they become dead letters either way). The examples' events carry `ts`.
+ */
+function withinBound(lines: string[], boundMs: number | null): string[] {
+  if (boundMs === null) return lines;
+  let newest = -Infinity;
+  return lines.filter((line) => {
+    let ts: unknown;
+    try {
+      ts = (JSON.parse(line) as { ts?: unknown }).ts;
+    } catch {
+      return true;
+    }
+    if (typeof ts !== 'number') return true;
+    if (ts < newest - boundMs) return false;
+    newest = Math.max(newest, ts);
+    return true;
+  });
+}
+
+test.run();
