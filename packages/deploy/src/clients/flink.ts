@@ -87,7 +87,7 @@ export class FlinkClient {
       const body = await this.call<{ status: JobStatus }>('GET', `/jobs/${jobId}/status`);
       return body.status;
     } catch (error) {
-      if (error instanceof FlinkRestError && error.status === 404) return null;
+      if (isJobNotFound(error)) return null;
       throw error;
     }
   }
@@ -106,7 +106,7 @@ export class FlinkClient {
     try {
       await this.call('PATCH', `/jobs/${jobId}?mode=cancel`);
     } catch (error) {
-      if (error instanceof FlinkRestError && error.status === 404) return;
+      if (isJobNotFound(error)) return;
       throw error;
     }
   }
@@ -180,4 +180,10 @@ export class FlinkClient {
     if (as === 'text') return text as T;
     return (text ? JSON.parse(text) : {}) as T;
   }
+}
+
+/** Flink 2.2 answers an unknown job id with 404 on most routes but 500 + FlinkJobNotFoundException on /status. */
+function isJobNotFound(error: unknown): boolean {
+  if (!(error instanceof FlinkRestError)) return false;
+  return error.status === 404 || (error.status === 500 && error.errors.some((e) => /FlinkJobNotFoundException|Job could not be found/.test(e)));
 }

@@ -16,6 +16,10 @@ import {
 } from '@aws-sdk/client-s3';
 import type { ResolvedTarget } from '../config.js';
 
+// The pinned SDK supports Node 20; its warning is about SDK releases after January 2027 and would land in
+// every command's output (and in --json consumers' stderr). Users can still opt in by setting it to false.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export class ObjectStore {
   private readonly client: S3Client;
   readonly bucket: string;
