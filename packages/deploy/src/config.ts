@@ -3,6 +3,7 @@
  * `schema/config.schema.json`) and overridden by FLINKFN_* environment variables, so CI needs no file.
  * With nothing configured the target is the local stack.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -176,7 +177,7 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
       kafka: intFromEnv(env, 'FLINKFN_LOCAL_KAFKA_PORT') ?? config.ports?.kafka ?? DEFAULT_LOCAL_PORTS.kafka,
       s3: intFromEnv(env, 'FLINKFN_LOCAL_S3_PORT') ?? config.ports?.s3 ?? DEFAULT_LOCAL_PORTS.s3,
     };
-    const root = path.resolve(cwd, env.FLINKFN_LOCAL_ROOT ?? config.root ?? '.flinkfn/local');
+    const root = env.FLINKFN_LOCAL_ROOT ? path.resolve(env.FLINKFN_LOCAL_ROOT) : path.resolve(projectHome(cwd), config.root ?? '.flinkfn/local');
     // Endpoints are filled in from the running stack (stack.json) by the local module.
     return {
       name,
@@ -219,6 +220,20 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
     checkpointIntervalMs,
     source,
   };
+}
+
+/**
+ * Where the local stack lives by default: the nearest folder up from `cwd` with a flinkfn.config.json or a
+ * .git, so that the functions of one repository share one stack (and its ports) instead of each starting its own.
+ */
+function projectHome(cwd: string): string {
+  let dir = path.resolve(cwd);
+  for (;;) {
+    if (existsSync(path.join(dir, CONFIG_FILE)) || existsSync(path.join(dir, '.git'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve(cwd);
+    dir = parent;
+  }
 }
 
 function splitList(value: string | undefined): string[] {

@@ -18,7 +18,7 @@ export async function ensureLocalStack(target: ResolvedTarget, onProgress: (line
   } catch (error) {
     throw new DeployError(`the local stack did not start: ${describe(error)}`, {
       step: 'local-stack',
-      hint: `Logs: flinkfn local logs. Ports are set with FLINKFN_LOCAL_FLINK_PORT, FLINKFN_LOCAL_KAFKA_PORT, FLINKFN_LOCAL_S3_PORT.`,
+      hint: `Logs: flinkfn local logs. A port in use by another stack or program: set FLINKFN_LOCAL_FLINK_PORT, FLINKFN_LOCAL_KAFKA_PORT, FLINKFN_LOCAL_S3_PORT (or "ports" in flinkfn.config.json), or FLINKFN_LOCAL_ROOT to use a stack that runs elsewhere (this one: ${target.localRoot}).`,
       cause: error,
     });
   }

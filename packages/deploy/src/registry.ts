@@ -207,9 +207,29 @@ export class Deployment {
     return existing ?? resource;
   }
 
-  async mark(resource: TrackedResource, state: ResourceState): Promise<void> {
-    resource.state = state;
-    resource.updatedAt = now();
+  /** Records the intent to create several resources with one write. */
+  async intendAll(kind: ResourceKind, ids: string[], options: { lifecycle: (id: string) => Lifecycle; version: number }): Promise<TrackedResource[]> {
+    const resources: TrackedResource[] = [];
+    for (const id of ids) {
+      const existing = this.resource(kind, id);
+      if (existing && existing.state !== 'deleted') {
+        resources.push(existing);
+        continue;
+      }
+      const resource: TrackedResource = { kind, id, lifecycle: options.lifecycle(id), state: 'intended', version: options.version, updatedAt: now() };
+      if (existing) Object.assign(existing, resource);
+      else this.record.resources.push(resource);
+      resources.push(existing ?? resource);
+    }
+    await this.save();
+    return resources;
+  }
+
+  async mark(resource: TrackedResource | TrackedResource[], state: ResourceState): Promise<void> {
+    for (const r of Array.isArray(resource) ? resource : [resource]) {
+      r.state = state;
+      r.updatedAt = now();
+    }
     await this.save();
   }
 

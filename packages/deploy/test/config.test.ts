@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -37,6 +37,14 @@ test('with no config file and no environment the target is the local stack under
   assert.is(target.name, 'local');
   assert.is(target.localRoot, path.join(project, '.flinkfn', 'local'));
   assert.equal(target.localPorts, { flinkRest: 8081, kafka: 9092, s3: 9000 });
+});
+
+test('functions in folders of one repository share the repository\'s local stack', async () => {
+  const repo = await mkdtemp(path.join(dir, 'repo-'));
+  await mkdir(path.join(repo, '.git'));
+  await mkdir(path.join(repo, 'functions', 'alerts'), { recursive: true });
+  const target = await loadTarget({ cwd: path.join(repo, 'functions', 'alerts'), env: {} });
+  assert.is(target.localRoot, path.join(repo, '.flinkfn', 'local'));
 });
 
 test('local ports come from the config file and environment variables override them', async () => {

@@ -57,7 +57,10 @@ export async function runDeploy(args: DeployArgs): Promise<DeployResult> {
     onProgress: (line) => out.progress(line),
   });
   const verb = result.upgradedFrom !== null ? `upgraded ${result.name} from v${result.upgradedFrom} to v${result.version}` : `deployed ${result.name} v${result.version}`;
-  out.info(`${verb} in ${(result.durationMs / 1000).toFixed(1)} s (${result.state})`);
+  const timing = result.runningAfterMs !== null && result.submitToRunningMs !== null
+    ? ` (job RUNNING after ${(result.runningAfterMs / 1000).toFixed(1)} s, every task running ${(result.submitToRunningMs / 1000).toFixed(1)} s after submission)`
+    : ` (${result.state})`;
+  out.info(`${verb} in ${(result.durationMs / 1000).toFixed(1)} s${timing}`);
   out.info(`  job       ${result.jobId}`);
   out.info(`  flink ui  ${result.jobUrl}`);
   out.info(`  artifact  ${result.artifact}`);

@@ -23,8 +23,9 @@ export const sendCommand: CommandModule<object, SendArgs> = {
   handler: async (args) => {
     const out = createOutput(args.json);
     const { send } = await import('@flinkfn/deploy');
-    const input = args.input === '-' ? process.stdin : createReadStream(args.input);
-    const result = await send(await resolveTarget(args), args.name, createInterface({ input, crlfDelay: Infinity }));
+    const lines = (): AsyncIterable<string> =>
+      createInterface({ input: args.input === '-' ? process.stdin : createReadStream(args.input), crlfDelay: Infinity });
+    const result = await send(await resolveTarget(args), args.name, lines);
     out.info(`sent ${result.sent} events to ${result.topic}`);
     out.data({ ok: true, ...result });
   },

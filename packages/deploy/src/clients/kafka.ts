@@ -68,12 +68,22 @@ export class KafkaAdmin {
 
   /** Creates the topic unless it exists; returns whether this call created it. */
   async ensureTopic(topic: string, partitions: number): Promise<boolean> {
-    if (await this.topicExists(topic)) return false;
+    return (await this.ensureTopics([{ topic, partitions }])).includes(topic);
+  }
+
+  /** Creates the topics that do not exist, in one request; returns the ones this call created. */
+  async ensureTopics(topics: Array<{ topic: string; partitions: number }>): Promise<string[]> {
+    const existing = new Set(await this.admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length === 0) return [];
     try {
-      return await this.admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }], waitForLeaders: true });
+      await this.admin.createTopics({ topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: -1 })), waitForLeaders: true });
+      return missing.map((t) => t.topic);
     } catch (error) {
       // kafkajs reports per-topic failures in `errors`; the broker's reason is in their messages.
-      const reasons = (error as { errors?: Array<{ message?: string; type?: string }> }).errors?.map((e) => e.message ?? e.type).filter(Boolean) ?? [];
+      const failures = (error as { errors?: Array<{ topic?: string; message?: string; type?: string }> }).errors ?? [];
+      const topic = failures[0]?.topic ?? missing.map((t) => t.topic).join(', ');
+      const reasons = failures.map((e) => e.message ?? e.type).filter(Boolean);
       throw new DeployError(`Kafka refused to create topic "${topic}": ${reasons.length > 0 ? reasons.join('; ') : (error as Error).message}`, {
         step: 'topics',
         hint: 'Pick another topic name in the function, or create the topic yourself (flinkfn then uses it and never deletes it).',

@@ -61,7 +61,11 @@ export interface DeployResult {
   restoredFrom: string | null;
   record: string;
   durationMs: number;
-  /** How long from the submit call to every task running (null with --no-wait). */
+  /** From the start of the deploy to Flink reporting the job RUNNING (null with --no-wait). */
+  runningAfterMs: number | null;
+  /** From the submit call to the job's RUNNING state (scheduled; its tasks may still be initialising). */
+  submitToJobRunningMs: number | null;
+  /** From the submit call to every task running: sidecars started, Kafka producers initialised. */
   submitToRunningMs: number | null;
 }
 
@@ -192,11 +196,13 @@ async function deployTo(session: Session, built: BuildResult, name: string, opti
     });
 
     let submitToRunningMs: number | null = null;
+    let submitToJobRunningMs: number | null = null;
     if (options.wait !== false) {
       await step('wait', async () => {
-        await waitUntilRunning(flink, jobId, options.startTimeoutMs ?? 120_000);
+        const jobRunningAt = await waitUntilRunning(flink, jobId, options.startTimeoutMs ?? 120_000);
+        submitToJobRunningMs = Math.round(jobRunningAt - submitted);
         submitToRunningMs = Math.round(performance.now() - submitted);
-        return { value: undefined, detail: `RUNNING after ${submitToRunningMs} ms` };
+        return { value: undefined, detail: `job RUNNING after ${submitToJobRunningMs} ms, every task after ${submitToRunningMs} ms` };
       });
     }
     deployment.record.current = version;
@@ -217,6 +223,8 @@ async function deployTo(session: Session, built: BuildResult, name: string, opti
       restoredFrom: restoreFrom,
       record: deployment.location,
       durationMs: Math.round(performance.now() - started),
+      runningAfterMs: submitToJobRunningMs === null ? null : Math.round(submitted - started + submitToJobRunningMs),
+      submitToJobRunningMs,
       submitToRunningMs,
     };
   } catch (error) {
@@ -285,22 +293,18 @@ async function createTopics(session: Session, deployment: Deployment, manifest: 
     { ...manifest.sideOutputs.deadLetter, role: 'dead-letter' },
     { topic: manifest.source.topic, partitions: 1, lifecycle: 'ephemeral' as const, role: 'source' },
   ];
-  const result: DeployResult['topics'] = [];
-  for (const want of wanted) {
-    if (result.some((r) => r.topic === want.topic)) continue;
-    const tracked = deployment.resource('kafka-topic', want.topic);
-    const ours = tracked !== undefined && tracked.state !== 'deleted';
-    if (!ours && (await admin.topicExists(want.topic))) {
-      // Someone else's topic (or the source everyone writes to): used, never deleted by this deployment.
-      result.push({ topic: want.topic, role: want.role, created: false });
-      continue;
-    }
-    const resource = await deployment.intend('kafka-topic', want.topic, { lifecycle: want.lifecycle, version });
-    failpoint('deploy:before-topic');
-    const created = await admin.ensureTopic(want.topic, want.partitions);
-    if (resource.state === 'intended') await deployment.mark(resource, 'created');
-    result.push({ topic: want.topic, role: want.role, created });
-  }
+  const unique = wanted.filter((w, i) => wanted.findIndex((x) => x.topic === w.topic) === i);
+  // Topics that exist and that this deployment did not create are someone else's (or a shared source): used, never deleted.
+  const existing = new Set(await admin.listTopics());
+  const ours = unique.filter((w) => {
+    const tracked = deployment.resource('kafka-topic', w.topic);
+    return (tracked !== undefined && tracked.state !== 'deleted') || !existing.has(w.topic);
+  });
+  const resources = await deployment.intendAll('kafka-topic', ours.map((w) => w.topic), { lifecycle: (id) => ours.find((w) => w.topic === id)!.lifecycle, version });
+  failpoint('deploy:before-topic');
+  const created = new Set(await admin.ensureTopics(ours));
+  await deployment.mark(resources.filter((r) => r.state === 'intended'), 'created');
+  const result: DeployResult['topics'] = unique.map((w) => ({ topic: w.topic, role: w.role, created: created.has(w.topic) }));
   return result;
 }
 

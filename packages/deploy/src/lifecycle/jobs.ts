@@ -21,8 +21,9 @@ export function summarize(exception: JobException | undefined): string {
  * Resolves when the job and all its tasks run. A job that reports an exception while starting has failed
  * to start (with checkpointing on, Flink would otherwise restart it forever).
  */
-export async function waitUntilRunning(flink: FlinkClient, jobId: string, timeoutMs: number): Promise<void> {
+export async function waitUntilRunning(flink: FlinkClient, jobId: string, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
+  let jobRunningAt: number | undefined;
   for (;;) {
     const status = await flink.jobStatus(jobId);
     if (status !== null && status !== 'INITIALIZING' && status !== 'CREATED') {
@@ -34,8 +35,9 @@ export async function waitUntilRunning(flink: FlinkClient, jobId: string, timeou
         });
       }
       if (status === 'RUNNING') {
+        jobRunningAt ??= performance.now();
         const job = await flink.job(jobId);
-        if (job.vertices.every((vertex) => vertex.status === 'RUNNING')) return;
+        if (job.vertices.every((vertex) => vertex.status === 'RUNNING')) return jobRunningAt;
       }
     }
     if (Date.now() > deadline) {

@@ -8,7 +8,11 @@ import { DeployError } from '../errors.js';
 import { artifactKey, Deployment } from '../registry.js';
 import { openSession } from '../session.js';
 
-export async function send(target: ResolvedTarget, name: string, lines: AsyncIterable<string> | Iterable<string>): Promise<{ topic: string; sent: number }> {
+/**
+ * `lines` is called once the topic is known: a readline interface made earlier would emit (and lose) its
+ * lines while the registry is read.
+ */
+export async function send(target: ResolvedTarget, name: string, lines: () => AsyncIterable<string> | Iterable<string>): Promise<{ topic: string; sent: number }> {
   const session = await openSession(target, { startLocal: false });
   let topic: string;
   try {
@@ -33,7 +37,7 @@ export async function send(target: ResolvedTarget, name: string, lines: AsyncIte
       sent += batch.length;
       batch = [];
     };
-    for await (const line of lines) {
+    for await (const line of lines()) {
       if (line.trim().length === 0) continue;
       batch.push(line);
       if (batch.length >= 500) await flush();
