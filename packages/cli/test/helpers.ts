@@ -14,9 +14,10 @@ export interface Run {
 }
 
 /** Runs the built CLI as a user would. */
-export function flinkfn(args: string[], options: { cwd?: string; input?: string } = {}): Run {
+export function flinkfn(args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Run {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? PACKAGE_ROOT,
+    ...(options.env ? { env: options.env } : {}),
     input: options.input ?? '',
     encoding: 'utf8',
     timeout: 60_000,

@@ -29,7 +29,7 @@ for (const template of templates) {
       assert.is(created.code, 0, created.stderr);
       const result = JSON.parse(created.stdout) as { name: string; files: string[] };
       assert.is(result.name, `my-${template.name}-fn`);
-      for (const file of ['package.json', 'src/handler.ts', 'data/events.jsonl', '.gitignore']) {
+      for (const file of ['package.json', 'src/handler.ts', 'data/events.jsonl', '.gitignore', '.github/workflows/flinkfn-deploy.yml']) {
         assert.ok(result.files.includes(file), `${file} missing from ${result.files.join(', ')}`);
       }
       assert.ok(result.files.some((f) => f.startsWith('test/')), 'has tests');

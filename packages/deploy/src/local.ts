@@ -11,7 +11,12 @@ export const LOCAL_BUCKET = 'flinkfn';
 /** Starts the local stack if needed (idempotent) and returns the target with its live endpoints. */
 export async function ensureLocalStack(target: ResolvedTarget, onProgress: (line: string) => void = () => {}): Promise<ResolvedTarget> {
   if (target.kind !== 'local' || target.localRoot === null) return target;
-  const { startStack } = await import('@flinkfn/local-stack/stack.mjs');
+  const { startStack, checkPrerequisites } = await import('@flinkfn/local-stack/stack.mjs');
+  try {
+    await checkPrerequisites();
+  } catch (error) {
+    throw new DeployError(describe(error), { step: 'local-stack', hint: 'Or deploy to a remote target: see flinkfn deploy --help and docs/deploy.md.' });
+  }
   let stack;
   try {
     stack = await startStack({ root: target.localRoot, ports: target.localPorts, bucket: LOCAL_BUCKET, onProgress });

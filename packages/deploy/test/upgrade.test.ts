@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { deploy, destroy, rollback, status } from '../src/index.js';
+import { deploy, destroy, list, logs, rollback, status, tail } from '../src/index.js';
 import { consume, leftovers, produce } from './support/inspect.js';
 import { useStack } from './support/stack.js';
 
@@ -59,6 +59,13 @@ test('an upgrade keeps window state: a count started by v1 continues in v2, and 
   await produce(target, 'upgrade-counter-in', [tick('a', 2 * HOUR + 1_000), tick('a', 4 * HOUR)]);
   const results = (await consume(target, 'upgrade-counter-out', 2)).map((v) => JSON.parse(v) as { count: number; version: string });
   assert.equal(results[1], { key: 'a', start: 2 * HOUR, count: 2, version: 'v1' });
+
+  // Inspection: ls lists it, logs has no exceptions for a healthy job, tail reads the committed results.
+  assert.equal((await list(target)).map((d) => [d.name, d.version, d.jobState]), [[v1.name, 1, 'RUNNING']]);
+  assert.equal((await logs(target, v1.name)).exceptions, []);
+  const tailed: string[] = [];
+  await tail({ target, name: v1.name, fromBeginning: true, limit: 2, onRecord: (r) => tailed.push(r.value) });
+  assert.equal(tailed.map((v) => (JSON.parse(v) as { version: string }).version), ['v2', 'v1']);
 
   await destroy({ target, name: v1.name });
   assert.equal(await leftovers(target, v1.name, ['upgrade-counter-in', 'upgrade-counter-out', 'upgrade-counter-dead-letter']), []);

@@ -3,7 +3,7 @@
  * 127.0.0.1, from Maven Central jars) that `flinkfn deploy` uses when no target is configured.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { createOutput } from '../output.js';
+import { createOutput, type Output } from '../output.js';
 import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
 import { UserError } from '../errors.js';
 
@@ -32,43 +32,55 @@ export const localCommand: CommandModule<object, LocalArgs> = {
     }
     const stack = await import('@flinkfn/local-stack/stack.mjs');
     const root = target.localRoot;
-    switch (args.action) {
-      case 'up': {
-        await stack.checkPrerequisites();
-        const { LOCAL_BUCKET } = await import('@flinkfn/deploy');
-        const started = performance.now();
-        const result = await stack.startStack({ root, ports: target.localPorts, bucket: LOCAL_BUCKET, onProgress: (line: string) => out.progress(line) });
-        const seconds = ((performance.now() - started) / 1000).toFixed(1);
-        out.info(`local stack up in ${seconds} s (${root})`);
-        out.info(`  flink  ${result.flink.restUrl}`);
-        out.info(`  kafka  ${result.kafka.bootstrapServers}`);
-        out.info(`  s3     ${result.s3.endpoint} (bucket ${result.s3.bucket})`);
-        out.data({ ok: true, root, seconds: Number(seconds), flink: result.flink, kafka: result.kafka, s3: { endpoint: result.s3.endpoint, bucket: result.s3.bucket, region: result.s3.region } });
-        return;
-      }
-      case 'down': {
-        const result = await stack.stopStack({ root });
-        out.info(result.stopped.length > 0 ? `stopped ${result.stopped.join(', ')}` : 'nothing was running');
-        out.data({ ok: true, ...result });
-        return;
-      }
-      case 'status': {
-        const status = await stack.stackStatus({ root });
-        out.info(`local stack ${status.up ? 'up' : 'down'} (${root})`);
-        for (const [service, state] of Object.entries(status.services)) out.info(`  ${service.padEnd(6)} ${(state as { running?: boolean }).running ? 'running' : 'stopped'}`);
-        out.data({ ok: true, ...status });
-        if (!status.up) process.exitCode = 3;
-        return;
-      }
-      case 'logs': {
-        const logs = await stack.stackLogs({ root, ...(args.service ? { service: args.service } : {}), lines: args.lines });
-        for (const log of logs) {
-          out.info(`== ${log.service}: ${log.file}`);
-          for (const line of log.lines) out.info(line);
-        }
-        out.data({ ok: true, logs });
-        return;
-      }
+    try {
+      await runAction(args, out, stack, root, target.localPorts);
+    } catch (error) {
+      // The services' own errors (missing Java, a port in use, a service that exits) are for the user to fix.
+      if (error instanceof UserError || !(error instanceof Error)) throw error;
+      throw new UserError(error.message, 'flinkfn local logs shows the services\' logs; FLINKFN_LOCAL_FLINK_PORT, FLINKFN_LOCAL_KAFKA_PORT, FLINKFN_LOCAL_S3_PORT change the ports.');
     }
   },
 };
+
+type Stack = typeof import('@flinkfn/local-stack/stack.mjs');
+
+async function runAction(args: LocalArgs, out: Output, stack: Stack, root: string, ports: { flinkRest: number; kafka: number; s3: number }): Promise<void> {
+  switch (args.action) {
+    case 'up': {
+      await stack.checkPrerequisites();
+      const { LOCAL_BUCKET } = await import('@flinkfn/deploy');
+      const started = performance.now();
+      const result = await stack.startStack({ root, ports, bucket: LOCAL_BUCKET, onProgress: (line: string) => out.progress(line) });
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      out.info(`local stack up in ${seconds} s (${root})`);
+      out.info(`  flink  ${result.flink.restUrl}`);
+      out.info(`  kafka  ${result.kafka.bootstrapServers}`);
+      out.info(`  s3     ${result.s3.endpoint} (bucket ${result.s3.bucket})`);
+      out.data({ ok: true, root, seconds: Number(seconds), flink: result.flink, kafka: result.kafka, s3: { endpoint: result.s3.endpoint, bucket: result.s3.bucket, region: result.s3.region } });
+      return;
+    }
+    case 'down': {
+      const result = await stack.stopStack({ root });
+      out.info(result.stopped.length > 0 ? `stopped ${result.stopped.join(', ')}` : 'nothing was running');
+      out.data({ ok: true, ...result });
+      return;
+    }
+    case 'status': {
+      const status = await stack.stackStatus({ root });
+      out.info(`local stack ${status.up ? 'up' : 'down'} (${root})`);
+      for (const [service, state] of Object.entries(status.services)) out.info(`  ${service.padEnd(6)} ${(state as { running?: boolean }).running ? 'running' : 'stopped'}`);
+      out.data({ ok: true, ...status });
+      if (!status.up) process.exitCode = 3;
+      return;
+    }
+    case 'logs': {
+      const logs = await stack.stackLogs({ root, ...(args.service ? { service: args.service } : {}), lines: args.lines });
+      for (const log of logs) {
+        out.info(`== ${log.service}: ${log.file}`);
+        for (const line of log.lines) out.info(line);
+      }
+      out.data({ ok: true, logs });
+      return;
+    }
+  }
+}
