@@ -1,4 +1,4 @@
-// Helpers shared by the local services (flink.mjs; kafka.mjs and s3.mjs keep their own copies for now):
+// Helpers shared by the local services (flink.mjs, s3.mjs; kafka.mjs predates them and keeps its own):
 // process liveness that survives pid reuse, pid/state files, free ports, log tails, and Maven-resolved
 // classpaths cached next to the service's data.
 import { spawn } from 'node:child_process';
@@ -37,6 +37,15 @@ export function isAlive(pid, marker) {
 export function readJson(file) {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export function readPid(file) {
+  try {
+    const pid = Number.parseInt(fs.readFileSync(file, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
   }

@@ -25,9 +25,9 @@ import { createHash, createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, javaBin, noop, portInUse, readJson, readPid, run, sleep, tail } from './common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const S3PROXY_POM = path.join(HERE, 's3', 'pom.xml');
@@ -38,17 +38,10 @@ export const S3_REGION = 'us-east-1';
 export const DEFAULT_ACCESS_KEY = 'flinkfn-local';
 export const DEFAULT_SECRET_KEY = 'flinkfn-local-secret';
 
-const noop = () => {};
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------------------
 // small helpers
 
-function javaBin() {
-  if (process.env.JAVA) return process.env.JAVA;
-  if (process.env.JAVA_HOME) return path.join(process.env.JAVA_HOME, 'bin', 'java');
-  return 'java';
-}
 
 function paths(dataDir) {
   const d = path.resolve(dataDir);
@@ -81,61 +74,11 @@ function isAlive(pid, confFile) {
   }
 }
 
-function readJson(file) {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
 
-function readPid(file) {
-  try {
-    const pid = Number.parseInt(fs.readFileSync(file, 'utf8').trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
-async function freePort() {
-  const srv = net.createServer();
-  await new Promise((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, HOST, resolve);
-  });
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
-async function portInUse(port) {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(true));
-    srv.listen(port, HOST, () => srv.close(() => resolve(false)));
-  });
-}
 
-function tail(file, lines = 40, fromByte = 0) {
-  try {
-    const text = fs.readFileSync(file).subarray(fromByte).toString('utf8').replace(/\n$/, '');
-    return text.split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
-function run(cmd, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('error', (e) => reject(new Error(`cannot run ${cmd}: ${e.message}`)));
-    child.on('close', (code, signal) => resolve({ code, signal, out }));
-  });
-}
 
 /** S3 bucket naming rules (the subset that matters for a local server). */
 export function checkBucketName(name) {
