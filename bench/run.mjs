@@ -8,7 +8,7 @@
 // Needs the workspace built (./scripts/setup) and Java 17 + Maven. --quick uses fewer records and runs (for a
 // smoke check; its figures are not comparable).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,59 @@ function runThroughput(scenario, artifact, classpath) {
   });
 }
 
+/** Runs a benchmark main class of the runtime's test classes; resolves with its JSON result line. */
+function runJava(mainClass, args, classpath, marker) {
+  return new Promise((resolve, reject) => {
+    const javaArgs = [...javaOpens(), '-Xmx2g', `-Dlog4j2.configurationFile=${path.join(runtime, 'src/test/resources/log4j2-test.properties')}`, '-cp', classpath, mainClass, ...args];
+    const child = spawn('java', javaArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith(marker));
+      if (code !== 0 || !line) return reject(new Error(`${mainClass} ${args.join(' ')} failed (exit ${code}):\n${err.slice(-3000)}`));
+      resolve(JSON.parse(line));
+    });
+  });
+}
+
+/**
+ * flinkfn deploy → RUNNING on a warm local stack (started here under a temporary root and stopped after):
+ * five fresh deploys of the iot-sensors example, each destroyed again.
+ */
+async function deployTimes() {
+  const { startStack, stopStack } = await import(path.join(root, 'packages/local-stack/stack.mjs'));
+  const stackRoot = mkdtempSync(path.join(os.tmpdir(), 'flinkfn-bench-stack-'));
+  const stack = await startStack({ root: stackRoot, ports: { flinkRest: 0, kafka: 0, s3: 0 } });
+  const env = {
+    ...process.env,
+    FLINKFN_LOCAL_ROOT: stackRoot,
+    FLINKFN_LOCAL_FLINK_PORT: new URL(stack.flink.restUrl).port,
+    FLINKFN_LOCAL_KAFKA_PORT: stack.kafka.bootstrapServers.split(':').at(-1),
+    FLINKFN_LOCAL_S3_PORT: new URL(stack.s3.endpoint).port,
+  };
+  const cli = (args) => execFileSync(process.execPath, [path.join(root, 'packages/cli/bin/flinkfn.js'), ...args], { env, encoding: 'utf8' });
+  const samples = [];
+  try {
+    for (let i = 0; i < (quick ? 2 : 6); i++) {
+      const result = JSON.parse(cli(['deploy', '--root', path.join(root, 'examples', 'iot-sensors'), '--json']));
+      cli(['destroy', result.name, '--json']);
+      // The first deploy of a cluster also uploads the runtime jar and loads the S3 plugin: reported apart.
+      samples.push({ first: i === 0, totalMs: result.durationMs, runningAfterMs: result.runningAfterMs, allTasksAfterSubmitMs: result.submitToRunningMs });
+    }
+  } finally {
+    await stopStack({ root: stackRoot });
+    rmSync(stackRoot, { recursive: true, force: true });
+  }
+  const warm = samples.filter((s) => !s.first);
+  const stat = (key) => {
+    const values = warm.map((s) => s[key]).sort((a, b) => a - b);
+    return { median: values[Math.floor(values.length / 2)], min: values[0], max: values.at(-1) };
+  };
+  return { first: samples[0], warm: { runningAfterMs: stat('runningAfterMs'), totalMs: stat('totalMs'), allTasksAfterSubmitMs: stat('allTasksAfterSubmitMs') }, samples: warm.length };
+}
+
 /** Records/s through one sidecar over its socket: trivial function, pipelined bundles of 1,000. */
 async function protocolAlone() {
   const { startSidecar, TestClient } = await import(path.join(root, 'packages/sidecar/test/helpers.ts'));
@@ -121,6 +174,22 @@ function markdown(results) {
     '|---|---|---|---|---|',
     ...rows,
     '',
+    '',
+    `Added latency, stateless map, event creation → result in the sink, at ${k(results.latency.rate)} records/s (half of the TypeScript maximum above), ${results.latency.java.samples} results after a ${results.latency.warmup} s warm-up:`,
+    '',
+    '| | p50 | p95 | p99 | max |',
+    '|---|---|---|---|---|',
+    ...['js', 'java'].map((v) => `| ${v === 'js' ? 'TypeScript via sidecar' : 'Java'} | ${results.latency[v].p50.toFixed(2)} ms | ${results.latency[v].p95.toFixed(2)} ms | ${results.latency[v].p99.toFixed(2)} ms | ${results.latency[v].max.toFixed(1)} ms |`),
+    `| **added (TS − Java)** | ${(results.latency.js.p50 - results.latency.java.p50).toFixed(2)} ms | ${(results.latency.js.p95 - results.latency.java.p95).toFixed(2)} ms | **${(results.latency.js.p99 - results.latency.java.p99).toFixed(2)} ms** (target ≤ 10 ms) | |`,
+    '',
+    `Checkpoints every ${results.checkpoints[0]?.intervalMs ?? 1000} ms at ${k(results.checkpoints[0]?.rate ?? 0)} records/s for ${results.checkpoints[0]?.seconds ?? 0} s (hashmap state backend, MiniCluster):`,
+    '',
+    '| scenario | TS: median (max) duration, state size | Java: median (max) duration, state size |',
+    '|---|---|---|',
+    ...results.checkpoints.map((c) => `| ${c.scenario} | ${c.js.durationMedianMs} ms (${c.js.durationMaxMs} ms), ${(c.js.stateSizeMedianBytes / 1024).toFixed(0)} KiB | ${c.java.durationMedianMs} ms (${c.java.durationMaxMs} ms), ${(c.java.stateSizeMedianBytes / 1024).toFixed(0)} KiB |`),
+    '',
+    `\`flinkfn deploy\` → job RUNNING on a warm local cluster (iot-sensors, ${results.deploy.samples} fresh deploys): median ${results.deploy.warm.runningAfterMs.median} ms (${results.deploy.warm.runningAfterMs.min}–${results.deploy.warm.runningAfterMs.max}); every task running (sidecars up, Kafka producers initialised) ${results.deploy.warm.allTasksAfterSubmitMs.median} ms after submission; whole command ${results.deploy.warm.totalMs.median} ms. The first deploy to a new cluster (runtime jar upload, S3 plugin loading): ${results.deploy.first.totalMs} ms.`,
+    '',
     `Sidecar protocol alone (one sidecar, identity function, bundles of 1,000, 4 in flight): ${k(results.protocol.recordsPerSecond)} records/s.`,
     `\`flinkfn build\` of an example, whole process: median ${results.build.medianMs} ms (${results.build.minMs}–${results.build.maxMs}).`,
     '',
@@ -162,6 +231,25 @@ for (const scenario of SCENARIOS) {
   log(`${scenario.id}: ratio ${result.ratio.toFixed(2)} (TS ${Math.round(result.js.median)} / Java ${Math.round(result.java.median)} records/s)`);
   throughput.push({ id: scenario.id, ...result });
 }
+const statelessJs = throughput.find((t) => t.id === 'stateless-map')?.js.median ?? 100_000;
+const latencyRate = Math.round(statelessJs / 2);
+log(`added latency at ${latencyRate} records/s (half the TypeScript maximum)`);
+const latencySeconds = quick ? 6 : 25;
+const latencyWarmup = quick ? 2 : 5;
+const latency = {
+  warmup: latencyWarmup,
+  ...(await runJava('dev.flinkfn.runtime.bench.LatencyBenchmark', ['--mode', 'latency', '--scenario', 'stateless-map', '--artifact', flinkfnBuild('stateless-map').file,
+    '--sidecar', path.join(root, 'packages/sidecar/bin/flinkfn-sidecar.js'), '--rate', String(latencyRate), '--seconds', String(latencySeconds), '--warmup', String(latencyWarmup)], classpath, '{"mode"')),
+};
+const checkpoints = [];
+for (const fn of ['stateless-map', 'tumbling-count']) {
+  log(`checkpoints: ${fn}`);
+  const result = await runJava('dev.flinkfn.runtime.bench.LatencyBenchmark', ['--mode', 'checkpoints', '--scenario', fn, '--artifact', flinkfnBuild(fn).file,
+    '--sidecar', path.join(root, 'packages/sidecar/bin/flinkfn-sidecar.js'), '--rate', '20000', '--seconds', quick ? '5' : '20', '--interval-ms', '1000'], classpath, '{"mode"');
+  checkpoints.push({ ...result, intervalMs: 1000 });
+}
+log('flinkfn deploy -> RUNNING on a local stack');
+const deploy = await deployTimes();
 log('sidecar protocol alone');
 const protocol = await protocolAlone();
 log('flinkfn build times');
@@ -173,9 +261,13 @@ const results = {
   quick,
   runs: quick ? 1 : 3,
   throughput,
+  latency,
+  checkpoints,
+  deploy,
   protocol,
   build,
-  notRunYet: ['added latency p50/p95/p99', 'checkpoint duration and size', 'end to end through the Kafka broker', 'flinkfn deploy → RUNNING (needs the deploy lifecycle)'],
+  load: os.loadavg(),
+  notRunYet: ['end to end through the Kafka broker'],
   durationSeconds: Math.round((Date.now() - started) / 1000),
 };
 const dir = path.join(root, 'bench', 'results');

@@ -28,7 +28,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * --deployment-id &lt;id&gt;             (names the consumer group and transactional ids; default: the function name)
  * --sidecar-command "node /…/flinkfn-sidecar.js"   (process mode: each subtask spawns one)
  * --sidecar-socket /…/sidecar.sock  (external mode: connect to a sidecar container instead)
- * --checkpoint-interval-ms 10000    --bundle-size 1000  --bundle-time-ms 5  --bundle-in-flight 4
+ * --checkpoint-interval-ms 10000    --bundle-size 250  --bundle-time-ms 1  --bundle-in-flight 4
  * --kafka-property key=value        (repeatable: SASL/TLS settings for every Kafka client)
  * </pre>
  */

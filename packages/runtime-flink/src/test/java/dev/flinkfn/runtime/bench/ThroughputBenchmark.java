@@ -87,35 +87,51 @@ public final class ThroughputBenchmark {
                 (GeneratorFunction<Long, byte[]>) ThroughputBenchmark::order, records, RateLimiterStrategy.noOp(),
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         DataStream<byte[]> input = env.fromSource(generator, WatermarkStrategy.noWatermarks(), "generator");
+        pipeline(input, scenario, jsFunction, artifact, file, sidecar).sinkTo(new DiscardingSink<>());
+        JobExecutionResult result = env.execute((jsFunction ? "js " : "java ") + scenario);
+        return records * 1000.0 / result.getNetRuntime();
+    }
+
+    /**
+     * The scenario's function on {@code input}: through the sidecar ({@code jsFunction}) or written in Java. Returns
+     * the results as bytes; the JS variant's dead letters are discarded.
+     */
+    static DataStream<byte[]> pipeline(DataStream<byte[]> input, String scenario, boolean jsFunction, Artifact artifact,
+            Path file, String sidecar) {
         if (jsFunction) {
             String path = file.toString();
             String id = artifact.id();
             List<String> command = List.of(("node " + sidecar).trim().split("\\s+"));
             SidecarClientFactory factory = () -> Sidecars.open(SidecarConfig.process(command), Path.of(path), id);
-            FunctionPipeline.Streams streams = FunctionPipeline.build(input, artifact.manifest(), factory, BundleOptions.DEFAULTS,
+            FunctionPipeline.Streams streams = FunctionPipeline.build(input, artifact.manifest(), factory, bundleOptions(),
                     artifact.manifest().window() != null ? FunctionPipeline.boundedOutOfOrderness(artifact.manifest().window()) : s -> s);
-            streams.results().sinkTo(new DiscardingSink<>());
             streams.deadLetters().sinkTo(new DiscardingSink<>());
-        } else if (scenario.equals("stateless-map")) {
-            input.map(new JavaTotal()).sinkTo(new DiscardingSink<>());
-        } else {
-            String keyField = scenario.equals("sliding-average") ? "page" : "user";
-            WindowAssigner<Object, TimeWindow> windows = switch (scenario) {
-                case "tumbling-count" -> TumblingEventTimeWindows.of(Duration.ofSeconds(1));
-                case "sliding-average" -> SlidingEventTimeWindows.of(Duration.ofSeconds(10), Duration.ofSeconds(1));
-                case "session-windows" -> EventTimeSessionWindows.withGap(Duration.ofSeconds(15));
-                default -> throw new IllegalArgumentException("unknown scenario " + scenario);
-            };
-            input.map(new JavaKey(keyField)).returns(Types.TUPLE(Types.STRING, Types.LONG, Types.DOUBLE))
-                    .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple3<String, Long, Double>>forBoundedOutOfOrderness(Duration.ZERO)
-                            .withTimestampAssigner((t, ts) -> t.f1))
-                    .keyBy(t -> t.f0, Types.STRING)
-                    .window(windows)
-                    .aggregate(new SumCount(), new Result())
-                    .sinkTo(new DiscardingSink<>());
+            return streams.results().map(r -> r.payload).returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         }
-        JobExecutionResult result = env.execute((jsFunction ? "js " : "java ") + scenario);
-        return records * 1000.0 / result.getNetRuntime();
+        if (scenario.equals("stateless-map")) {
+            return input.map(new JavaTotal()).returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        }
+        String keyField = scenario.equals("sliding-average") ? "page" : "user";
+        WindowAssigner<Object, TimeWindow> windows = switch (scenario) {
+            case "tumbling-count" -> TumblingEventTimeWindows.of(Duration.ofSeconds(1));
+            case "sliding-average" -> SlidingEventTimeWindows.of(Duration.ofSeconds(10), Duration.ofSeconds(1));
+            case "session-windows" -> EventTimeSessionWindows.withGap(Duration.ofSeconds(15));
+            default -> throw new IllegalArgumentException("unknown scenario " + scenario);
+        };
+        return input.map(new JavaKey(keyField)).returns(Types.TUPLE(Types.STRING, Types.LONG, Types.DOUBLE))
+                .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple3<String, Long, Double>>forBoundedOutOfOrderness(Duration.ZERO)
+                        .withTimestampAssigner((t, ts) -> t.f1))
+                .keyBy(t -> t.f0, Types.STRING)
+                .window(windows)
+                .aggregate(new SumCount(), new Result())
+                .returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+    }
+
+    /** The runtime's defaults, or -Dflinkfn.bundle.size / -Dflinkfn.bundle.timeMs to compare settings. */
+    static BundleOptions bundleOptions() {
+        BundleOptions d = BundleOptions.DEFAULTS;
+        return new BundleOptions(Integer.getInteger("flinkfn.bundle.size", d.maxSize()),
+                Duration.ofMillis(Long.getLong("flinkfn.bundle.timeMs", d.maxTime().toMillis())), d.maxInFlight(), d.requestTimeout());
     }
 
     /**
