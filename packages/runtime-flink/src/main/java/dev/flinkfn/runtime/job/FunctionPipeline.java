@@ -64,7 +64,7 @@ public final class FunctionPipeline {
                                 window.isProcessFunction(),
                                 manifest.sideOutputs().late() != null,
                                 sidecar,
-                                bundles))
+                                bundles.forWindows()))
                 .uid("flinkfn-js-window");
         return new Streams(
                 windowed,
