@@ -3,12 +3,16 @@
 // function written in Java, in the same runtime classes, on the same generated input, in one run, and reports the
 // ratio. Results go to bench/results/ as JSON, a Markdown table and an SVG chart; the README's table is updated.
 //
-//   node --import tsx bench/run.mjs [--quick] [--only stateless-map,tumbling-count]
+//   node --import tsx bench/run.mjs [--quick] [--only stateless-map,tumbling-count] [--wait-quiet <minutes>]
 //
-// Needs the workspace built (./scripts/setup) and Java 17 + Maven. --quick uses fewer records and runs (for a
-// smoke check; its figures are not comparable).
+// Scenarios: throughput (ThroughputBenchmark), added latency and checkpoint cost (LatencyBenchmark), end to end
+// through a local Kafka broker (KafkaBenchmark), flinkfn deploy → RUNNING on a local stack, the sidecar protocol
+// alone and flinkfn build. Needs the workspace built (./scripts/setup) and Java 17 + Maven. --quick uses fewer
+// records and runs (a smoke check; its figures are not comparable). --wait-quiet waits (up to that many minutes)
+// for a 1-minute load average below 1.2 before measuring. The CPU that other processes used during the run is
+// sampled from /proc and written next to the results.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,14 +22,20 @@ const runtime = path.join(root, 'packages', 'runtime-flink');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
+const waitQuietMinutes = args.includes('--wait-quiet') ? Number(args[args.indexOf('--wait-quiet') + 1]) : 0;
+const sidecarJs = path.join(root, 'packages/sidecar/bin/flinkfn-sidecar.js');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const SCENARIOS = [
+const SCENARIOS_ALL = [
   { id: 'stateless-map', fn: 'stateless-map', parallelism: 1, records: 1_000_000, title: 'stateless map, 100-byte JSON, p=1', target: 0.7 },
   { id: 'stateless-map-p2', fn: 'stateless-map', parallelism: 2, records: 1_000_000, title: 'stateless map, 100-byte JSON, p=2', target: 0.7 },
   { id: 'tumbling-count', fn: 'tumbling-count', parallelism: 1, records: 500_000, title: 'keyed tumbling count, 10,000 keys', target: 0.6 },
   { id: 'sliding-average', fn: 'sliding-average', parallelism: 1, records: 300_000, title: 'sliding average, 10 s / 1 s', target: null },
   { id: 'session-windows', fn: 'session-windows', parallelism: 1, records: 300_000, title: 'session windows with merging', target: null },
-].filter((s) => !only || only.includes(s.id));
+];
+const SCENARIOS = SCENARIOS_ALL.filter((s) => !only || only.includes(s.id));
+/** Phases besides throughput: --only takes their ids too (latency, checkpoints, kafka, deploy, protocol, build). */
+const wants = (id) => !only || only.includes(id);
 
 const log = (line) => process.stderr.write(`› ${line}\n`);
 
@@ -47,13 +57,13 @@ function javaOpens() {
   return (/<flink\.java17\.opens>([^<]+)<\/flink\.java17\.opens>/.exec(pom)?.[1] ?? '').trim().split(/\s+/);
 }
 
-function runThroughput(scenario, artifact, classpath) {
+function runThroughput(scenario, artifact, classpath, { runs = quick ? 1 : 3 } = {}) {
   return new Promise((resolve, reject) => {
     const javaArgs = [
       ...javaOpens(), '-Xmx2g', `-Dlog4j2.configurationFile=${path.join(runtime, 'src/test/resources/log4j2-test.properties')}`,
       '-cp', classpath, 'dev.flinkfn.runtime.bench.ThroughputBenchmark',
-      '--scenario', scenario.fn, '--artifact', artifact, '--sidecar', path.join(root, 'packages/sidecar/bin/flinkfn-sidecar.js'),
-      '--records', String(quick ? Math.round(scenario.records / 10) : scenario.records), '--runs', quick ? '1' : '3',
+      '--scenario', scenario.fn, '--artifact', artifact, '--sidecar', sidecarJs,
+      '--records', String(quick ? Math.round(scenario.records / 10) : scenario.records), '--runs', String(runs),
       '--parallelism', String(scenario.parallelism),
     ];
     const child = spawn('java', javaArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -161,45 +171,148 @@ function buildTimes() {
   return { medianMs: Math.round(times[Math.floor(times.length / 2)]), minMs: Math.round(times[0]), maxMs: Math.round(times.at(-1)) };
 }
 
+/**
+ * End to end through a real Kafka broker (local stack, temporary data directory, stopped after): the stateless map
+ * with the runtime's Kafka source and exactly-once sinks, TypeScript against Java.
+ */
+async function kafkaEndToEnd(classpath) {
+  const { startKafka } = await import(path.join(root, 'packages/local-stack/kafka.mjs'));
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'flinkfn-bench-kafka-'));
+  const kafka = await startKafka({ dataDir, port: 0, classpathFile: path.join(runtime, 'target', 'kafka-broker.classpath') });
+  try {
+    return await runJava('dev.flinkfn.runtime.bench.KafkaBenchmark', ['--bootstrap', kafka.bootstrap, '--artifact', flinkfnBuild('stateless-map').file,
+      '--sidecar', sidecarJs, '--records', String(quick ? 50_000 : 500_000), '--runs', quick ? '1' : '3', '--checkpoint-interval-ms', '1000'], classpath, '{"kafka"');
+  } finally {
+    await kafka.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * CPU time of processes outside this run (not descendants of this process), sampled from /proc every 2 s: the
+ * machine is shared, and another process's load changes the figures.
+ */
+function otherCpuMonitor() {
+  const ticks = 100; // USER_HZ
+  const last = new Map();
+  const samples = [];
+  let lastAt = performance.now();
+  const sample = () => {
+    const parent = new Map();
+    const cpu = new Map();
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        parent.set(Number(name), Number(fields[1]));
+        cpu.set(Number(name), Number(fields[11]) + Number(fields[12]));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    const ours = (pid) => {
+      for (let p = pid, depth = 0; p > 1 && depth < 50; p = parent.get(p) ?? 0, depth++) if (p === process.pid) return true;
+      return false;
+    };
+    let other = 0;
+    for (const [pid, t] of cpu) {
+      if (!ours(pid) && last.has(pid)) other += Math.max(0, t - last.get(pid));
+    }
+    const now = performance.now();
+    if (last.size > 0) samples.push(other / ticks / ((now - lastAt) / 1000));
+    last.clear();
+    for (const [pid, t] of cpu) last.set(pid, t);
+    lastAt = now;
+  };
+  sample();
+  const timer = setInterval(sample, 2000);
+  timer.unref();
+  return {
+    /** Cores used by other processes: mean and max over 2-s samples since the last call, then starts again. */
+    take() {
+      sample();
+      const taken = samples.splice(0);
+      return { meanCores: taken.length ? +(taken.reduce((a, b) => a + b, 0) / taken.length).toFixed(2) : 0, maxCores: taken.length ? +Math.max(...taken).toFixed(2) : 0 };
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+async function waitQuiet(minutes) {
+  const deadline = Date.now() + minutes * 60_000;
+  while (os.loadavg()[0] >= 1.2 && Date.now() < deadline) {
+    log(`load average ${os.loadavg()[0].toFixed(2)} (1 min): waiting for < 1.2`);
+    await sleep(30_000);
+  }
+}
+
+const fmt = {
+  k: (n) => `${Math.round(n / 1000)}k`,
+  ms: (n) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)),
+  kib: (n) => `${(n / 1024).toFixed(0)} KiB`,
+};
+
 function markdown(results) {
-  const k = (n) => `${Math.round(n / 1000)}k`;
-  const rows = results.throughput.map((r) => {
-    const s = SCENARIOS.find((x) => x.id === r.id);
-    return `| ${s.title} | ${k(r.js.median)} (${k(r.js.min)}–${k(r.js.max)}) | ${k(r.java.median)} (${k(r.java.min)}–${k(r.java.max)}) | **${r.ratio.toFixed(2)}** | ${s.target ?? '—'} |`;
-  });
-  return [
-    `Measured ${results.date} on ${results.machine} (${quick ? 'QUICK run, not comparable' : `median of ${results.runs} runs after a warm-up, min–max in brackets`}).`,
-    '',
-    '| scenario | TypeScript via sidecar, records/s | Java, records/s | ratio | target |',
-    '|---|---|---|---|---|',
-    ...rows,
-    '',
-    '',
-    `Added latency, stateless map, event creation → result in the sink, at ${k(results.latency.rate)} records/s (half of the TypeScript maximum above), ${results.latency.java.samples} results after a ${results.latency.warmup} s warm-up:`,
-    '',
-    '| | p50 | p95 | p99 | max |',
-    '|---|---|---|---|---|',
-    ...['js', 'java'].map((v) => `| ${v === 'js' ? 'TypeScript via sidecar' : 'Java'} | ${results.latency[v].p50.toFixed(2)} ms | ${results.latency[v].p95.toFixed(2)} ms | ${results.latency[v].p99.toFixed(2)} ms | ${results.latency[v].max.toFixed(1)} ms |`),
-    `| **added (TS − Java)** | ${(results.latency.js.p50 - results.latency.java.p50).toFixed(2)} ms | ${(results.latency.js.p95 - results.latency.java.p95).toFixed(2)} ms | **${(results.latency.js.p99 - results.latency.java.p99).toFixed(2)} ms** (target ≤ 10 ms) | |`,
-    '',
-    `Checkpoints every ${results.checkpoints[0]?.intervalMs ?? 1000} ms at ${k(results.checkpoints[0]?.rate ?? 0)} records/s for ${results.checkpoints[0]?.seconds ?? 0} s (hashmap state backend, MiniCluster):`,
-    '',
-    '| scenario | TS: median (max) duration, state size | Java: median (max) duration, state size |',
-    '|---|---|---|',
-    ...results.checkpoints.map((c) => `| ${c.scenario} | ${c.js.durationMedianMs} ms (${c.js.durationMaxMs} ms), ${(c.js.stateSizeMedianBytes / 1024).toFixed(0)} KiB | ${c.java.durationMedianMs} ms (${c.java.durationMaxMs} ms), ${(c.java.stateSizeMedianBytes / 1024).toFixed(0)} KiB |`),
-    '',
-    `\`flinkfn deploy\` → job RUNNING on a warm local cluster (iot-sensors, ${results.deploy.samples} fresh deploys): median ${results.deploy.warm.runningAfterMs.median} ms (${results.deploy.warm.runningAfterMs.min}–${results.deploy.warm.runningAfterMs.max}); every task running (sidecars up, Kafka producers initialised) ${results.deploy.warm.allTasksAfterSubmitMs.median} ms after submission; whole command ${results.deploy.warm.totalMs.median} ms. The first deploy to a new cluster (runtime jar upload, S3 plugin loading): ${results.deploy.first.totalMs} ms.`,
-    '',
-    `Sidecar protocol alone (one sidecar, identity function, bundles of 1,000, 4 in flight): ${k(results.protocol.recordsPerSecond)} records/s.`,
-    `\`flinkfn build\` of an example, whole process: median ${results.build.medianMs} ms (${results.build.minMs}–${results.build.maxMs}).`,
-    '',
-    '![throughput](results/throughput.svg)',
-  ].join('\n');
+  const { k, ms, kib } = fmt;
+  const out = [
+    `Measured ${results.date} on ${results.machine} (${quick ? 'QUICK run, not comparable' : `median of ${results.runs} runs after a warm-up, min–max in brackets`}); ` +
+      `load average before the run ${results.load.before.map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min), other processes used ${results.load.otherCpu.meanCores} cores on average during it (max ${results.load.otherCpu.maxCores}); the whole command took ${(results.durationSeconds / 60).toFixed(1)} min.`,
+  ];
+  if (results.notes.length) out.push('', ...results.notes.map((n) => `Note: ${n}`));
+  if (results.throughput.length) {
+    out.push('', 'Throughput, in-job generator and discarding sink, records/s over the job\'s net runtime:', '',
+      '| scenario | TypeScript via sidecar, records/s | Java, records/s | ratio | target |', '|---|---|---|---|---|',
+      ...results.throughput.map((r) => {
+        const s = SCENARIOS.find((x) => x.id === r.id);
+        return `| ${s.title} | ${k(r.js.median)} (${k(r.js.min)}–${k(r.js.max)}) | ${k(r.java.median)} (${k(r.java.min)}–${k(r.java.max)}) | **${r.ratio.toFixed(2)}** | ${s.target ?? '—'} |`;
+      }));
+  }
+  if (results.kafka) {
+    const r = results.kafka;
+    out.push('', `End to end through a local Kafka broker (KRaft, one partition): the stateless map reading ${k(r.records)} pre-filled 100-byte orders with the runtime's Kafka source and writing them with its exactly-once (transactional) Kafka sinks, checkpoints every ${r.checkpointIntervalMs} ms, p=1; records/s over the job's net runtime including the final commit, every run's committed output counted (read_committed):`, '',
+      '| scenario | TypeScript via sidecar, records/s | Java, records/s | ratio |', '|---|---|---|---|',
+      `| stateless map, Kafka → Kafka, exactly-once | ${k(r.js.median)} (${k(r.js.min)}–${k(r.js.max)}) | ${k(r.java.median)} (${k(r.java.min)}–${k(r.java.max)}) | **${r.ratio.toFixed(2)}** |`);
+  }
+  if (results.latency.length) {
+    out.push('', 'Latency at half of the TypeScript maximum throughput measured above (rate-limited generator, MiniCluster, p=1), ms; median over the runs of each run\'s percentile, min–max of the runs in brackets:', '',
+      '| scenario | measured | variant | p50 | p95 | p99 | max |', '|---|---|---|---|---|---|---|');
+    for (const l of results.latency) {
+      const what = l.scenario === 'stateless-map'
+        ? `event creation → result in the sink, ${k(l.rate)} records/s, ${l.java.runs[0].samples.toLocaleString('en-US')} results per run after ${l.warmup} s`
+        : `watermark that closes a window → its last result (10,000 keys) in the sink, ${k(l.rate)} records/s, event time = wall time, ${l.java.runs[0].samples} windows per run`;
+      const title = SCENARIOS_ALL.find((x) => x.fn === l.scenario)?.title ?? l.scenario;
+      const cell = (v, q) => `${ms(v[q].median)} (${ms(v[q].min)}–${ms(v[q].max)})`;
+      out.push(`| ${title} | ${what} | TypeScript | ${cell(l.js, 'p50')} | ${cell(l.js, 'p95')} | ${cell(l.js, 'p99')} | ${ms(l.js.max.max)} |`);
+      out.push(`| | | Java | ${cell(l.java, 'p50')} | ${cell(l.java, 'p95')} | ${cell(l.java, 'p99')} | ${ms(l.java.max.max)} |`);
+      out.push(`| | | **added (TS − Java)** | ${ms(l.js.p50.median - l.java.p50.median)} | ${ms(l.js.p95.median - l.java.p95.median)} | **${ms(l.js.p99.median - l.java.p99.median)}** | |`);
+    }
+  }
+  if (results.checkpoints.length) {
+    const c0 = results.checkpoints[0];
+    out.push('', `Checkpoints every ${c0.intervalMs} ms at ${k(c0.rate)} records/s (hashmap state backend, file checkpoint storage in a temporary directory, MiniCluster, p=1; event time = wall time, so the tumbling count holds all 10,000 keys), ${c0.runs} run(s) of ${c0.seconds} s, checkpoints after the first ${c0.warmup} s; end-to-end duration and state size as Flink's checkpoint statistics report them:`, '',
+      '| scenario | variant | completed (failed) per run | duration, median | duration, max | state size, median |', '|---|---|---|---|---|---|');
+    for (const c of results.checkpoints) {
+      const title = SCENARIOS_ALL.find((x) => x.fn === c.scenario)?.title ?? c.scenario;
+      for (const v of ['js', 'java']) {
+        const r = c[v];
+        out.push(`| ${v === 'js' ? title : ''} | ${v === 'js' ? 'TypeScript' : 'Java'} | ${r.runs.map((x) => `${x.completed} (${x.failed})`).join(', ')} | ${r.durationMedianMs.median} ms (${r.durationMedianMs.min}–${r.durationMedianMs.max}) | ${r.durationMaxMs.max} ms | ${kib(r.stateSizeMedianBytes.median)} |`);
+      }
+    }
+  }
+  if (results.deploy) {
+    out.push('', `\`flinkfn deploy\` → job RUNNING on a warm local cluster (iot-sensors, ${results.deploy.samples} fresh deploys): median ${results.deploy.warm.runningAfterMs.median} ms (${results.deploy.warm.runningAfterMs.min}–${results.deploy.warm.runningAfterMs.max}); every task running (sidecars up, Kafka producers initialised) ${results.deploy.warm.allTasksAfterSubmitMs.median} ms after submission; whole command ${results.deploy.warm.totalMs.median} ms. The first deploy to a new cluster (runtime jar upload, S3 plugin loading): ${results.deploy.first.totalMs} ms.`);
+  }
+  if (results.protocol) out.push('', `Sidecar protocol alone (one sidecar, identity function, bundles of 1,000, 4 in flight): ${k(results.protocol.recordsPerSecond)} records/s.`);
+  if (results.build) out.push(`\`flinkfn build\` of an example, whole process: median ${results.build.medianMs} ms (${results.build.minMs}–${results.build.maxMs}).`);
+  if (results.throughput.length) out.push('', '![throughput](results/throughput.svg)');
+  return out.join('\n');
 }
 
 function svg(results) {
-  const rows = results.throughput;
-  const max = Math.max(...rows.flatMap((r) => [r.js.median, r.java.median]));
+  const rows = results.throughput.map((r) => ({ label: SCENARIOS.find((x) => x.id === r.id).title, js: r.js.median, java: r.java.median }));
+  if (results.kafka) rows.push({ label: 'stateless map via Kafka (EOS)', js: results.kafka.js.median, java: results.kafka.java.median });
+  const max = Math.max(...rows.flatMap((r) => [r.js, r.java]));
   const width = 640;
   const bar = 14;
   const rowHeight = 48;
@@ -207,54 +320,111 @@ function svg(results) {
   const scale = (v) => Math.round(((width - left - 70) * v) / max);
   const parts = rows.map((r, i) => {
     const y = 30 + i * rowHeight;
-    const label = SCENARIOS.find((x) => x.id === r.id).title;
     return [
-      `<text x="8" y="${y + 18}" font-size="12">${label}</text>`,
-      `<rect x="${left}" y="${y}" width="${scale(r.js.median)}" height="${bar}" fill="#3178c6"/>`,
-      `<text x="${left + scale(r.js.median) + 4}" y="${y + 11}" font-size="11">${Math.round(r.js.median / 1000)}k TS</text>`,
-      `<rect x="${left}" y="${y + bar + 2}" width="${scale(r.java.median)}" height="${bar}" fill="#e76f00"/>`,
-      `<text x="${left + scale(r.java.median) + 4}" y="${y + bar + 13}" font-size="11">${Math.round(r.java.median / 1000)}k Java</text>`,
+      `<text x="8" y="${y + 18}" font-size="12">${r.label}</text>`,
+      `<rect x="${left}" y="${y}" width="${scale(r.js)}" height="${bar}" fill="#3178c6"/>`,
+      `<text x="${left + scale(r.js) + 4}" y="${y + 11}" font-size="11">${Math.round(r.js / 1000)}k TS</text>`,
+      `<rect x="${left}" y="${y + bar + 2}" width="${scale(r.java)}" height="${bar}" fill="#e76f00"/>`,
+      `<text x="${left + scale(r.java) + 4}" y="${y + bar + 13}" font-size="11">${Math.round(r.java / 1000)}k Java</text>`,
     ].join('');
   });
   const height = 40 + rows.length * rowHeight;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif"><text x="8" y="16" font-size="13" font-weight="bold">records/s, TypeScript via sidecar (blue) vs Java (orange)</text>${parts.join('')}</svg>\n`;
 }
 
+if (waitQuietMinutes > 0) await waitQuiet(waitQuietMinutes);
+const loadBefore = os.loadavg();
+const notes = [];
+if (loadBefore[0] >= 1.2) notes.push(`the machine was not quiet when the run started (1-minute load average ${loadBefore[0].toFixed(2)}); figures may be lower and noisier than on an idle machine.`);
 const started = Date.now();
+const monitor = otherCpuMonitor();
+const phaseLoad = {};
+const phase = (id) => {
+  phaseLoad[id] = { loadAverage1m: +os.loadavg()[0].toFixed(2) };
+};
+const endPhase = (id) => Object.assign(phaseLoad[id], { otherCpu: monitor.take() });
+
 const classpath = javaClasspath();
+monitor.take(); // compiling is not measured
 const throughput = [];
 for (const scenario of SCENARIOS) {
+  phase(scenario.id);
   log(`${scenario.id}: building the TypeScript function`);
   const built = flinkfnBuild(scenario.fn);
   log(`${scenario.id}: running TypeScript and Java variants`);
   const result = await runThroughput(scenario, built.file, classpath);
   log(`${scenario.id}: ratio ${result.ratio.toFixed(2)} (TS ${Math.round(result.js.median)} / Java ${Math.round(result.java.median)} records/s)`);
   throughput.push({ id: scenario.id, ...result });
+  endPhase(scenario.id);
 }
-const statelessJs = throughput.find((t) => t.id === 'stateless-map')?.js.median ?? 100_000;
-const latencyRate = Math.round(statelessJs / 2);
-log(`added latency at ${latencyRate} records/s (half the TypeScript maximum)`);
-const latencySeconds = quick ? 6 : 25;
-const latencyWarmup = quick ? 2 : 5;
-const latency = {
-  warmup: latencyWarmup,
-  ...(await runJava('dev.flinkfn.runtime.bench.LatencyBenchmark', ['--mode', 'latency', '--scenario', 'stateless-map', '--artifact', flinkfnBuild('stateless-map').file,
-    '--sidecar', path.join(root, 'packages/sidecar/bin/flinkfn-sidecar.js'), '--rate', String(latencyRate), '--seconds', String(latencySeconds), '--warmup', String(latencyWarmup)], classpath, '{"mode"')),
-};
-const checkpoints = [];
-for (const fn of ['stateless-map', 'tumbling-count']) {
-  log(`checkpoints: ${fn}`);
-  const result = await runJava('dev.flinkfn.runtime.bench.LatencyBenchmark', ['--mode', 'checkpoints', '--scenario', fn, '--artifact', flinkfnBuild(fn).file,
-    '--sidecar', path.join(root, 'packages/sidecar/bin/flinkfn-sidecar.js'), '--rate', '20000', '--seconds', quick ? '5' : '20', '--interval-ms', '1000'], classpath, '{"mode"');
-  checkpoints.push({ ...result, intervalMs: 1000 });
-}
-log('flinkfn deploy -> RUNNING on a local stack');
-const deploy = await deployTimes();
-log('sidecar protocol alone');
-const protocol = await protocolAlone();
-log('flinkfn build times');
-const build = buildTimes();
 
+/** Half the TypeScript maximum of this run, or of a quick calibration when the throughput scenario was skipped. */
+async function halfOfMaximum(id) {
+  const measured = throughput.find((t) => t.id === id);
+  if (measured) return Math.round(measured.js.median / 2);
+  log(`${id}: calibrating the TypeScript maximum (not measured in this run)`);
+  const scenario = SCENARIOS_ALL.find((s) => s.id === id);
+  const calibration = await runThroughput({ ...scenario, records: scenario.records / 2 }, flinkfnBuild(scenario.fn).file, classpath, { runs: 1 });
+  return Math.round(calibration.js.median / 2);
+}
+
+const latency = [];
+if (wants('latency')) {
+  for (const fn of ['stateless-map', 'tumbling-count']) {
+    phase(`latency-${fn}`);
+    const rate = await halfOfMaximum(fn);
+    log(`latency: ${fn} at ${rate} records/s (half the TypeScript maximum)`);
+    const result = await runJava('dev.flinkfn.runtime.bench.LatencyBenchmark', ['--mode', 'latency', '--scenario', fn, '--artifact', flinkfnBuild(fn).file,
+      '--sidecar', sidecarJs, '--rate', String(rate), '--seconds', quick ? '5' : fn === 'stateless-map' ? '12' : '15', '--warmup', quick ? '2' : '3', '--runs', quick ? '1' : '3'], classpath, '{"mode"');
+    log(`latency: ${fn} p99 TS ${result.js.p99.median} ms, Java ${result.java.p99.median} ms`);
+    latency.push(result);
+    endPhase(`latency-${fn}`);
+  }
+}
+const checkpoints = [];
+if (wants('checkpoints')) {
+  for (const fn of ['stateless-map', 'tumbling-count']) {
+    phase(`checkpoints-${fn}`);
+    log(`checkpoints: ${fn}`);
+    const result = await runJava('dev.flinkfn.runtime.bench.LatencyBenchmark', ['--mode', 'checkpoints', '--scenario', fn, '--artifact', flinkfnBuild(fn).file,
+      '--sidecar', sidecarJs, '--rate', '20000', '--seconds', quick ? '5' : '12', '--warmup', quick ? '1' : '3', '--runs', quick ? '1' : '2', '--interval-ms', '1000'], classpath, '{"mode"');
+    log(`checkpoints: ${fn} median duration TS ${result.js.durationMedianMs.median} ms, Java ${result.java.durationMedianMs.median} ms`);
+    checkpoints.push(result);
+    endPhase(`checkpoints-${fn}`);
+  }
+}
+let kafka = null;
+if (wants('kafka')) {
+  phase('kafka');
+  log('end to end through a local Kafka broker');
+  kafka = await kafkaEndToEnd(classpath);
+  log(`kafka: ratio ${kafka.ratio} (TS ${kafka.js.median} / Java ${kafka.java.median} records/s)`);
+  endPhase('kafka');
+}
+let deploy = null;
+if (wants('deploy')) {
+  phase('deploy');
+  log('flinkfn deploy -> RUNNING on a local stack');
+  deploy = await deployTimes();
+  endPhase('deploy');
+}
+let protocol = null;
+if (wants('protocol')) {
+  phase('protocol');
+  log('sidecar protocol alone');
+  protocol = await protocolAlone();
+  endPhase('protocol');
+}
+let build = null;
+if (wants('build')) {
+  phase('build');
+  log('flinkfn build times');
+  build = buildTimes();
+  endPhase('build');
+}
+monitor.stop();
+
+const others = Object.values(phaseLoad).map((p) => p.otherCpu);
 const results = {
   date: new Date().toISOString(),
   machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? 'unknown CPU'}`,
@@ -263,20 +433,31 @@ const results = {
   throughput,
   latency,
   checkpoints,
+  kafka,
   deploy,
   protocol,
   build,
-  load: os.loadavg(),
-  notRunYet: ['end to end through the Kafka broker'],
+  load: {
+    before: loadBefore.map((l) => +l.toFixed(2)),
+    after: os.loadavg().map((l) => +l.toFixed(2)),
+    // cores used by processes outside this run, sampled every 2 s (phase means weighted equally)
+    otherCpu: {
+      meanCores: others.length ? +(others.reduce((a, o) => a + o.meanCores, 0) / others.length).toFixed(2) : 0,
+      maxCores: others.length ? Math.max(...others.map((o) => o.maxCores)) : 0,
+    },
+    phases: phaseLoad,
+  },
+  notes,
   durationSeconds: Math.round((Date.now() - started) / 1000),
 };
+if (results.load.otherCpu.meanCores >= 0.2) notes.push(`other processes used ${results.load.otherCpu.meanCores} cores on average during the run (max ${results.load.otherCpu.maxCores}) of the machine's ${os.cpus().length}; see load.phases in latest.json for where.`);
 const dir = path.join(root, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
 const table = markdown(results);
 writeFileSync(path.join(dir, 'latest.md'), table.replace('results/throughput.svg', 'throughput.svg') + '\n');
-writeFileSync(path.join(dir, 'throughput.svg'), svg(results));
-if (!quick) {
+if (results.throughput.length) writeFileSync(path.join(dir, 'throughput.svg'), svg(results));
+if (!quick && !only) {
   const readme = path.join(root, 'README.md');
   const text = readFileSync(readme, 'utf8');
   const updated = text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table.replace('results/throughput.svg', 'bench/results/throughput.svg')}\n<!-- bench:end -->`);

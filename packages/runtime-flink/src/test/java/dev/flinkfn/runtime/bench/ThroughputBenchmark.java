@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.flinkfn.runtime.artifact.Artifact;
+import dev.flinkfn.runtime.artifact.Manifest;
 import dev.flinkfn.runtime.job.FunctionPipeline;
 import dev.flinkfn.runtime.operators.BundleOptions;
 import dev.flinkfn.runtime.operators.SidecarClientFactory;
+import dev.flinkfn.runtime.operators.StageRecord;
 import dev.flinkfn.runtime.sidecar.SidecarConfig;
 import dev.flinkfn.runtime.sidecar.Sidecars;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.AggregateFunction;
@@ -60,22 +63,40 @@ public final class ThroughputBenchmark {
         long records = Long.parseLong(value(a, "--records", "1000000"));
         int runs = Integer.parseInt(value(a, "--runs", "3"));
         int parallelism = Integer.parseInt(value(a, "--parallelism", "1"));
+        // --variant js|java runs one variant only (profiling); its ratio is then meaningless
+        String variant = value(a, "--variant", "both");
+        boolean runJava = !variant.equals("js");
+        boolean runJs = !variant.equals("java");
         Artifact artifact = Artifact.read(artifactFile.toString(), null);
 
-        run(scenario, false, artifact, artifactFile, sidecar, Math.max(10_000, records / 10), parallelism); // warm-up
-        run(scenario, true, artifact, artifactFile, sidecar, Math.max(10_000, records / 10), parallelism);
+        if (runJava) {
+            run(scenario, false, artifact, artifactFile, sidecar, Math.max(10_000, records / 10), parallelism); // warm-up
+        }
+        if (runJs) {
+            run(scenario, true, artifact, artifactFile, sidecar, Math.max(10_000, records / 10), parallelism);
+        }
         List<Double> java = new ArrayList<>();
         List<Double> js = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
-            java.add(run(scenario, false, artifact, artifactFile, sidecar, records, parallelism));
-            js.add(run(scenario, true, artifact, artifactFile, sidecar, records, parallelism));
+            if (runJava) {
+                java.add(run(scenario, false, artifact, artifactFile, sidecar, records, parallelism));
+            }
+            if (runJs) {
+                js.add(run(scenario, true, artifact, artifactFile, sidecar, records, parallelism));
+            }
+        }
+        if (java.isEmpty()) {
+            java.add(0.0); // not run
+        }
+        if (js.isEmpty()) {
+            js.add(0.0);
         }
         System.out.printf(Locale.ROOT,
                 "{\"scenario\":\"%s\",\"parallelism\":%d,\"records\":%d,\"runs\":%d,"
                         + "\"java\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f},"
                         + "\"js\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f},\"ratio\":%.3f}%n",
                 scenario, parallelism, records, runs, median(java), min(java), max(java), median(js), min(js), max(js),
-                median(js) / median(java));
+                median(java) > 0 ? median(js) / median(java) : 0);
     }
 
     /** One run; returns records per second over the job's net runtime. */
@@ -98,13 +119,27 @@ public final class ThroughputBenchmark {
      */
     static DataStream<byte[]> pipeline(DataStream<byte[]> input, String scenario, boolean jsFunction, Artifact artifact,
             Path file, String sidecar) {
+        return pipeline(input, scenario, jsFunction, artifact, file, sidecar, false);
+    }
+
+    /**
+     * As above; with {@code recordWatermarks} both variants use {@link RecordedWatermarks} (the same bounded
+     * out-of-orderness watermarks, with the emission time of each one kept for the latency benchmark).
+     */
+    static DataStream<byte[]> pipeline(DataStream<byte[]> input, String scenario, boolean jsFunction, Artifact artifact,
+            Path file, String sidecar, boolean recordWatermarks) {
         if (jsFunction) {
             String path = file.toString();
             String id = artifact.id();
             List<String> command = List.of(("node " + sidecar).trim().split("\\s+"));
             SidecarClientFactory factory = () -> Sidecars.open(SidecarConfig.process(command), Path.of(path), id);
-            FunctionPipeline.Streams streams = FunctionPipeline.build(input, artifact.manifest(), factory, bundleOptions(),
-                    artifact.manifest().window() != null ? FunctionPipeline.boundedOutOfOrderness(artifact.manifest().window()) : s -> s);
+            Manifest.Window window = artifact.manifest().window();
+            UnaryOperator<DataStream<StageRecord>> watermarks = window == null ? s -> s
+                    : recordWatermarks
+                            ? s -> s.assignTimestampsAndWatermarks(RecordedWatermarks.<StageRecord>strategy(
+                                    Duration.ofMillis(outOfOrderness(window)), (r, ts) -> ts))
+                            : FunctionPipeline.boundedOutOfOrderness(window);
+            FunctionPipeline.Streams streams = FunctionPipeline.build(input, artifact.manifest(), factory, bundleOptions(), watermarks);
             streams.deadLetters().sinkTo(new DiscardingSink<>());
             return streams.results().map(r -> r.payload).returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         }
@@ -118,13 +153,23 @@ public final class ThroughputBenchmark {
             case "session-windows" -> EventTimeSessionWindows.withGap(Duration.ofSeconds(15));
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         };
+        // the same out-of-orderness as the TypeScript function declares (0 for every benchmark function)
+        Duration outOfOrderness = Duration.ofMillis(artifact.manifest().window() == null ? 0 : outOfOrderness(artifact.manifest().window()));
+        WatermarkStrategy<Tuple3<String, Long, Double>> strategy = recordWatermarks
+                ? RecordedWatermarks.<Tuple3<String, Long, Double>>strategy(outOfOrderness, (t, ts) -> t.f1)
+                : WatermarkStrategy.<Tuple3<String, Long, Double>>forBoundedOutOfOrderness(outOfOrderness)
+                        .withTimestampAssigner((t, ts) -> t.f1);
         return input.map(new JavaKey(keyField)).returns(Types.TUPLE(Types.STRING, Types.LONG, Types.DOUBLE))
-                .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple3<String, Long, Double>>forBoundedOutOfOrderness(Duration.ZERO)
-                        .withTimestampAssigner((t, ts) -> t.f1))
+                .assignTimestampsAndWatermarks(strategy)
                 .keyBy(t -> t.f0, Types.STRING)
                 .window(windows)
                 .aggregate(new SumCount(), new Result())
                 .returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+    }
+
+    static long outOfOrderness(Manifest.Window window) {
+        Long ms = window.time().outOfOrdernessMs();
+        return ms == null ? 0 : ms;
     }
 
     /** The runtime's defaults, or -Dflinkfn.bundle.size / -Dflinkfn.bundle.timeMs to compare settings. */
