@@ -89,6 +89,19 @@ function summariseJfr(file) {
   };
 }
 
+const sources = new Map();
+/** The first characters of a profiled function's line, to tell anonymous functions apart. */
+function sourceLine(url, line) {
+  if (!url.startsWith('file://')) return '';
+  try {
+    if (!sources.has(url)) sources.set(url, readFileSync(fileURLToPath(url), 'utf8').split('\n'));
+    const text = sources.get(url)[line]?.trim() ?? '';
+    return text ? ` \`${text.slice(0, 70).replaceAll('`', "'")}\`` : '';
+  } catch {
+    return '';
+  }
+}
+
 /** node --cpu-prof: self time by function (sampled), without idle. */
 function summariseCpuProfile(file) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
@@ -99,7 +112,7 @@ function summariseCpuProfile(file) {
     const cf = node.callFrame;
     const name = cf.functionName || '(anonymous)';
     const where = cf.url ? `${path.basename(cf.url)}:${cf.lineNumber + 1}` : '';
-    const key = where ? `${name} ${where}` : name;
+    const key = where ? `${name} ${where}${sourceLine(cf.url, cf.lineNumber)}` : name;
     self.set(key, (self.get(key) ?? 0) + (dt.get(node.id) ?? 0));
   }
   const idle = self.get('(idle)') ?? 0;

@@ -12,7 +12,7 @@
 // for a 1-minute load average below 1.2 before measuring. The CPU that other processes used during the run is
 // sampled from /proc and written next to the results.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -250,7 +250,7 @@ async function waitQuiet(minutes) {
 const fmt = {
   k: (n) => `${Math.round(n / 1000)}k`,
   ms: (n) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)),
-  kib: (n) => `${(n / 1024).toFixed(0)} KiB`,
+  kib: (n) => (n < 1024 ? `${Math.round(n)} B` : `${(n / 1024).toFixed(0)} KiB`),
 };
 
 function markdown(results) {
@@ -280,7 +280,7 @@ function markdown(results) {
     for (const l of results.latency) {
       const what = l.scenario === 'stateless-map'
         ? `event creation → result in the sink, ${k(l.rate)} records/s, ${l.java.runs[0].samples.toLocaleString('en-US')} results per run after ${l.warmup} s`
-        : `watermark that closes a window → its last result (10,000 keys) in the sink, ${k(l.rate)} records/s, event time = wall time, ${l.java.runs[0].samples} windows per run`;
+        : `watermark that closes a window → its last result (10,000 keys) in the sink, ${k(l.rate)} records/s, event time = wall time, ${l.java.runs[0].samples} windows per run (so p95 and p99 are a run's slowest window)`;
       const title = SCENARIOS_ALL.find((x) => x.fn === l.scenario)?.title ?? l.scenario;
       const cell = (v, q) => `${ms(v[q].median)} (${ms(v[q].min)}–${ms(v[q].max)})`;
       out.push(`| ${title} | ${what} | TypeScript | ${cell(l.js, 'p50')} | ${cell(l.js, 'p95')} | ${cell(l.js, 'p99')} | ${ms(l.js.max.max)} |`);
@@ -305,6 +305,7 @@ function markdown(results) {
   }
   if (results.protocol) out.push('', `Sidecar protocol alone (one sidecar, identity function, bundles of 1,000, 4 in flight): ${k(results.protocol.recordsPerSecond)} records/s.`);
   if (results.build) out.push(`\`flinkfn build\` of an example, whole process: median ${results.build.medianMs} ms (${results.build.minMs}–${results.build.maxMs}).`);
+  if (existsSync(path.join(root, 'bench', 'results', 'profile.md'))) out.push('', 'Where the TypeScript variant\'s time goes (JFR, node --cpu-prof, event-loop utilisation): [bench/results/profile.md](results/profile.md), made by `node --import tsx bench/profile.mjs`.');
   if (results.throughput.length) out.push('', '![throughput](results/throughput.svg)');
   return out.join('\n');
 }
@@ -455,12 +456,12 @@ const dir = path.join(root, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
 const table = markdown(results);
-writeFileSync(path.join(dir, 'latest.md'), table.replace('results/throughput.svg', 'throughput.svg') + '\n');
+writeFileSync(path.join(dir, 'latest.md'), table.replace('results/throughput.svg', 'throughput.svg').replace('(results/profile.md)', '(profile.md)') + '\n');
 if (results.throughput.length) writeFileSync(path.join(dir, 'throughput.svg'), svg(results));
 if (!quick && !only) {
   const readme = path.join(root, 'README.md');
   const text = readFileSync(readme, 'utf8');
-  const updated = text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table.replace('results/throughput.svg', 'bench/results/throughput.svg')}\n<!-- bench:end -->`);
+  const updated = text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table.replace('results/throughput.svg', 'bench/results/throughput.svg').replace('(results/profile.md)', '(bench/results/profile.md)')}\n<!-- bench:end -->`);
   writeFileSync(readme, updated);
 }
 log(`done in ${results.durationSeconds} s: bench/results/latest.{json,md}, bench/results/throughput.svg`);
