@@ -38,10 +38,8 @@ export const S3_REGION = 'us-east-1';
 export const DEFAULT_ACCESS_KEY = 'flinkfn-local';
 export const DEFAULT_SECRET_KEY = 'flinkfn-local-secret';
 
-
 // ---------------------------------------------------------------------------------------------------------
 // small helpers
-
 
 function paths(dataDir) {
   const d = path.resolve(dataDir);
@@ -73,12 +71,6 @@ function isAlive(pid, confFile) {
     return true; // no /proc: trust kill(0)
   }
 }
-
-
-
-
-
-
 
 /** S3 bucket naming rules (the subset that matters for a local server). */
 export function checkBucketName(name) {

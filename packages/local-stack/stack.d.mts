@@ -1,4 +1,4 @@
-// Provisional declarations (the stack helper replaces this file with the real one).
+// Types of stack.mjs (the local stack behind `flinkfn local` and the default deploy target).
 export interface StackEndpoints {
   root: string;
   flink: { restUrl: string };
