@@ -344,6 +344,15 @@ const phase = (id) => {
   phaseLoad[id] = { loadAverage1m: +os.loadavg()[0].toFixed(2) };
 };
 const endPhase = (id) => Object.assign(phaseLoad[id], { otherCpu: monitor.take() });
+/** Runs one optional phase (if --only wants it) between phase()/endPhase(); null when skipped. */
+async function optionalPhase(id, label, run) {
+  if (!wants(id)) return null;
+  phase(id);
+  log(label);
+  const result = await run();
+  endPhase(id);
+  return result;
+}
 
 const classpath = javaClasspath();
 monitor.take(); // compiling is not measured
@@ -394,35 +403,11 @@ if (wants('checkpoints')) {
     endPhase(`checkpoints-${fn}`);
   }
 }
-let kafka = null;
-if (wants('kafka')) {
-  phase('kafka');
-  log('end to end through a local Kafka broker');
-  kafka = await kafkaEndToEnd(classpath);
-  log(`kafka: ratio ${kafka.ratio} (TS ${kafka.js.median} / Java ${kafka.java.median} records/s)`);
-  endPhase('kafka');
-}
-let deploy = null;
-if (wants('deploy')) {
-  phase('deploy');
-  log('flinkfn deploy -> RUNNING on a local stack');
-  deploy = await deployTimes();
-  endPhase('deploy');
-}
-let protocol = null;
-if (wants('protocol')) {
-  phase('protocol');
-  log('sidecar protocol alone');
-  protocol = await protocolAlone();
-  endPhase('protocol');
-}
-let build = null;
-if (wants('build')) {
-  phase('build');
-  log('flinkfn build times');
-  build = buildTimes();
-  endPhase('build');
-}
+const kafka = await optionalPhase('kafka', 'end to end through a local Kafka broker', () => kafkaEndToEnd(classpath));
+if (kafka) log(`kafka: ratio ${kafka.ratio} (TS ${kafka.js.median} / Java ${kafka.java.median} records/s)`);
+const deploy = await optionalPhase('deploy', 'flinkfn deploy -> RUNNING on a local stack', deployTimes);
+const protocol = await optionalPhase('protocol', 'sidecar protocol alone', protocolAlone);
+const build = await optionalPhase('build', 'flinkfn build times', async () => buildTimes());
 monitor.stop();
 
 const others = Object.values(phaseLoad).map((p) => p.otherCpu);

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,9 +40,15 @@ export async function runtimeJar(onProgress: (line: string) => void = () => {}):
     onProgress('building the runtime jar with Maven (first use, about 30 s)');
     await buildRuntimeJar();
   }
-  const sha256 = await hashFile(file);
-  return { file, sha256, clusterName: `flinkfn-runtime-${sha256.slice(0, 16)}.jar` };
+  // Hash the 21 MB jar once per process (a deploy that rolls back asks again), again only if the file changed.
+  const { mtimeMs, size } = await stat(file);
+  if (hashed?.file !== file || hashed.mtimeMs !== mtimeMs || hashed.size !== size) {
+    hashed = { file, mtimeMs, size, sha256: await hashFile(file) };
+  }
+  return { file, sha256: hashed.sha256, clusterName: `flinkfn-runtime-${hashed.sha256.slice(0, 16)}.jar` };
 }
+
+let hashed: { file: string; mtimeMs: number; size: number; sha256: string } | undefined;
 
 function buildRuntimeJar(): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -190,25 +190,12 @@ export class Deployment {
 
   /** Records the intent to create a resource (saved before the resource is created). */
   async intend(kind: ResourceKind, id: string, options: { lifecycle: Lifecycle; version: number; shared?: boolean }): Promise<TrackedResource> {
-    const existing = this.resource(kind, id);
-    if (existing && existing.state !== 'deleted') return existing;
-    const resource: TrackedResource = {
-      kind,
-      id,
-      lifecycle: options.lifecycle,
-      state: 'intended',
-      version: options.version,
-      ...(options.shared ? { shared: true } : {}),
-      updatedAt: now(),
-    };
-    if (existing) Object.assign(existing, resource);
-    else this.record.resources.push(resource);
-    await this.save();
-    return existing ?? resource;
+    const [resource] = await this.intendAll(kind, [id], { ...options, lifecycle: () => options.lifecycle });
+    return resource!;
   }
 
   /** Records the intent to create several resources with one write. */
-  async intendAll(kind: ResourceKind, ids: string[], options: { lifecycle: (id: string) => Lifecycle; version: number }): Promise<TrackedResource[]> {
+  async intendAll(kind: ResourceKind, ids: string[], options: { lifecycle: (id: string) => Lifecycle; version: number; shared?: boolean }): Promise<TrackedResource[]> {
     const resources: TrackedResource[] = [];
     for (const id of ids) {
       const existing = this.resource(kind, id);
@@ -216,7 +203,15 @@ export class Deployment {
         resources.push(existing);
         continue;
       }
-      const resource: TrackedResource = { kind, id, lifecycle: options.lifecycle(id), state: 'intended', version: options.version, updatedAt: now() };
+      const resource: TrackedResource = {
+        kind,
+        id,
+        lifecycle: options.lifecycle(id),
+        state: 'intended',
+        version: options.version,
+        ...(options.shared ? { shared: true } : {}),
+        updatedAt: now(),
+      };
       if (existing) Object.assign(existing, resource);
       else this.record.resources.push(resource);
       resources.push(existing ?? resource);

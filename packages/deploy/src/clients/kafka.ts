@@ -66,11 +66,6 @@ export class KafkaAdmin {
     return topics.includes(topic);
   }
 
-  /** Creates the topic unless it exists; returns whether this call created it. */
-  async ensureTopic(topic: string, partitions: number): Promise<boolean> {
-    return (await this.ensureTopics([{ topic, partitions }])).includes(topic);
-  }
-
   /** Creates the topics that do not exist, in one request; returns the ones this call created. */
   async ensureTopics(topics: Array<{ topic: string; partitions: number }>): Promise<string[]> {
     const existing = new Set(await this.admin.listTopics());

@@ -1,5 +1,8 @@
 package dev.flinkfn.runtime.bench;
 
+import static dev.flinkfn.runtime.bench.BenchArgs.value;
+import static dev.flinkfn.runtime.bench.BenchArgs.median;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -245,23 +248,6 @@ public final class KafkaBenchmark {
                 .put("max", Math.round(sorted.get(sorted.size() - 1)));
         ArrayNode runs = target.putArray("runs");
         values.forEach(v -> runs.add(Math.round(v)));
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = new ArrayList<>(values);
-        sorted.sort(Double::compare);
-        return sorted.get(sorted.size() / 2);
-    }
-
-    private static String value(List<String> args, String name, String fallback) {
-        int i = args.indexOf(name);
-        if (i >= 0 && i + 1 < args.size()) {
-            return args.get(i + 1);
-        }
-        if (fallback == null) {
-            throw new IllegalArgumentException(name + " is required");
-        }
-        return fallback;
     }
 
     private KafkaBenchmark() {}

@@ -1,5 +1,7 @@
 package dev.flinkfn.runtime.bench;
 
+import static dev.flinkfn.runtime.bench.BenchArgs.value;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -390,17 +392,6 @@ public final class LatencyBenchmark {
         } catch (IOException e) {
             // best effort: a temporary directory
         }
-    }
-
-    private static String value(List<String> args, String name, String fallback) {
-        int i = args.indexOf(name);
-        if (i >= 0 && i + 1 < args.size()) {
-            return args.get(i + 1);
-        }
-        if (fallback == null) {
-            throw new IllegalArgumentException(name + " is required");
-        }
-        return fallback;
     }
 
     private LatencyBenchmark() {}

@@ -1,5 +1,10 @@
 package dev.flinkfn.runtime.bench;
 
+import static dev.flinkfn.runtime.bench.BenchArgs.value;
+import static dev.flinkfn.runtime.bench.BenchArgs.median;
+import static dev.flinkfn.runtime.bench.BenchArgs.min;
+import static dev.flinkfn.runtime.bench.BenchArgs.max;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -261,30 +266,5 @@ public final class ThroughputBenchmark {
                     + context.window().getEnd() + ",\"count\":" + r.f0 + ",\"average\":" + (r.f1 / r.f0) + "}")
                     .getBytes(StandardCharsets.UTF_8));
         }
-    }
-
-    private static String value(List<String> args, String name, String fallback) {
-        int i = args.indexOf(name);
-        if (i >= 0 && i + 1 < args.size()) {
-            return args.get(i + 1);
-        }
-        if (fallback == null) {
-            throw new IllegalArgumentException(name + " is required");
-        }
-        return fallback;
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = new ArrayList<>(values);
-        sorted.sort(Double::compare);
-        return sorted.get(sorted.size() / 2);
-    }
-
-    private static double min(List<Double> values) {
-        return values.stream().mapToDouble(Double::doubleValue).min().orElse(0);
-    }
-
-    private static double max(List<Double> values) {
-        return values.stream().mapToDouble(Double::doubleValue).max().orElse(0);
     }
 }
