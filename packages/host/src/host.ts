@@ -194,7 +194,7 @@ export class FunctionHost {
     let returned: unknown;
     try {
       const parsed = events.map((e) => JSON.parse(e) as unknown);
-      returned = (this.spec.process as (e: unknown, c: unknown) => unknown)(parsed, { key, window: { ...window } });
+      returned = (this.spec.process as (e: unknown, c: unknown) => unknown)(parsed, { key, window: { start: window.start, end: window.end } });
     } catch (error) {
       return fail({ stage: 'process', error: String(error), key, window: { ...window } });
     }

@@ -13,13 +13,12 @@ import {
   type Response,
 } from './protocol.js';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 export class SidecarHandler {
   private readonly sinkIndex: Map<string, number>;
   private readonly windowed: boolean;
   private readonly eventTime: boolean;
+  /** Sliding windows put one event into several windows of one AGGREGATE request: worth parsing it once. */
+  private readonly eventsRepeat: boolean;
 
   constructor(
     private readonly host: FunctionHost,
@@ -28,6 +27,7 @@ export class SidecarHandler {
     this.sinkIndex = new Map(host.manifest.sinks.map((sink, index) => [sink.name, index]));
     this.windowed = host.manifest.window !== null;
     this.eventTime = host.manifest.window?.time.kind === 'event';
+    this.eventsRepeat = host.manifest.window?.assigner.kind === 'sliding';
   }
 
   handle(request: Request): Response | undefined {
@@ -47,7 +47,7 @@ export class SidecarHandler {
           type: MessageType.AGGREGATED,
           id: request.id,
           results: (() => {
-            const parsed = new Map<string, unknown>();
+            const parsed = this.eventsRepeat ? new Map<string, unknown>() : null;
             return request.groups.map((group) => this.aggregate(group.accumulator, group.events, parsed));
           })(),
         };
@@ -55,17 +55,17 @@ export class SidecarHandler {
         return {
           type: MessageType.MERGED,
           id: request.id,
-          results: request.merges.map((m) => this.merge(m.accumulators, m.key, { start: Number(m.start), end: Number(m.end) })),
+          results: request.merges.map((m) => this.merge(m.accumulators, m.key, { start: m.start, end: m.end })),
         };
       case MessageType.FIRE:
         return {
           type: MessageType.FIRED,
           id: request.id,
           results: request.fires.map((fire) => {
-            const window = { start: Number(fire.start), end: Number(fire.end) };
+            const window = { start: fire.start, end: fire.end };
             const step = fire.mode === 0
-              ? this.host.result(decoder.decode(fire.accumulator), fire.key, window)
-              : this.host.process(fire.events.map((e) => decoder.decode(e)), fire.key, window);
+              ? this.host.result(text(fire.accumulator), fire.key, window)
+              : this.host.process(fire.events.map(text), fire.key, window);
             return step.ok ? this.sinkOutputs(step.value) : [deadLetter(step.deadLetter)];
           }),
         };
@@ -95,7 +95,7 @@ export class SidecarHandler {
           outputs.push(deadLetter(extracted.deadLetter));
           continue;
         }
-        timestamp = BigInt(extracted.value);
+        timestamp = extracted.value;
       }
       const serialized = this.host.serializeEvent(value);
       if (!serialized.ok) {
@@ -108,41 +108,39 @@ export class SidecarHandler {
   }
 
   /**
-   * create (when there is no accumulator yet) and add each event; failed events become dead letters. One event
-   * often goes to several windows (sliding windows): within a request each distinct event text is parsed once.
+   * create (when there is no accumulator yet) and add each event; failed events become dead letters. With sliding
+   * windows one event goes to several windows: within a request each distinct event text is parsed once (`parsed`).
    */
   private aggregate(
     accumulator: Uint8Array | null,
     events: Uint8Array[],
-    parsed: Map<string, unknown>,
-  ): { accumulator: Uint8Array | null; deadLetters: Uint8Array[] } {
+    parsed: Map<string, unknown> | null,
+  ): { accumulator: string | null; deadLetters: string[] } {
     const values = events.map((bytes) => {
-      const text = decoder.decode(bytes);
-      let value = parsed.get(text);
+      const eventText = text(bytes);
+      if (parsed === null) return JSON.parse(eventText) as unknown;
+      let value = parsed.get(eventText);
       if (value === undefined) {
-        value = JSON.parse(text) as unknown;
-        parsed.set(text, value);
+        value = JSON.parse(eventText) as unknown;
+        parsed.set(eventText, value);
       }
       return value;
     });
-    const result = this.host.addAll(accumulator === null ? null : decoder.decode(accumulator), values);
-    return {
-      accumulator: result.accumulator === null ? null : encoder.encode(result.accumulator),
-      deadLetters: result.deadLetters.map(encodeDeadLetter),
-    };
+    const result = this.host.addAll(accumulator === null ? null : text(accumulator), values);
+    return { accumulator: result.accumulator, deadLetters: result.deadLetters.map((letter) => JSON.stringify(letter)) };
   }
 
-  private merge(accumulators: Uint8Array[], key: string, window: { start: number; end: number }): { accumulator: Uint8Array; deadLetters: Uint8Array[] } {
-    const [first, ...rest] = accumulators.map((a) => decoder.decode(a));
+  private merge(accumulators: Uint8Array[], key: string, window: { start: number; end: number }): { accumulator: string; deadLetters: string[] } {
+    const [first, ...rest] = accumulators.map(text);
     if (first === undefined) throw new Error('MERGE needs at least one accumulator');
     let acc = first;
-    const deadLetters: Uint8Array[] = [];
+    const deadLetters: string[] = [];
     for (const other of rest) {
       const merged = this.host.merge(acc, other, key, window);
       if (merged.ok) acc = merged.value;
-      else deadLetters.push(encodeDeadLetter(merged.deadLetter));
+      else deadLetters.push(JSON.stringify(merged.deadLetter));
     }
-    return { accumulator: encoder.encode(acc), deadLetters };
+    return { accumulator: acc, deadLetters };
   }
 
   private sinkOutputs(outputs: HostOutput[]): Output[] {
@@ -155,8 +153,9 @@ export class SidecarHandler {
   }
 }
 
-function encodeDeadLetter(letter: DeadLetter): Uint8Array {
-  return encoder.encode(JSON.stringify(letter));
+/** UTF-8 text of bytes from a frame (Buffer#toString is Node's fast path; frames hand out Buffers). */
+function text(bytes: Uint8Array): string {
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
 }
 
 function deadLetter(letter: DeadLetter): Output {

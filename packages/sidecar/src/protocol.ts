@@ -18,7 +18,9 @@
  * "finish bundle" is "wait for the response of the last request sent".
  *
  * Body encodings: `str` = u32 length + UTF-8; `nstr` = i32 length (−1 = null) + UTF-8;
- * `bytes` = u32 length + bytes; `nbytes` = i32 length (−1 = null) + bytes; `i64` = signed 64-bit.
+ * `bytes` = u32 length + bytes; `nbytes` = i32 length (−1 = null) + bytes; `i64` = signed 64-bit. In JavaScript an
+ * i64 is a number: window bounds and timestamps are epoch milliseconds, safe integers, plus Long.MIN_VALUE for "no
+ * timestamp" (−2^63 is exact as a double); any other value is a ProtocolError. BigInts cost an allocation per field.
  * Event and result values are JSON text (UTF-8) — the format of the Kafka records — so the JVM never
  * parses them. Source records are passed as the raw Kafka value bytes.
  *
@@ -72,8 +74,9 @@ export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
 export const OutputKind = { SINK: 0, ELEMENT: 1, DEAD_LETTER: 2 } as const;
 
-/** Long.MIN_VALUE: "no event timestamp" (processing time). */
-export const NO_TIMESTAMP = -(2n ** 63n);
+/** Long.MIN_VALUE: "no event timestamp" (processing time). −2^63 is exactly representable as a double. */
+export const NO_TIMESTAMP = -(2 ** 63);
+const TWO_TO_32 = 2 ** 32;
 
 /**
  * Bytes on the wire. The sidecar may hand over JSON text instead of bytes: it is written as UTF-8 straight into the
@@ -83,13 +86,13 @@ export type Payload = Uint8Array | string;
 
 export type Output =
   | { kind: typeof OutputKind.SINK; sinkIndex: number; key: string | null; value: Payload }
-  | { kind: typeof OutputKind.ELEMENT; key: string; timestamp: bigint; event: Payload }
+  | { kind: typeof OutputKind.ELEMENT; key: string; timestamp: number; event: Payload }
   | { kind: typeof OutputKind.DEAD_LETTER; deadLetter: Payload };
 
 export interface WindowRef {
   key: string;
-  start: bigint;
-  end: bigint;
+  start: number;
+  end: number;
 }
 
 export type Request =
@@ -103,15 +106,12 @@ export type Request =
 export type Response =
   | { type: typeof MessageType.HELLO_OK; id: number; protocolVersion: number; functionName: string }
   | { type: typeof MessageType.PROCESSED; id: number; results: Output[][] }
-  | { type: typeof MessageType.AGGREGATED; id: number; results: Array<{ accumulator: Uint8Array | null; deadLetters: Uint8Array[] }> }
-  | { type: typeof MessageType.MERGED; id: number; results: Array<{ accumulator: Uint8Array; deadLetters: Uint8Array[] }> }
+  | { type: typeof MessageType.AGGREGATED; id: number; results: Array<{ accumulator: Payload | null; deadLetters: Payload[] }> }
+  | { type: typeof MessageType.MERGED; id: number; results: Array<{ accumulator: Payload; deadLetters: Payload[] }> }
   | { type: typeof MessageType.FIRED; id: number; results: Output[][] }
   | { type: typeof MessageType.ERROR; id: number; message: string };
 
 // --- writing -----------------------------------------------------------------------------------
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Appends big-endian fields to a growing buffer; `frame()` finishes one frame. */
 export class FrameWriter {
@@ -148,9 +148,17 @@ export class FrameWriter {
     return this;
   }
 
-  i64(value: bigint): this {
+  i64(value: number): this {
     this.reserve(8);
-    this.buffer.writeBigInt64BE(value, this.offset);
+    if (value === NO_TIMESTAMP) {
+      this.buffer.writeUInt32BE(0x80000000, this.offset);
+      this.buffer.writeUInt32BE(0, this.offset + 4);
+    } else {
+      if (!Number.isSafeInteger(value)) throw new RangeError(`i64 field: ${value} is not a safe integer`);
+      const high = Math.floor(value / TWO_TO_32);
+      this.buffer.writeInt32BE(high, this.offset);
+      this.buffer.writeUInt32BE(value - high * TWO_TO_32, this.offset + 4);
+    }
     this.offset += 8;
     return this;
   }
@@ -164,7 +172,7 @@ export class FrameWriter {
     return this;
   }
 
-  nbytes(value: Uint8Array | null): this {
+  nbytes(value: Payload | null): this {
     if (value === null) {
       this.reserve(4);
       this.buffer.writeInt32BE(-1, this.offset);
@@ -215,9 +223,9 @@ export class FrameWriter {
   }
 
   private text(value: string): this {
-    // Worst case 3 bytes per UTF-16 unit; encodeInto avoids an intermediate buffer.
+    // Worst case 3 bytes per UTF-16 unit. Buffer#write encodes in place: no intermediate buffer, no view object.
     this.reserve(4 + value.length * 3);
-    const { written } = encoder.encodeInto(value, this.buffer.subarray(this.offset + 4));
+    const written = this.buffer.write(value, this.offset + 4, 'utf8');
     this.buffer.writeUInt32BE(written, this.offset);
     this.offset += 4 + written;
     return this;
@@ -338,11 +346,15 @@ export class FrameReader {
     return v;
   }
 
-  i64(): bigint {
+  i64(): number {
     this.need(8);
-    const v = this.buffer.readBigInt64BE(this.offset);
+    const high = this.buffer.readInt32BE(this.offset);
+    const low = this.buffer.readUInt32BE(this.offset + 4);
     this.offset += 8;
-    return v;
+    const value = high * TWO_TO_32 + low;
+    if (Number.isSafeInteger(value)) return value;
+    if (high === -0x80000000 && low === 0) return NO_TIMESTAMP;
+    throw new ProtocolError(`i64 field ${(BigInt(high) << 32n) | BigInt(low)} is outside the safe integer range`);
   }
 
   bytes(): Buffer {
@@ -363,12 +375,20 @@ export class FrameReader {
   }
 
   str(): string {
-    return decoder.decode(this.bytes());
+    const length = this.u32();
+    this.need(length);
+    const v = this.buffer.toString('utf8', this.offset, this.offset + length);
+    this.offset += length;
+    return v;
   }
 
   nstr(): string | null {
-    const b = this.nbytes();
-    return b === null ? null : decoder.decode(b);
+    this.need(4);
+    if (this.buffer.readInt32BE(this.offset) === -1) {
+      this.offset += 4;
+      return null;
+    }
+    return this.str();
   }
 
   output(): Output {
@@ -458,10 +478,13 @@ export function decodeRequest(type: number, id: number, body: Buffer): Request {
         type,
         id,
         fires: r.list(() => {
-          const ref = { key: r.str(), start: r.i64(), end: r.i64() };
+          // Plain literals, not spreads: a FIRE can carry one window per element (one event per window).
+          const key = r.str();
+          const start = r.i64();
+          const end = r.i64();
           const mode = r.u8();
-          if (mode === 0) return { ...ref, mode: 0 as const, accumulator: r.bytes() };
-          if (mode === 1) return { ...ref, mode: 1 as const, events: r.list(() => r.bytes()) };
+          if (mode === 0) return { key, start, end, mode: 0 as const, accumulator: r.bytes() };
+          if (mode === 1) return { key, start, end, mode: 1 as const, events: r.list(() => r.bytes()) };
           throw new ProtocolError(`unknown fire mode ${mode}`);
         }),
       };

@@ -17,17 +17,17 @@ export const REQUESTS: Array<[string, Request]> = [
     type: MessageType.AGGREGATE,
     id: 3,
     groups: [
-      { key: 'user-1', start: 0n, end: 60_000n, accumulator: null, events: [b('{"n":1}'), b('{"n":2}')] },
-      { key: '', start: -10n, end: 1_700_000_000_000n, accumulator: b('{"sum":3}'), events: [] },
+      { key: 'user-1', start: 0, end: 60_000, accumulator: null, events: [b('{"n":1}'), b('{"n":2}')] },
+      { key: '', start: -10, end: 1_700_000_000_000, accumulator: b('{"sum":3}'), events: [] },
     ],
   }],
-  ['merge', { type: MessageType.MERGE, id: 4, merges: [{ key: 'k', start: 5n, end: 40n, accumulators: [b('1'), b('2'), b('3')] }] }],
+  ['merge', { type: MessageType.MERGE, id: 4, merges: [{ key: 'k', start: 5, end: 40, accumulators: [b('1'), b('2'), b('3')] }] }],
   ['fire', {
     type: MessageType.FIRE,
     id: 4_294_967_295,
     fires: [
-      { key: 'k', start: 0n, end: 10n, mode: 0, accumulator: b('{"ids":[1]}') },
-      { key: 'p', start: 10n, end: 20n, mode: 1, events: [b('{"v":1}'), b('{"v":2}')] },
+      { key: 'k', start: 0, end: 10, mode: 0, accumulator: b('{"ids":[1]}') },
+      { key: 'p', start: 10, end: 20, mode: 1, events: [b('{"v":1}'), b('{"v":2}')] },
     ],
   }],
   ['shutdown', { type: MessageType.SHUTDOWN, id: 9 }],
@@ -39,7 +39,7 @@ export const RESPONSES: Array<[string, Response]> = [
     type: MessageType.PROCESSED,
     id: 2,
     results: [
-      [{ kind: OutputKind.ELEMENT, key: 'a', timestamp: 1_000n, event: b('{"id":1}') }],
+      [{ kind: OutputKind.ELEMENT, key: 'a', timestamp: 1_000, event: b('{"id":1}') }],
       [],
       [
         { kind: OutputKind.SINK, sinkIndex: 1, key: null, value: b('"x"') },
@@ -61,16 +61,17 @@ export const RESPONSES: Array<[string, Response]> = [
   ['error', { type: MessageType.ERROR, id: 6, message: 'frame ends in the middle of a field' }],
 ];
 
+const I64_FIELDS = new Set(['start', 'end', 'timestamp']);
 const TYPE_NAMES = Object.fromEntries(Object.entries(MessageType).map(([name, code]) => [code, name]));
 
-/** The JSON form of a message: type names, bytes as text, bigints as strings. */
+/** The JSON form of a message: type names, bytes as text, i64 fields (window bounds, timestamps) as decimal strings. */
 export function toJsonForm(message: Request | Response): unknown {
   return JSON.parse(
     JSON.stringify(message, function (this: Record<string, unknown>, key: string, value: unknown) {
       // `this[key]` is the value before Buffer.prototype.toJSON ran.
       const original = this[key];
       if (key === 'type' && typeof value === 'number') return TYPE_NAMES[value];
-      if (typeof original === 'bigint') return original.toString();
+      if (I64_FIELDS.has(key) && typeof original === 'number') return BigInt(original).toString();
       if (original instanceof Uint8Array) return new TextDecoder().decode(original);
       return value;
     }),

@@ -34,12 +34,12 @@ sidecar('serves a windowed function: elements with key and timestamp, then aggre
     // Pipelined: three requests in flight before the first answer is read.
     const [processed, aggregated, fired] = await Promise.all([
       client.send({ type: MessageType.PROCESS, id: 2, records: [json({ id: 1, key: 'a', ts: 5 }), json({ id: 2, key: 'a', ts: 6, bad: true }), new TextEncoder().encode('{oops')] }),
-      client.send({ type: MessageType.AGGREGATE, id: 3, groups: [{ key: 'a', start: 0n, end: 10n, accumulator: null, events: [json({ id: 1 }), json({ id: 3 })] }] }),
-      client.send({ type: MessageType.FIRE, id: 4, fires: [{ key: 'a', start: 0n, end: 10n, mode: 0, accumulator: json({ ids: [3, 1] }) }] }),
+      client.send({ type: MessageType.AGGREGATE, id: 3, groups: [{ key: 'a', start: 0, end: 10, accumulator: null, events: [json({ id: 1 }), json({ id: 3 })] }] }),
+      client.send({ type: MessageType.FIRE, id: 4, fires: [{ key: 'a', start: 0, end: 10, mode: 0, accumulator: json({ ids: [3, 1] }) }] }),
     ]);
     assert.is(processed.type, MessageType.PROCESSED);
     const results = (processed as Extract<Response, { type: typeof MessageType.PROCESSED }>).results;
-    assert.equal(results[0]?.map(plain), [{ kind: OutputKind.ELEMENT, key: 'a', timestamp: 5n, event: '{"id":1,"key":"a","ts":5}' }]);
+    assert.equal(results[0]?.map(plain), [{ kind: OutputKind.ELEMENT, key: 'a', timestamp: 5, event: '{"id":1,"key":"a","ts":5}' }]);
     const [handleFailure] = results[1] ?? [];
     assert.is(handleFailure?.kind, OutputKind.DEAD_LETTER);
     assert.equal(JSON.parse(text((handleFailure as { deadLetter: Uint8Array }).deadLetter)), {

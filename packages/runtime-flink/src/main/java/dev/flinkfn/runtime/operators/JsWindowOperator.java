@@ -225,7 +225,9 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         }
         if (timer.getTimestamp() == cleanupTime(window)) {
             clearState(stateWindow);
-            deleteTimer(window.maxTimestamp(), window);
+            if (timer.getTimestamp() != window.maxTimestamp()) {
+                deleteTimer(window.maxTimestamp(), window); // without lateness it is the timer firing now
+            }
             if (sessions != null) {
                 sessions.retireWindow(window);
                 sessions.persist();
@@ -302,7 +304,9 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
 
     private void registerCleanupTimer(TimeWindow window) {
         long cleanup = cleanupTime(window);
-        if (cleanup != Long.MAX_VALUE) {
+        // Without lateness the cleanup time is the window's end, whose timer the trigger has just registered (a window
+        // it would not register for is already late and skipped): registering it again is a wasted lookup per element.
+        if (cleanup != Long.MAX_VALUE && cleanup != window.maxTimestamp()) {
             registerTimer(cleanup, window);
         }
     }
