@@ -34,7 +34,7 @@ const SCENARIOS_ALL = [
   { id: 'session-windows', fn: 'session-windows', parallelism: 1, records: 300_000, title: 'session windows with merging', target: null },
 ];
 const SCENARIOS = SCENARIOS_ALL.filter((s) => !only || only.includes(s.id));
-/** Phases besides throughput: --only takes their ids too (latency, checkpoints, kafka, deploy, protocol, build). */
+/** Phases besides throughput: --only takes their ids too (latency, checkpoints, kafka, deploy, protocol, sidecar-costs, build). */
 const wants = (id) => !only || only.includes(id);
 
 const log = (line) => process.stderr.write(`› ${line}\n`);
@@ -304,6 +304,10 @@ function markdown(results) {
     out.push('', `\`flinkfn deploy\` → job RUNNING on a warm local cluster (iot-sensors, ${results.deploy.samples} fresh deploys): median ${results.deploy.warm.runningAfterMs.median} ms (${results.deploy.warm.runningAfterMs.min}–${results.deploy.warm.runningAfterMs.max}); every task running (sidecars up, Kafka producers initialised) ${results.deploy.warm.allTasksAfterSubmitMs.median} ms after submission; whole command ${results.deploy.warm.totalMs.median} ms. The first deploy to a new cluster (runtime jar upload, S3 plugin loading): ${results.deploy.first.totalMs} ms.`);
   }
   if (results.protocol) out.push('', `Sidecar protocol alone (one sidecar, identity function, bundles of 1,000, 4 in flight): ${k(results.protocol.recordsPerSecond)} records/s.`);
+  if (results.sidecarCosts) {
+    out.push('', 'The sidecar\'s own cost per item, in-process (decode the request frame, run the bench functions through the host, encode the response; no socket, no JVM; bench/sidecar-costs.ts):', '');
+    for (const cost of results.sidecarCosts) out.push(`- ${cost.title}: ${(cost.nsPerItem / 1000).toFixed(2)} µs`);
+  }
   if (results.build) out.push(`\`flinkfn build\` of an example, whole process: median ${results.build.medianMs} ms (${results.build.minMs}–${results.build.maxMs}).`);
   if (existsSync(path.join(root, 'bench', 'results', 'profile.md'))) out.push('', 'Where the TypeScript variant\'s time goes (JFR, node --cpu-prof, event-loop utilisation): [bench/results/profile.md](results/profile.md), made by `node --import tsx bench/profile.mjs`.');
   if (results.throughput.length) out.push('', '![throughput](results/throughput.svg)');
@@ -407,6 +411,8 @@ const kafka = await optionalPhase('kafka', 'end to end through a local Kafka bro
 if (kafka) log(`kafka: ratio ${kafka.ratio} (TS ${kafka.js.median} / Java ${kafka.java.median} records/s)`);
 const deploy = await optionalPhase('deploy', 'flinkfn deploy -> RUNNING on a local stack', deployTimes);
 const protocol = await optionalPhase('protocol', 'sidecar protocol alone', protocolAlone);
+const sidecarCosts = await optionalPhase('sidecar-costs', 'sidecar cost per request type, in-process', async () =>
+  (await import(path.join(root, 'bench', 'sidecar-costs.ts'))).sidecarCosts({ quick }));
 const build = await optionalPhase('build', 'flinkfn build times', async () => buildTimes());
 monitor.stop();
 
@@ -422,6 +428,7 @@ const results = {
   kafka,
   deploy,
   protocol,
+  sidecarCosts,
   build,
   load: {
     before: loadBefore.map((l) => +l.toFixed(2)),
