@@ -307,6 +307,7 @@ function markdown(results) {
   if (results.sidecarCosts) {
     out.push('', 'The sidecar\'s own cost per item, in-process (decode the request frame, run the bench functions through the host, encode the response; no socket, no JVM; bench/sidecar-costs.ts):', '');
     for (const cost of results.sidecarCosts) out.push(`- ${cost.title}: ${(cost.nsPerItem / 1000).toFixed(2)} µs`);
+    out.push('');
   }
   if (results.build) out.push(`\`flinkfn build\` of an example, whole process: median ${results.build.medianMs} ms (${results.build.minMs}–${results.build.maxMs}).`);
   if (existsSync(path.join(root, 'bench', 'results', 'profile.md'))) out.push('', 'Where the TypeScript variant\'s time goes (JFR, node --cpu-prof, event-loop utilisation): [bench/results/profile.md](results/profile.md), made by `node --import tsx bench/profile.mjs`.');

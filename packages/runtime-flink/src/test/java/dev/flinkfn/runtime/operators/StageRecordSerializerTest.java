@@ -30,11 +30,7 @@ class StageRecordSerializerTest {
 
     @Test
     void everyRecordSurvivesSerializationFieldForField() throws Exception {
-        DataOutputSerializer out = new DataOutputSerializer(64);
-        for (StageRecord record : RECORDS) {
-            StageRecordSerializer.INSTANCE.serialize(record, out);
-        }
-        DataInputDeserializer in = new DataInputDeserializer(out.getCopyOfBuffer());
+        DataInputDeserializer in = new DataInputDeserializer(serializeAll());
         for (StageRecord record : RECORDS) {
             assertThat(StageRecordSerializer.INSTANCE.deserialize(in)).isEqualTo(record);
         }
@@ -43,16 +39,13 @@ class StageRecordSerializerTest {
 
     @Test
     void copyingBetweenViewsWritesTheSameBytes() throws Exception {
-        DataOutputSerializer original = new DataOutputSerializer(64);
-        for (StageRecord record : RECORDS) {
-            StageRecordSerializer.INSTANCE.serialize(record, original);
-        }
-        DataInputDeserializer in = new DataInputDeserializer(original.getCopyOfBuffer());
+        byte[] original = serializeAll();
+        DataInputDeserializer in = new DataInputDeserializer(original);
         DataOutputSerializer copied = new DataOutputSerializer(64);
         for (int i = 0; i < RECORDS.size(); i++) {
             StageRecordSerializer.INSTANCE.copy(in, copied);
         }
-        assertThat(copied.getCopyOfBuffer()).isEqualTo(original.getCopyOfBuffer());
+        assertThat(copied.getCopyOfBuffer()).isEqualTo(original);
     }
 
     @Test
@@ -71,6 +64,14 @@ class StageRecordSerializerTest {
         restored.readSnapshot(snapshot.getCurrentVersion(), new DataInputDeserializer(out.getCopyOfBuffer()),
                 getClass().getClassLoader());
         assertThat(restored.restoreSerializer()).isSameAs(StageRecordSerializer.INSTANCE);
+    }
+
+    private static byte[] serializeAll() throws Exception {
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        for (StageRecord record : RECORDS) {
+            StageRecordSerializer.INSTANCE.serialize(record, out);
+        }
+        return out.getCopyOfBuffer();
     }
 
     private static byte[] bytes(String text) {
