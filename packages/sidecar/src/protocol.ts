@@ -366,12 +366,7 @@ export class FrameReader {
   }
 
   nbytes(): Buffer | null {
-    this.need(4);
-    if (this.buffer.readInt32BE(this.offset) === -1) {
-      this.offset += 4;
-      return null;
-    }
-    return this.bytes();
+    return this.skipNull() ? null : this.bytes();
   }
 
   str(): string {
@@ -383,12 +378,7 @@ export class FrameReader {
   }
 
   nstr(): string | null {
-    this.need(4);
-    if (this.buffer.readInt32BE(this.offset) === -1) {
-      this.offset += 4;
-      return null;
-    }
-    return this.str();
+    return this.skipNull() ? null : this.str();
   }
 
   output(): Output {
@@ -416,6 +406,14 @@ export class FrameReader {
     if (this.offset !== this.buffer.length) {
       throw new ProtocolError(`${this.buffer.length - this.offset} unexpected bytes at the end of a frame`);
     }
+  }
+
+  /** Reads the −1 length of a null `nbytes`/`nstr`; leaves any other length for `bytes`/`str`. */
+  private skipNull(): boolean {
+    this.need(4);
+    if (this.buffer.readInt32BE(this.offset) !== -1) return false;
+    this.offset += 4;
+    return true;
   }
 
   private need(size: number): void {
