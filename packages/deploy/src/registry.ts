@@ -10,6 +10,7 @@ import { Ajv } from 'ajv';
 import type { ObjectStore } from './clients/object-store.js';
 import { formatSchemaErrors } from './config.js';
 import { DeployError } from './errors.js';
+import { processRuns } from './leases.js';
 
 const require = createRequire(import.meta.url);
 
@@ -23,7 +24,10 @@ export interface TrackedResource {
   lifecycle: Lifecycle;
   state: ResourceState;
   version: number;
+  /** Held through a lease (leases.ts): teardown detaches, and only the last detach may delete it. */
   shared?: boolean;
+  /** For shared resources: what the deployment uses it as (`source`, `sink:<name>`, `artifact`, ...). */
+  role?: string;
   updatedAt: string;
 }
 
@@ -38,19 +42,38 @@ export interface DeploymentVersion {
   savepoint: string | null;
   deployedAt: string;
   entry: string;
+  /** Flink restarts before the job fails for good (0: none); absent or null: Flink's default (unlimited). */
+  maxRestarts?: number | null;
 }
 
 export interface Operation {
-  kind: 'deploy' | 'rollback' | 'destroy';
+  kind: 'deploy' | 'rollback' | 'destroy' | 'resume';
   startedAt: string;
   version: number | null;
   pid: number;
   host: string;
+  /** Who runs it: a command, or the controller (destructor, TTL, recovery) or gc. */
+  by?: 'cli' | 'controller' | 'gc';
+}
+
+/** How long a deployment may live: set at deploy (`--ttl`, `--idle-timeout`, or the function's `lifetime`). */
+export interface Lifetime {
+  ttlMs: number | null;
+  idleTimeoutMs: number | null;
+  /** createdAt + ttl of the version that set it. */
+  expiresAt: string | null;
+}
+
+/** Why and when a deployment ended without a command asking for it; set before its teardown starts. */
+export interface Ending {
+  at: string;
+  reason: 'finished' | 'cancelled' | 'failed' | 'ttl' | 'idle' | 'lost' | 'gc';
+  detail: string;
 }
 
 export interface DeploymentRecord {
   format: 'flinkfn-deployment';
-  formatVersion: 1;
+  formatVersion: 2;
   name: string;
   functionName: string;
   target: string;
@@ -60,6 +83,8 @@ export interface DeploymentRecord {
   versions: DeploymentVersion[];
   current: number | null;
   resources: TrackedResource[];
+  lifetime: Lifetime | null;
+  ended: Ending | null;
 }
 
 export const REGISTRY_PREFIX = 'registry/';
@@ -96,23 +121,36 @@ export function validateRecord(value: unknown, where: string): asserts value is 
 
 const now = (): string => new Date().toISOString();
 
-/** A deployment record plus the store it lives in; every change is saved at once (write-ahead). */
+/** Another process changed the record between this process's read and write. */
+export class RecordConflictError extends DeployError {
+  constructor(where: string) {
+    super(`${where} was changed by another process meanwhile`, {
+      hint: 'Another flinkfn command, the controller or gc is working on this deployment; wait for it and run the command again.',
+    });
+  }
+}
+
+/**
+ * A deployment record plus the store it lives in; every change is saved at once (write-ahead), and every
+ * save is a compare-and-swap on the record's ETag, so two processes never overwrite each other's changes.
+ */
 export class Deployment {
-  private constructor(private readonly store: ObjectStore, public record: DeploymentRecord) {}
+  private constructor(private readonly store: ObjectStore, public record: DeploymentRecord, private etag: string | null) {}
 
   static async load(store: ObjectStore, name: string): Promise<Deployment | null> {
-    const text = await store.getText(registryKey(name));
-    if (text === null) return null;
-    const parsed: unknown = JSON.parse(text);
+    const found = await store.getVersioned(registryKey(name));
+    if (found === null) return null;
+    const parsed: unknown = JSON.parse(found.text);
     validateRecord(parsed, store.uri(registryKey(name)));
-    return new Deployment(store, parsed);
+    return new Deployment(store, parsed, found.etag);
   }
 
-  static async create(store: ObjectStore, fields: { name: string; functionName: string; target: string }): Promise<Deployment> {
+  /** Creates the record; null when another process created it first. */
+  static async create(store: ObjectStore, fields: { name: string; functionName: string; target: string }): Promise<Deployment | null> {
     const at = now();
     const record: DeploymentRecord = {
       format: 'flinkfn-deployment',
-      formatVersion: 1,
+      formatVersion: 2,
       ...fields,
       createdAt: at,
       updatedAt: at,
@@ -120,9 +158,16 @@ export class Deployment {
       versions: [],
       current: null,
       resources: [],
+      lifetime: null,
+      ended: null,
     };
-    const deployment = new Deployment(store, record);
-    await deployment.save();
+    const deployment = new Deployment(store, record, null);
+    try {
+      await deployment.save();
+    } catch (error) {
+      if (error instanceof RecordConflictError) return null;
+      throw error;
+    }
     return deployment;
   }
 
@@ -149,16 +194,32 @@ export class Deployment {
   async save(): Promise<void> {
     this.record.updatedAt = now();
     validateRecord(this.record, this.location);
-    await this.store.putText(registryKey(this.record.name), JSON.stringify(this.record, null, 2) + '\n');
+    const etag = await this.store.putIfUnchanged(registryKey(this.record.name), JSON.stringify(this.record, null, 2) + '\n', this.etag);
+    if (etag === null) throw new RecordConflictError(this.location);
+    this.etag = etag;
   }
 
+  /** Deletes the record after checking it is still the one this process last wrote. */
   async remove(): Promise<void> {
+    const found = await this.store.getVersioned(registryKey(this.record.name));
+    if (found && found.etag !== this.etag) throw new RecordConflictError(this.location);
     await this.store.delete(registryKey(this.record.name));
   }
 
-  async begin(kind: Operation['kind'], version: number | null): Promise<void> {
-    this.record.operation = { kind, startedAt: now(), version, pid: process.pid, host: hostname() };
+  async begin(kind: Operation['kind'], version: number | null, by: NonNullable<Operation['by']> = 'cli'): Promise<void> {
+    this.record.operation = { kind, startedAt: now(), version, pid: process.pid, host: hostname(), by };
     await this.save();
+  }
+
+  /**
+   * Whether the operation in the record can no longer finish: its process ran on this host and is gone, or
+   * it started longer ago than `staleAfterMs` (a process on another host).
+   */
+  operationAbandoned(staleAfterMs: number): boolean {
+    const operation = this.record.operation;
+    if (!operation) return false;
+    if (operation.host === hostname()) return operation.pid !== process.pid && !processRuns(operation.pid);
+    return Date.now() - Date.parse(operation.startedAt) > staleAfterMs;
   }
 
   async finish(): Promise<void> {
@@ -189,13 +250,14 @@ export class Deployment {
   }
 
   /** Records the intent to create a resource (saved before the resource is created). */
-  async intend(kind: ResourceKind, id: string, options: { lifecycle: Lifecycle; version: number; shared?: boolean }): Promise<TrackedResource> {
-    const [resource] = await this.intendAll(kind, [id], { ...options, lifecycle: () => options.lifecycle });
+  async intend(kind: ResourceKind, id: string, options: { lifecycle: Lifecycle; version: number; shared?: boolean; role?: string }): Promise<TrackedResource> {
+    const { role, lifecycle, ...rest } = options;
+    const [resource] = await this.intendAll(kind, [id], { ...rest, lifecycle: () => lifecycle, ...(role ? { role: () => role } : {}) });
     return resource!;
   }
 
   /** Records the intent to create several resources with one write. */
-  async intendAll(kind: ResourceKind, ids: string[], options: { lifecycle: (id: string) => Lifecycle; version: number; shared?: boolean }): Promise<TrackedResource[]> {
+  async intendAll(kind: ResourceKind, ids: string[], options: { lifecycle: (id: string) => Lifecycle; version: number; shared?: boolean; role?: (id: string) => string }): Promise<TrackedResource[]> {
     const resources: TrackedResource[] = [];
     for (const id of ids) {
       const existing = this.resource(kind, id);
@@ -210,6 +272,7 @@ export class Deployment {
         state: 'intended',
         version: options.version,
         ...(options.shared ? { shared: true } : {}),
+        ...(options.role ? { role: options.role(id) } : {}),
         updatedAt: now(),
       };
       if (existing) Object.assign(existing, resource);

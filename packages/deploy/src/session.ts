@@ -7,12 +7,15 @@ import { KafkaAdmin } from './clients/kafka.js';
 import { ObjectStore } from './clients/object-store.js';
 import type { ResolvedTarget } from './config.js';
 import { DeployError, describe } from './errors.js';
+import { Leases } from './leases.js';
 import { ensureLocalStack, withStackEndpoints } from './local.js';
 
 export interface Session {
   target: ResolvedTarget;
   flink: FlinkClient;
   store: ObjectStore;
+  /** Attach/detach of shared topics and artifacts (leases.ts), on this target's bucket and Kafka. */
+  leases: Leases;
   kafka(): Promise<KafkaAdmin>;
   close(): Promise<void>;
 }
@@ -50,20 +53,29 @@ export async function openSession(resolved: ResolvedTarget, options: OpenOptions
     });
   }
   let admin: KafkaAdmin | undefined;
+  const kafka = async (): Promise<KafkaAdmin> => {
+    if (!admin) {
+      try {
+        admin = await KafkaAdmin.connect(target);
+      } catch (error) {
+        throw new DeployError(`cannot reach Kafka at ${target.kafka.brokers.join(',')}: ${describe(error)}`, { step: 'connect', hint: remedy, cause: error });
+      }
+    }
+    return admin;
+  };
+  const leases = new Leases(store, {
+    exists: async (kind, id) => (kind === 'kafka-topic' ? (await kafka()).topicExists(id) : store.exists(id)),
+    remove: async (kind, id) => {
+      if (kind === 'kafka-topic') await (await kafka()).deleteTopic(id);
+      else await store.delete(id);
+    },
+  });
   return {
     target,
     flink,
     store,
-    async kafka() {
-      if (!admin) {
-        try {
-          admin = await KafkaAdmin.connect(target);
-        } catch (error) {
-          throw new DeployError(`cannot reach Kafka at ${target.kafka.brokers.join(',')}: ${describe(error)}`, { step: 'connect', hint: remedy, cause: error });
-        }
-      }
-      return admin;
-    },
+    leases,
+    kafka,
     async close() {
       store.close();
       await admin?.disconnect();

@@ -1,4 +1,5 @@
 import { describeValue, parseDuration } from './duration.js';
+import { closest } from './did-you-mean.js';
 import { DeclarationError } from './errors.js';
 import type {
   FunctionDeclarations,
@@ -80,7 +81,7 @@ export function isFunctionDefinition(value: unknown): value is FunctionDefinitio
 // --- validation -------------------------------------------------------------------------------
 
 const TOP_KEYS = [
-  'name', 'source', 'sinks', 'deadLetter', 'parallelism', 'handle',
+  'name', 'source', 'sinks', 'deadLetter', 'parallelism', 'lifetime', 'handle',
   'key', 'time', 'window', 'allowedLateness', 'late', 'aggregate', 'process',
 ] as const;
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
@@ -103,6 +104,7 @@ function validate(input: unknown): FunctionDeclarations {
   const sinks = validateSinks(spec['sinks']);
   const deadLetter = validateTopic(spec['deadLetter'] ?? { topic: `${name}-dead-letter` }, 'deadLetter');
   const parallelism = validateParallelism(spec['parallelism']);
+  const lifetime = validateLifetime(spec['lifetime']);
   const handle = optionalFunction(spec['handle'], 'handle');
 
   const windowed = spec['window'] !== undefined;
@@ -139,7 +141,7 @@ function validate(input: unknown): FunctionDeclarations {
   }
 
   const resources: ManifestResource[] = [
-    { kind: 'kafka-topic', name: source.topic, role: 'source', owned: false, lifecycle: 'retain' },
+    { kind: 'kafka-topic', name: source.topic, role: 'source', owned: false, lifecycle: source.create ? 'ephemeral' : 'retain' },
     ...created.map(([topic, role]): ManifestResource => ({
       kind: 'kafka-topic', name: topic.topic, role, owned: true, lifecycle: topic.lifecycle,
     })),
@@ -153,15 +155,25 @@ function validate(input: unknown): FunctionDeclarations {
     handle: handle !== undefined,
     window,
     parallelism,
+    ...(lifetime ? { lifetime } : {}),
     resources,
     sdkVersion: SDK_VERSION,
   };
 }
 
+function validateLifetime(value: unknown): FunctionDeclarations['lifetime'] {
+  if (value === undefined) return undefined;
+  const lifetime = expectObject(value, 'lifetime', `For example lifetime: { ttl: '2h', idleTimeout: '15m' }.`);
+  checkKeys(lifetime, ['ttl', 'idleTimeout'], 'lifetime');
+  const ttlMs = lifetime['ttl'] === undefined ? null : parseDuration(lifetime['ttl'], 'lifetime.ttl');
+  const idleTimeoutMs = lifetime['idleTimeout'] === undefined ? null : parseDuration(lifetime['idleTimeout'], 'lifetime.idleTimeout');
+  return { ttlMs, idleTimeoutMs };
+}
+
 function validateSource(value: unknown): FunctionDeclarations['source'] {
   const hint = `Declare the topic to read, for example source: { topic: 'clicks', format: 'json' }.`;
   const source = expectObject(value, 'source', hint);
-  checkKeys(source, ['topic', 'format', 'startFrom'], 'source');
+  checkKeys(source, ['topic', 'format', 'startFrom', 'create', 'until'], 'source');
   const topic = expectTopicName(source['topic'], 'source.topic');
   const format = source['format'] ?? 'json';
   if (format !== 'json' && format !== 'string' && format !== 'bytes') {
@@ -173,7 +185,26 @@ function validateSource(value: unknown): FunctionDeclarations['source'] {
     throw new DeclarationError('source.startFrom', `${describeValue(startFrom)} is not a start position`,
       `Use 'earliest' or 'latest'.`, startFrom);
   }
-  return { topic, format, startFrom };
+  const create = validateSourceCreate(source['create']);
+  const until = source['until'];
+  if (until !== undefined && until !== 'latest') {
+    throw new DeclarationError('source.until', `${describeValue(until)} is not an end position`,
+      `Use 'latest' for a bounded function that stops at the offsets of its start, or leave it out.`, until);
+  }
+  return { topic, format, startFrom, ...(create ? { create } : {}), ...(until ? { until } : {}) };
+}
+
+function validateSourceCreate(value: unknown): { partitions: number } | null {
+  if (value === undefined || value === false) return null;
+  if (value === true) return { partitions: 1 };
+  const create = expectObject(value, 'source.create', `Use create: true, or create: { partitions: 4 }.`);
+  checkKeys(create, ['partitions'], 'source.create');
+  const partitions = create['partitions'] ?? 1;
+  if (typeof partitions !== 'number' || !Number.isInteger(partitions) || partitions < 1) {
+    throw new DeclarationError('source.create.partitions', `${describeValue(partitions)} is not a partition count`,
+      'Use a whole number of at least 1.', partitions);
+  }
+  return { partitions };
 }
 
 function validateSinks(value: unknown): ManifestSink[] {
@@ -385,31 +416,3 @@ function checkKeys(object: Bag, allowed: readonly string[], path: string): void 
     }
   }
 }
-
-/** The allowed key nearest to a misspelt one, if it is plausibly a typo. */
-function closest(key: string, allowed: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
-  for (const candidate of allowed) {
-    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
-

@@ -94,13 +94,23 @@ export interface ManifestResource {
  */
 export interface FunctionDeclarations {
   name: string;
-  source: { topic: string; format: SourceFormat; startFrom: 'earliest' | 'latest' };
+  source: {
+    topic: string;
+    format: SourceFormat;
+    startFrom: 'earliest' | 'latest';
+    /** Created when missing, with this many partitions (a shared topic); absent or null: must exist. */
+    create?: { partitions: number } | null;
+    /** `latest`: bounded, the job finishes at the offsets of its start; absent or null: unbounded. */
+    until?: 'latest' | null;
+  };
   sinks: ManifestSink[];
   sideOutputs: { late: ManifestTopic | null; deadLetter: ManifestTopic };
   /** Whether a stateless `handle` stage runs before the window (or alone). */
   handle: boolean;
   window: ManifestWindow | null;
   parallelism: number | null;
+  /** Deployment time limits; absent or null: none. */
+  lifetime?: { ttlMs: number | null; idleTimeoutMs: number | null } | null;
   resources: ManifestResource[];
   sdkVersion: string;
 }

@@ -20,18 +20,39 @@ export type Lifecycle = 'ephemeral' | 'retain';
 export type SourceFormat = 'json' | 'string' | 'bytes';
 
 /**
- * The Kafka topic a function reads. The function never owns it: destroying the function leaves it alone.
+ * The Kafka topic a function reads. Deployments attach to it and detach when they end; the function never
+ * owns it. A missing source topic is an error, unless `create` says the function may create it: then it is a
+ * shared topic that the first deployment creates and the last one to detach deletes.
  *
  * @example
  * const source: SourceDeclaration = { topic: 'clicks', format: 'json', startFrom: 'earliest' };
+ * const shared: SourceDeclaration = { topic: 'sensor-readings', create: { partitions: 4 } };
  */
 export interface SourceDeclaration {
-  /** Existing Kafka topic to read. */
+  /** Kafka topic to read; it must exist unless `create` is given. */
   topic: string;
   /** Record format; default `json`. */
   format?: SourceFormat;
   /** Where a new deployment starts reading; default `earliest`. */
   startFrom?: 'earliest' | 'latest';
+  /** Create the topic when it is missing (`true`: one partition). It is deleted when the last deployment using it ends. */
+  create?: boolean | { partitions?: number };
+  /** `'latest'`: a bounded function that reads up to the offsets at its start and then finishes (and is torn down). */
+  until?: 'latest';
+}
+
+/**
+ * How long a deployment of the function may live. When either limit passes, flinkfn stops the function and
+ * releases what it created, as `flinkfn destroy` would. `flinkfn deploy --ttl/--idle-timeout` override it.
+ *
+ * @example
+ * const lifetime: LifetimeDeclaration = { ttl: '2h', idleTimeout: '15m' };
+ */
+export interface LifetimeDeclaration {
+  /** Time to live from the deploy. */
+  ttl?: Duration;
+  /** Stop after this long without an input record. */
+  idleTimeout?: Duration;
 }
 
 /**
@@ -227,6 +248,8 @@ export interface FunctionSpec<In = unknown, E = In, A = unknown, R = unknown> {
   deadLetter?: TopicDeclaration;
   /** Flink parallelism; default the cluster's. */
   parallelism?: number;
+  /** Time to live and idle timeout of its deployments; default unlimited. */
+  lifetime?: LifetimeDeclaration;
   /** Stateless step: return nothing (drop), a value, or an array of values. */
   handle?: (event: In, context: HandleContext) => Emit<E>;
   /** Windowed: the key windows are computed per. */

@@ -87,9 +87,14 @@ export class KafkaAdmin {
     }
   }
 
+  /** Deletes a topic and resolves once the broker no longer lists it (deletion is asynchronous in Kafka). */
   async deleteTopic(topic: string): Promise<boolean> {
     if (!(await this.topicExists(topic))) return false;
     await this.admin.deleteTopics({ topics: [topic], timeout: 30_000 });
+    for (const deadline = Date.now() + 30_000; await this.topicExists(topic); ) {
+      if (Date.now() > deadline) throw new DeployError(`Kafka still lists topic "${topic}" 30 s after deleting it`, { hint: 'Run the command again; deleting is idempotent.' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     return true;
   }
 

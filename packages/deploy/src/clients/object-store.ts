@@ -71,6 +71,41 @@ export class ObjectStore {
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentType: contentType }));
   }
 
+  /** A small document with its ETag, for compare-and-swap; null when missing. */
+  async getVersioned(key: string): Promise<{ text: string; etag: string } | null> {
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      const text = (await response.Body?.transformToString('utf8')) ?? '';
+      if (!response.ETag) throw new Error(`the S3 server returned no ETag for ${this.uri(key)}; flinkfn needs conditional writes`);
+      return { text, etag: response.ETag };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Writes `key` only if it is still at `etag` (or, with `etag` null, only if it does not exist): S3's
+   * conditional writes (If-Match / If-None-Match), the atomic primitive every shared document relies on.
+   * Returns the new ETag, or null when another writer got there first.
+   */
+  async putIfUnchanged(key: string, body: string, etag: string | null): Promise<string | null> {
+    try {
+      const response = await this.client.send(new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.prefix + key,
+        Body: body,
+        ContentType: 'application/json',
+        ...(etag === null ? { IfNoneMatch: '*' } : { IfMatch: etag }),
+      }));
+      if (!response.ETag) throw new Error(`the S3 server returned no ETag for ${this.uri(key)}; flinkfn needs conditional writes`);
+      return response.ETag;
+    } catch (error) {
+      if (isPreconditionFailed(error)) return null;
+      throw error;
+    }
+  }
+
   async putFile(key: string, file: string): Promise<void> {
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: await readFile(file), ContentType: 'application/octet-stream' }));
   }
@@ -109,6 +144,14 @@ export class ObjectStore {
   close(): void {
     this.client.destroy();
   }
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  if (error instanceof S3ServiceException) {
+    // 409 ConditionalRequestConflict: Amazon S3's answer when two conditional writes race.
+    return error.$metadata.httpStatusCode === 412 || error.$metadata.httpStatusCode === 409 || error.name === 'PreconditionFailed';
+  }
+  return false;
 }
 
 function isNotFound(error: unknown): boolean {

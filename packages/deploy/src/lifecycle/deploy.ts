@@ -1,24 +1,25 @@
 /**
- * `flinkfn deploy`: build → connect → record the deployment (write-ahead) → upload the artifact →
- * runtime jar on the cluster → topics → state locations → stop the running version with a savepoint
+ * `flinkfn deploy`: build → connect → record the deployment (write-ahead) → attach the artifact →
+ * runtime jar on the cluster → attach topics → state locations → stop the running version with a savepoint
  * (upgrade) → submit with a job id chosen up front → wait until RUNNING. Every resource is written to
- * the deployment record as intended before it is created and as created after; a failure rolls back
- * what this deploy created and restarts the version it replaced.
+ * the deployment record as intended before it is created and as created after; shared ones (topics,
+ * artifacts) are attached through their leases. A failure rolls back what this deploy created and
+ * attached, and restarts the version it replaced.
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { BuildResult } from '@flinkfn/bundler';
 import type { Manifest } from '@flinkfn/sdk';
-import { FlinkRestError } from '../clients/flink.js';
-import { jobKafkaProperties } from '../clients/kafka.js';
+import { closest } from '@flinkfn/sdk/did-you-mean';
 import type { ResolvedTarget } from '../config.js';
 import { DeployError, describe } from '../errors.js';
 import { failpoint } from '../failpoints.js';
-import { RUNTIME_ENTRY_CLASS, runtimeJar } from '../install.js';
-import { artifactKey, Deployment, DEPLOYMENT_NAME, stateKeys, type DeploymentVersion } from '../registry.js';
+import { MissingResourceError } from '../leases.js';
+import { artifactKey, Deployment, DEPLOYMENT_NAME, stateKeys, type DeploymentVersion, type Lifetime } from '../registry.js';
 import { openSession, type Session } from '../session.js';
 import { stopWithSavepoint, cancelJob, waitUntilRunning } from './jobs.js';
 import { teardown } from './teardown.js';
+import { clusterJarId, restartVersion, submitJob, undoUnfinished } from './versions.js';
 
 export type DeployStep =
   | 'build' | 'connect' | 'record' | 'recover' | 'artifact' | 'runtime-jar' | 'topics' | 'state'
@@ -42,6 +43,12 @@ export interface DeployOptions {
   wait?: boolean;
   savepointTimeoutMs?: number;
   startTimeoutMs?: number;
+  /** Time to live from this deploy (overrides the function's `lifetime.ttl`). */
+  ttlMs?: number;
+  /** Stop after this long without input (overrides the function's `lifetime.idleTimeout`). */
+  idleTimeoutMs?: number;
+  /** Flink restarts before the job fails for good and is torn down (default: Flink's, unlimited). */
+  maxRestarts?: number;
   onStep?: (event: StepEvent) => void;
   onProgress?: (line: string) => void;
 }
@@ -60,6 +67,9 @@ export interface DeployResult {
   upgradedFrom: number | null;
   restoredFrom: string | null;
   record: string;
+  /** When the controller will stop and tear it down (null: no TTL). */
+  expiresAt: string | null;
+  idleTimeoutMs: number | null;
   durationMs: number;
   /** From the start of the deploy to Flink reporting the job RUNNING (null with --no-wait). */
   runningAfterMs: number | null;
@@ -120,7 +130,14 @@ async function deployTo(session: Session, built: BuildResult, name: string, opti
     if (existing && existing.record.functionName !== manifest.name) {
       throw new DeployError(`the deployment "${name}" runs the function "${existing.record.functionName}", not "${manifest.name}"`, { step: 'record', hint: 'Pick another --name, or destroy the other deployment first.' });
     }
+    if (existing?.record.ended) {
+      throw new DeployError(`"${name}" ended (${existing.record.ended.reason}: ${existing.record.ended.detail}) and its teardown has not finished`, {
+        step: 'record',
+        hint: `The controller finishes it within a minute; or run flinkfn destroy ${name} (or flinkfn gc), then deploy again.`,
+      });
+    }
     const value = existing ?? (await Deployment.create(store, { name, functionName: manifest.name, target: target.name }));
+    if (!value) throw new DeployError(`another process is deploying "${name}" right now`, { step: 'record', hint: 'Wait for it to finish, then run flinkfn deploy again.' });
     return { value, detail: value.location };
   });
 
@@ -129,28 +146,30 @@ async function deployTo(session: Session, built: BuildResult, name: string, opti
   }
 
   const version = deployment.nextVersion();
+  deployment.record.lifetime = lifetimeOf(manifest, options);
   await deployment.begin('deploy', version);
   const previous = deployment.current;
   let stoppedPrevious: DeploymentVersion | undefined;
   try {
     const artifact = await step('artifact', async () => {
       const key = artifactKey(built.id);
-      const resource = await deployment.intend('s3-object', key, { lifecycle: 'ephemeral', version, shared: true });
-      const uploaded = !(await store.exists(key));
-      if (uploaded) await store.putFile(key, built.file);
+      const resource = await deployment.intend('s3-object', key, { lifecycle: 'ephemeral', version, shared: true, role: 'artifact' });
+      // Content-addressed: every deployment of the same build attaches to the one object; only flinkfn writes under artifacts/.
+      const { created } = await session.leases.attach({
+        kind: 's3-object', id: key, deployment: name, role: 'artifact', lifecycle: 'ephemeral', adopt: true,
+        create: () => store.putFile(key, built.file),
+      });
       await deployment.mark(resource, 'created');
-      return { value: store.uri(key), detail: uploaded ? `uploaded ${store.uri(key)}` : `already in ${store.uri(key)}` };
+      return { value: store.uri(key), detail: created ? `uploaded ${store.uri(key)}` : `already in ${store.uri(key)}` };
     });
 
     const jarId = await step('runtime-jar', async () => {
-      const jar = await runtimeJar(options.onProgress);
-      const found = (await flink.listJars()).find((j) => j.name === jar.clusterName);
-      if (found) return { value: found.id, detail: `already on the cluster (${jar.clusterName})` };
-      return { value: await flink.uploadJar(jar.file, jar.clusterName), detail: `uploaded ${jar.clusterName}` };
+      const jar = await clusterJarId(session, options.onProgress);
+      return { value: jar.id, detail: jar.uploaded ? `uploaded ${jar.name}` : `already on the cluster (${jar.name})` };
     });
 
     const topics = await step('topics', async () => {
-      const value = await createTopics(session, deployment, manifest, version);
+      const value = await attachTopics(session, deployment, manifest, version);
       const created = value.filter((t) => t.created).map((t) => t.topic);
       return { value, detail: created.length > 0 ? `created ${created.join(', ')}` : 'all exist' };
     });
@@ -187,11 +206,14 @@ async function deployTo(session: Session, built: BuildResult, name: string, opti
 
     const jobId = randomBytes(16).toString('hex');
     const entry = relativeEntry(options.root, built);
-    const record: DeploymentVersion = { version, artifactId: built.id, jobId, state: 'starting', restoredFrom: restoreFrom, savepoint: null, deployedAt: new Date().toISOString(), entry };
+    const record: DeploymentVersion = {
+      version, artifactId: built.id, jobId, state: 'starting', restoredFrom: restoreFrom, savepoint: null, deployedAt: new Date().toISOString(), entry,
+      ...(options.maxRestarts !== undefined ? { maxRestarts: options.maxRestarts } : {}),
+    };
     await deployment.addVersion(record);
     const submitted = performance.now();
     await step('submit', async () => {
-      await submitJob(session, deployment, record, { jarId, artifact, name, restoreFrom });
+      await submitJob(session, deployment, record, { jarId, artifact, restoreFrom });
       return { value: undefined, detail: `job ${jobId}${restoreFrom ? ` from ${restoreFrom}` : ''}` };
     });
 
@@ -222,6 +244,8 @@ async function deployTo(session: Session, built: BuildResult, name: string, opti
       upgradedFrom: previous?.version ?? null,
       restoredFrom: restoreFrom,
       record: deployment.location,
+      expiresAt: deployment.record.lifetime?.expiresAt ?? null,
+      idleTimeoutMs: deployment.record.lifetime?.idleTimeoutMs ?? null,
       durationMs: Math.round(performance.now() - started),
       runningAfterMs: submitToJobRunningMs === null ? null : Math.round(submitted - started + submitToJobRunningMs),
       submitToJobRunningMs,
@@ -248,64 +272,59 @@ function relativeEntry(root: string, built: BuildResult): string {
   return built.manifest.bundle.entry || path.relative(root, built.file);
 }
 
-async function submitJob(session: Session, deployment: Deployment, version: DeploymentVersion, run: { jarId: string; artifact: string; name: string; restoreFrom: string | null; allowNonRestoredState?: boolean }): Promise<void> {
-  const { flink, store, target } = session;
-  const job = await deployment.intend('flink-job', version.jobId, { lifecycle: 'ephemeral', version: version.version });
-  failpoint('deploy:before-submit');
-  const { checkpoints, savepoints } = stateKeys(run.name);
-  const args = [
-    '--artifact', run.artifact,
-    '--artifact-id', version.artifactId,
-    '--bootstrap-servers', target.kafka.brokers.join(','),
-    '--deployment-id', run.name,
-    '--sidecar-command', target.sidecarCommand,
-    '--checkpoint-interval-ms', String(target.checkpointIntervalMs),
-    ...Object.entries(jobKafkaProperties(target)).flatMap(([key, value]) => ['--kafka-property', `${key}=${value}`]),
+/**
+ * Attaches the deployment to every topic it uses: its outputs (created when missing) and its source (which
+ * must exist unless the function declares `source.create`). The record lists each as intended first.
+ */
+async function attachTopics(session: Session, deployment: Deployment, manifest: Manifest, version: number): Promise<DeployResult['topics']> {
+  const source = manifest.source;
+  const wanted = [
+    // The source first: a missing one fails the deploy before any output topic exists.
+    { topic: source.topic, partitions: source.create?.partitions ?? 1, lifecycle: 'ephemeral' as const, role: 'source', create: Boolean(source.create) },
+    ...manifest.sinks.map((s) => ({ topic: s.topic, partitions: s.partitions, lifecycle: s.lifecycle, role: `sink:${s.name}`, create: true })),
+    ...(manifest.sideOutputs.late ? [{ ...manifest.sideOutputs.late, role: 'late', create: true }] : []),
+    { ...manifest.sideOutputs.deadLetter, role: 'dead-letter', create: true },
   ];
-  try {
-    await flink.runJar(run.jarId, {
-      entryClass: RUNTIME_ENTRY_CLASS,
-      programArgsList: args,
-      jobId: version.jobId,
-      ...(run.restoreFrom ? { savepointPath: run.restoreFrom, allowNonRestoredState: run.allowNonRestoredState ?? false, claimMode: 'NO_CLAIM' as const } : {}),
-      flinkConfiguration: {
-        'pipeline.name': `flinkfn: ${run.name} v${version.version}`,
-        'execution.checkpointing.dir': store.uri(checkpoints),
-        'execution.checkpointing.savepoint-dir': store.uri(savepoints),
-      },
-    });
-  } catch (error) {
-    // The job id is fixed, so a retried submit of a job that already exists is not a second job.
-    if (!(error instanceof FlinkRestError && /DuplicateJobSubmission|already been submitted/i.test(error.errors.join('\n')))) {
-      const reason = error instanceof FlinkRestError ? (error.errors.join('\n').match(/Caused by: ([^\n]+)/g)?.at(-1)?.slice('Caused by: '.length) ?? error.message) : describe(error);
-      throw new DeployError(`Flink did not accept the job: ${reason}`, { step: 'submit', hint: 'flinkfn logs <name> and the JobManager log (flinkfn local logs flink) have details.', cause: error });
+  const resources = await deployment.intendAll('kafka-topic', wanted.map((w) => w.topic), {
+    lifecycle: (id) => wanted.find((w) => w.topic === id)!.lifecycle,
+    role: (id) => wanted.find((w) => w.topic === id)!.role,
+    version,
+    shared: true,
+  });
+  failpoint('deploy:before-topic');
+  const admin = await session.kafka();
+  const result: DeployResult['topics'] = [];
+  for (const w of wanted) {
+    try {
+      const { created } = await session.leases.attach({
+        kind: 'kafka-topic', id: w.topic, deployment: deployment.name, role: w.role, lifecycle: w.lifecycle,
+        ...(w.create ? { create: async () => void (await admin.ensureTopics([w])) } : {}),
+      });
+      result.push({ topic: w.topic, role: w.role, created });
+    } catch (error) {
+      if (error instanceof MissingResourceError) throw await missingSource(session, w.topic);
+      throw error;
     }
   }
-  await deployment.mark(job, 'created');
+  await deployment.mark(resources.filter((r) => r.state === 'intended'), 'created');
+  return result;
 }
 
-/** Creates the topics the function writes (and its source, when missing); records the ones it creates. */
-async function createTopics(session: Session, deployment: Deployment, manifest: Manifest, version: number): Promise<DeployResult['topics']> {
-  const admin = await session.kafka();
-  const wanted = [
-    ...manifest.sinks.map((s) => ({ topic: s.topic, partitions: s.partitions, lifecycle: s.lifecycle, role: `sink:${s.name}` })),
-    ...(manifest.sideOutputs.late ? [{ ...manifest.sideOutputs.late, role: 'late' }] : []),
-    { ...manifest.sideOutputs.deadLetter, role: 'dead-letter' },
-    { topic: manifest.source.topic, partitions: 1, lifecycle: 'ephemeral' as const, role: 'source' },
-  ];
-  const unique = wanted.filter((w, i) => wanted.findIndex((x) => x.topic === w.topic) === i);
-  // Topics that exist and that this deployment did not create are someone else's (or a shared source): used, never deleted.
-  const existing = new Set(await admin.listTopics());
-  const ours = unique.filter((w) => {
-    const tracked = deployment.resource('kafka-topic', w.topic);
-    return (tracked !== undefined && tracked.state !== 'deleted') || !existing.has(w.topic);
+async function missingSource(session: Session, topic: string): Promise<DeployError> {
+  const existing = (await (await session.kafka()).listTopics()).filter((t) => !t.startsWith('__'));
+  const suggestion = closest(topic, existing);
+  return new DeployError(`the source topic "${topic}" does not exist`, {
+    step: 'topics',
+    hint: `${suggestion ? `Did you mean "${suggestion}"? ` : ''}Fix source.topic, create the topic, or declare source: { topic: '${topic}', create: true } to let flinkfn create it (it is then deleted when the last function using it ends).`,
   });
-  const resources = await deployment.intendAll('kafka-topic', ours.map((w) => w.topic), { lifecycle: (id) => ours.find((w) => w.topic === id)!.lifecycle, version });
-  failpoint('deploy:before-topic');
-  const created = new Set(await admin.ensureTopics(ours));
-  await deployment.mark(resources.filter((r) => r.state === 'intended'), 'created');
-  const result: DeployResult['topics'] = unique.map((w) => ({ topic: w.topic, role: w.role, created: created.has(w.topic) }));
-  return result;
+}
+
+/** The deployment's time limits: command-line options over the function's declaration. */
+function lifetimeOf(manifest: Manifest, options: DeployOptions): Lifetime | null {
+  const ttlMs = options.ttlMs ?? manifest.lifetime?.ttlMs ?? null;
+  const idleTimeoutMs = options.idleTimeoutMs ?? manifest.lifetime?.idleTimeoutMs ?? null;
+  if (ttlMs === null && idleTimeoutMs === null) return null;
+  return { ttlMs, idleTimeoutMs, expiresAt: ttlMs === null ? null : new Date(Date.now() + ttlMs).toISOString() };
 }
 
 /**
@@ -329,51 +348,3 @@ async function rollbackAttempt(session: Session, deployment: Deployment, version
   return `rolled back: removed the ${created.length} resource(s) it had created${restarted}`;
 }
 
-/** Starts an earlier version again (from `savepoint` when given) under a new job id. */
-export async function restartVersion(session: Session, deployment: Deployment, version: DeploymentVersion, savepoint: string | null): Promise<string> {
-  const jar = await runtimeJar();
-  const jarId = (await session.flink.listJars()).find((j) => j.name === jar.clusterName)?.id ?? (await session.flink.uploadJar(jar.file, jar.clusterName));
-  version.jobId = randomBytes(16).toString('hex');
-  version.restoredFrom = savepoint;
-  await deployment.setVersionState(version, 'starting');
-  await submitJob(session, deployment, version, { jarId, artifact: session.store.uri(artifactKey(version.artifactId)), name: deployment.name, restoreFrom: savepoint, allowNonRestoredState: true });
-  await waitUntilRunning(session.flink, version.jobId, 120_000);
-  deployment.record.current = version.version;
-  await deployment.setVersionState(version, 'running');
-  return `; restarted version ${version.version}${savepoint ? ` from ${savepoint}` : ''}`;
-}
-
-/**
- * A previous deploy or rollback crashed half way (its record still has an operation): undo that attempt,
- * then continue with the deployment as it was before it.
- */
-export async function undoUnfinished(session: Session, deployment: Deployment): Promise<undefined> {
-  const operation = deployment.record.operation;
-  if (!operation || operation.version === null) return undefined;
-  const attempt = deployment.version(operation.version);
-  if (operation.kind === 'rollback') {
-    // A rollback creates no resources; it restarts an existing version. Keep it if its job runs, else stop it.
-    if (attempt && attempt.state === 'starting') {
-      const status = await session.flink.jobStatus(attempt.jobId);
-      if (status === 'RUNNING') {
-        deployment.record.current = attempt.version;
-        await deployment.setVersionState(attempt, 'running');
-      } else {
-        await cancelJob(session.flink, attempt.jobId);
-        await deployment.setVersionState(attempt, 'stopped');
-      }
-    }
-    await deployment.finish();
-    return undefined;
-  }
-  if (attempt && attempt.state === 'running' && deployment.record.current === attempt.version) {
-    // It had finished everything but clearing the operation.
-    await deployment.finish();
-    return undefined;
-  }
-  const created = deployment.live().filter((r) => r.version === operation.version);
-  await teardown(session, deployment, created, { failpointPrefix: 'recover', deleteRetained: true });
-  if (attempt) await deployment.setVersionState(attempt, 'failed');
-  await deployment.finish();
-  return undefined;
-}

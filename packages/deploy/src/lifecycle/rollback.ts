@@ -6,7 +6,7 @@ import type { ResolvedTarget } from '../config.js';
 import { DeployError } from '../errors.js';
 import { Deployment, stateKeys } from '../registry.js';
 import { openSession } from '../session.js';
-import { restartVersion, undoUnfinished } from './deploy.js';
+import { restartVersion, undoUnfinished } from './versions.js';
 import { cancelJob, stopWithSavepoint } from './jobs.js';
 
 export interface RollbackOptions {

@@ -1,16 +1,25 @@
 /**
  * Removing what a deployment created, in the order that works: jobs first (nothing writes any more),
- * then consumer groups, topics, state prefixes, artifacts. Each removal is idempotent and recorded in
- * the deployment record as it happens, so a crashed teardown resumes where it stopped.
+ * then consumer groups, topics, state prefixes, artifacts. Topics and artifacts are shared: the deployment
+ * detaches from them, and the last detach deletes them if flinkfn created them (leases.ts). Each step is
+ * idempotent and recorded in the deployment record as it happens, so a crashed teardown resumes where it
+ * stopped.
  */
 import { failpoint } from '../failpoints.js';
-import { artifactKey, Deployment, type ResourceKind, type TrackedResource } from '../registry.js';
+import type { DetachOutcome, SharedKind } from '../leases.js';
+import type { Deployment, ResourceKind, TrackedResource } from '../registry.js';
 import type { Session } from '../session.js';
 import { cancelJob } from './jobs.js';
 
 export const TEARDOWN_ORDER: readonly ResourceKind[] = ['flink-job', 'kafka-consumer-group', 'kafka-topic', 's3-prefix', 's3-object'];
 
-export type TeardownAction = 'delete' | 'keep (retain)' | 'keep (used by another deployment)' | 'already gone';
+export type TeardownAction =
+  | 'delete'
+  | 'delete (last user)'
+  | 'detach (used by another deployment)'
+  | 'detach (not created by flinkfn)'
+  | 'keep (retain)'
+  | 'already gone';
 
 export interface TeardownItem {
   kind: ResourceKind;
@@ -18,54 +27,75 @@ export interface TeardownItem {
   lifecycle: TrackedResource['lifecycle'];
   state: TrackedResource['state'];
   action: TeardownAction;
+  /** Other deployments attached to a shared resource. */
+  attached?: string[];
 }
 
 /** What a teardown of `resources` would do, in order, without doing it. */
 export async function planTeardown(session: Session, deployment: Deployment, resources: TrackedResource[], deleteRetained = false): Promise<TeardownItem[]> {
-  const othersUse = await artifactsUsedElsewhere(session, deployment.name);
   const ordered = [...resources].sort((a, b) => TEARDOWN_ORDER.indexOf(a.kind) - TEARDOWN_ORDER.indexOf(b.kind));
-  return ordered.map((r) => ({
-    kind: r.kind,
-    id: r.id,
-    lifecycle: r.lifecycle,
-    state: r.state,
-    action:
-      r.state === 'deleted'
-        ? 'already gone'
-        : r.kind !== 'flink-job' && r.lifecycle === 'retain' && !deleteRetained
-          ? 'keep (retain)'
-          : r.kind === 's3-object' && othersUse.has(r.id)
-            ? 'keep (used by another deployment)'
-            : 'delete',
-  }));
+  const items: TeardownItem[] = [];
+  for (const r of ordered) {
+    const base = { kind: r.kind, id: r.id, lifecycle: r.lifecycle, state: r.state };
+    if (r.state === 'deleted') items.push({ ...base, action: 'already gone' });
+    else if (r.shared && (r.kind === 'kafka-topic' || r.kind === 's3-object')) items.push({ ...base, ...(await planDetach(session, deployment.name, r.kind, r.id)) });
+    else if (r.kind !== 'flink-job' && r.lifecycle === 'retain' && !deleteRetained) items.push({ ...base, action: 'keep (retain)' });
+    else items.push({ ...base, action: 'delete' });
+  }
+  return items;
+}
+
+async function planDetach(session: Session, name: string, kind: SharedKind, id: string): Promise<Pick<TeardownItem, 'action' | 'attached'>> {
+  const found = await session.leases.read(kind, id);
+  if (!found || !found.lease.holders.some((h) => h.deployment === name)) return { action: 'already gone' };
+  const others = [...new Set(found.lease.holders.filter((h) => h.deployment !== name).map((h) => h.deployment))];
+  if (others.length > 0) return { action: 'detach (used by another deployment)', attached: others };
+  if (!found.lease.createdByFlinkfn) return { action: 'detach (not created by flinkfn)' };
+  return { action: found.lease.lifecycle === 'retain' ? 'keep (retain)' : 'delete (last user)' };
 }
 
 export interface TeardownOptions {
   /** Names the failpoints (`<prefix>:before-<kind>`). */
   failpointPrefix: string;
-  /** Rolling back a deploy removes even `retain` resources: they were created moments ago and hold nothing. */
+  /** Rolling back a deploy removes even `retain` resources it owns alone: they were created moments ago and hold nothing. */
   deleteRetained?: boolean;
   onItem?: (item: TeardownItem) => void;
 }
 
-/** Deletes the resources (jobs are cancelled); returns the items with what was done. */
+/** Deletes the resources (jobs are cancelled, shared ones detached); returns the items with what was done. */
 export async function teardown(session: Session, deployment: Deployment, resources: TrackedResource[], options: TeardownOptions): Promise<TeardownItem[]> {
   const plan = await planTeardown(session, deployment, resources, options.deleteRetained);
+  const done: TeardownItem[] = [];
   for (const item of plan) {
     const resource = deployment.resource(item.kind, item.id);
-    if (!resource || item.action === 'already gone') continue;
-    if (item.action === 'delete') {
-      failpoint(`${options.failpointPrefix}:before-${item.kind}`);
+    if (!resource || resource.state === 'deleted') {
+      done.push(item);
+      continue;
+    }
+    failpoint(`${options.failpointPrefix}:before-${item.kind}`);
+    let result = item;
+    if (resource.shared && (resource.kind === 'kafka-topic' || resource.kind === 's3-object')) {
+      // The plan was a prediction; the lease decides at the moment of the detach.
+      const outcome = await session.leases.detach(resource.kind, resource.id, deployment.name);
+      result = { ...item, action: DETACHED[outcome] };
+      await deployment.mark(resource, 'deleted');
+    } else if (item.action === 'delete') {
       await deleteOne(session, resource);
       await deployment.mark(resource, 'deleted');
-    } else if (item.action === 'keep (used by another deployment)') {
-      // Another deployment tracks it; this one just forgets it.
-      await deployment.mark(resource, 'deleted');
     }
-    options.onItem?.(item);
+    done.push(result);
+    options.onItem?.(result);
   }
-  return plan;
+  return done;
 }
+
+const DETACHED: Record<DetachOutcome, TeardownAction> = {
+  'not attached': 'already gone',
+  detached: 'detach (used by another deployment)',
+  deleted: 'delete (last user)',
+  released: 'detach (not created by flinkfn)',
+  'kept (retain)': 'keep (retain)',
+};
 
 async function deleteOne(session: Session, resource: TrackedResource): Promise<void> {
   switch (resource.kind) {
@@ -85,15 +115,4 @@ async function deleteOne(session: Session, resource: TrackedResource): Promise<v
       await session.store.delete(resource.id);
       return;
   }
-}
-
-/** Artifact keys that other deployments in the same bucket still list. */
-async function artifactsUsedElsewhere(session: Session, name: string): Promise<Set<string>> {
-  const used = new Set<string>();
-  for (const other of await Deployment.list(session.store)) {
-    if (other.name === name) continue;
-    for (const r of other.live('s3-object')) used.add(r.id);
-    for (const v of other.record.versions) used.add(artifactKey(v.artifactId));
-  }
-  return used;
 }

@@ -21,11 +21,40 @@ public record Manifest(
         Window window,
         Integer parallelism,
         List<Resource> resources,
-        Bundle bundle)
+        Bundle bundle,
+        Lifetime lifetime)
         implements Serializable {
 
-    /** The topic the function reads. */
-    public record Source(String topic, String format, String startFrom) implements Serializable {}
+    /** A manifest without deployment time limits. */
+    public Manifest(int manifestVersion, int protocolVersion, String sdkVersion, String name, Source source,
+            List<Sink> sinks, SideOutputs sideOutputs, boolean handle, Window window, Integer parallelism,
+            List<Resource> resources, Bundle bundle) {
+        this(manifestVersion, protocolVersion, sdkVersion, name, source, sinks, sideOutputs, handle, window,
+                parallelism, resources, bundle, null);
+    }
+
+    /**
+     * The topic the function reads. {@code create} (null: must exist) is the deployer's business; {@code until}
+     * {@code "latest"} makes the job bounded: it finishes at the offsets the partitions had when it started.
+     */
+    public record Source(String topic, String format, String startFrom, Create create, String until)
+            implements Serializable {
+
+        /** An unbounded source that must exist. */
+        public Source(String topic, String format, String startFrom) {
+            this(topic, format, startFrom, null, null);
+        }
+
+        public boolean isBounded() {
+            return "latest".equals(until);
+        }
+    }
+
+    /** Partitions of a source topic the deployer may create. */
+    public record Create(int partitions) implements Serializable {}
+
+    /** Deployment time limits, enforced by the flinkfn controller (null: none). */
+    public record Lifetime(Long ttlMs, Long idleTimeoutMs) implements Serializable {}
 
     /** A named output topic. */
     public record Sink(String name, String topic, String lifecycle, int partitions) implements Serializable {}

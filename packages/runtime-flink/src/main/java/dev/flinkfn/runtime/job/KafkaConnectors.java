@@ -39,8 +39,9 @@ public final class KafkaConnectors {
         this.clientProperties = clientProperties;
     }
 
+    /** The function's source: bounded at the offsets of the job's start when the manifest says {@code until: latest}. */
     public KafkaSource<byte[]> source(Manifest.Source source) {
-        return source(source, null);
+        return source(source, source.isBounded() ? OffsetsInitializer.latest() : null);
     }
 
     /** The source, bounded at {@code stoppingOffsets} when given (tests replaying a fixed input). */

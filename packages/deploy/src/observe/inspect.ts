@@ -6,7 +6,7 @@ import type { ResolvedTarget } from '../config.js';
 import { DeployError } from '../errors.js';
 import { Deployment, type DeploymentRecord } from '../registry.js';
 import { openSession, type Session } from '../session.js';
-import { summarize } from './jobs.js';
+import { summarize } from '../lifecycle/jobs.js';
 
 export interface DeploymentSummary {
   name: string;
