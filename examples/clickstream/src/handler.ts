@@ -24,7 +24,7 @@ interface Tally {
 
 export default defineFunction({
   name: 'page-views-per-minute',
-  source: { topic: 'clicks', format: 'json' },
+  source: { topic: 'clicks', format: 'json', create: true },
   sinks: { views: { topic: 'page-views-per-minute' } },
   late: { topic: 'page-views-late-clicks' },
   handle: (click: Click) => (click.bot ? undefined : click),

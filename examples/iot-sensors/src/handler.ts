@@ -45,7 +45,7 @@ const round2 = (value: number): number => Math.round(value * 100) / 100;
 
 export default defineFunction({
   name: 'sensor-averages',
-  source: { topic: 'sensor-readings', format: 'json' },
+  source: { topic: 'sensor-readings', format: 'json', create: true },
   // The first sink receives every window; `alerts` only what result() routes there with to().
   sinks: {
     averages: { topic: 'sensor-averages-10s' },

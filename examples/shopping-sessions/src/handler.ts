@@ -60,7 +60,7 @@ const sortedUnion = (a: readonly string[], b: readonly string[]): string[] => [.
 
 export default defineFunction({
   name: 'shopping-sessions',
-  source: { topic: 'shop-events', format: 'json' },
+  source: { topic: 'shop-events', format: 'json', create: true },
   // Every session goes to the first sink; abandoned carts are routed to the second one as well.
   sinks: {
     sessions: { topic: 'shopping-sessions' },

@@ -16,6 +16,8 @@ import { logsCommand } from './commands/logs.js';
 import { tailCommand } from './commands/tail.js';
 import { localCommand } from './commands/local.js';
 import { sendCommand } from './commands/send.js';
+import { controllerCommand } from './commands/controller.js';
+import { gcCommand } from './commands/gc.js';
 import { EXIT_USER_ERROR, reportError } from './errors.js';
 
 const require = createRequire(import.meta.url);
@@ -39,6 +41,8 @@ export async function main(argv: string[]): Promise<void> {
       .command(sendCommand)
       .command(tailCommand)
       .command(localCommand)
+      .command(gcCommand)
+      .command(controllerCommand)
       .demandCommand(1, 'Name a command; see the list above.')
       .strict()
       .version(version)

@@ -168,8 +168,10 @@ export class Leases {
   /**
    * Detaches `deployment` (every role it holds, or only `role`). The detach that leaves no holder releases
    * the resource: deleted when flinkfn created it and it is ephemeral, otherwise only the lease goes.
+   * `discardRetained`: the deployment created it and is rolling back its deploy, so even `retain` goes.
    */
-  async detach(kind: SharedKind, id: string, deployment: string, role?: string): Promise<DetachOutcome> {
+  async detach(kind: SharedKind, id: string, deployment: string, options: { role?: string; discardRetained?: boolean } = {}): Promise<DetachOutcome> {
+    const { role } = options;
     for (const deadline = Date.now() + DEADLINE_MS; ; await backoff(deadline, `detaching ${kind} ${id}`)) {
       const current = await this.read(kind, id);
       if (!current) return 'not attached';
@@ -184,7 +186,9 @@ export class Leases {
         if (await this.write({ ...lease, holders }, etag)) return 'detached';
         continue;
       }
-      const releasing: Lease = { ...lease, holders: [], state: 'releasing', writer: this.writer() };
+      // A deploy rolled back deletes even a `retain` resource it created itself moments ago: it holds nothing.
+      const discard = options.discardRetained === true && lease.createdByFlinkfn && lease.createdBy === deployment;
+      const releasing: Lease = { ...lease, ...(discard ? { lifecycle: 'ephemeral' as const } : {}), holders: [], state: 'releasing', writer: this.writer() };
       const releasingEtag = await this.write(releasing, etag);
       if (!releasingEtag) continue;
       return this.release({ lease: releasing, etag: releasingEtag });
@@ -201,6 +205,27 @@ export class Leases {
     if (!(await this.stillMine(lease))) return 'detached';
     await this.store.delete(leaseKey(lease.kind, lease.id));
     return deletes ? 'deleted' : lease.createdByFlinkfn ? 'kept (retain)' : 'released';
+  }
+
+  /**
+   * Finishes a lease a dead writer left half way (for gc): a release is completed; a creation is marked live
+   * when the resource exists, and otherwise left to its holders, whose teardown detaches them.
+   */
+  async repair(kind: SharedKind, id: string): Promise<string> {
+    const current = await this.read(kind, id);
+    if (!current || current.lease.state === 'live' || !this.isStale(current.lease)) return 'nothing to do';
+    if (current.lease.state === 'releasing') {
+      await this.takeOverRelease(current);
+      return 'released';
+    }
+    if (!(await this.resources.exists(kind, id))) {
+      if (current.lease.holders.length > 0) return 'left to its holders';
+      const taken = await this.claim(current, 'releasing');
+      if (taken) await this.release(taken);
+      return 'released';
+    }
+    const taken = await this.claim(current, 'creating');
+    return taken && (await this.finishCreating(taken)) ? 'marked live' : 'nothing to do';
   }
 
   private async takeOverRelease(current: Versioned): Promise<void> {

@@ -53,7 +53,7 @@ test('a topic Kafka refuses to create fails the deploy at topics and rolls back 
   await writeFile(
     path.join(project, 'handler.ts'),
     `import { defineFunction } from '@flinkfn/sdk';
-export default defineFunction({ name: 'collide', source: { topic: 'collide-in', format: 'json' }, sinks: { out: { topic: 'collide.results' } }, handle: (e: unknown) => e });
+export default defineFunction({ name: 'collide', source: { topic: 'collide-in', format: 'json', create: true }, sinks: { out: { topic: 'collide.results' } }, handle: (e: unknown) => e });
 `,
   );
   try {

@@ -42,7 +42,7 @@ const union = (a: string[], b: string[]): string[] => [...new Set([...a, ...b])]
 export default defineFunction({
   name: '{{name}}',
   // The topic to read. It must exist already; the function never creates or deletes its source.
-  source: { topic: 'page-views', format: 'json' },
+  source: { topic: 'page-views', format: 'json', create: true },
   // Output topics are created with the function, so they are named after it to stay unique.
   sinks: { sessions: { topic: '{{name}}-sessions' } },
   key: (view: PageView) => view.user,

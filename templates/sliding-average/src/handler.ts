@@ -37,7 +37,7 @@ const round2 = (value: number): number => Math.round(value * 100) / 100;
 export default defineFunction({
   name: '{{name}}',
   // The topic to read. It must exist already; the function never creates or deletes its source.
-  source: { topic: 'cpu-samples', format: 'json' },
+  source: { topic: 'cpu-samples', format: 'json', create: true },
   // Output topics are created with the function, so they are named after it to stay unique.
   sinks: { averages: { topic: '{{name}}-averages' } },
   // Samples too late for every window they belong to are kept here instead of silently dropped.

@@ -41,7 +41,7 @@ const round2 = (value: number): number => Math.round(value * 100) / 100;
 export default defineFunction({
   name: '{{name}}',
   // The topic to read. It must exist already; the function never creates or deletes its source.
-  source: { topic: 'orders', format: 'json' },
+  source: { topic: 'orders', format: 'json', create: true },
   // Output topics are created with the function, so they are named after it to stay unique.
   sinks: { enriched: { topic: '{{name}}-enriched' } },
   // Orders that throw in `handle` (and records that are not JSON) go here with the error and the event.

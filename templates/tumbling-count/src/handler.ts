@@ -23,7 +23,7 @@ export interface ActionCount {
 export default defineFunction({
   name: '{{name}}',
   // The topic to read. It must exist already; the function never creates or deletes its source.
-  source: { topic: 'user-actions', format: 'json' },
+  source: { topic: 'user-actions', format: 'json', create: true },
   // Output topics are created with the function, so they are named after it to stay unique.
   sinks: { counts: { topic: '{{name}}-counts' } },
   key: (event: UserAction) => event.action,

@@ -4,6 +4,8 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import type { DeployResult } from '@flinkfn/deploy';
+import { parseDuration } from '@flinkfn/sdk';
+import { UserError } from '../errors.js';
 import { createOutput } from '../output.js';
 import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
 
@@ -15,6 +17,9 @@ interface DeployArgs extends TargetArgs {
   yes: boolean;
   'savepoint-timeout': number;
   'start-timeout': number;
+  ttl?: string;
+  'idle-timeout'?: string;
+  'max-restarts'?: number;
 }
 
 export const deployCommand: CommandModule<object, DeployArgs> = {
@@ -29,8 +34,12 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       .option('yes', { type: 'boolean', default: false, describe: 'Never prompt (implied by CI=true; deploy does not prompt today)' })
       .option('savepoint-timeout', { type: 'number', default: 60, describe: 'Seconds to wait for the upgrade savepoint' })
       .option('start-timeout', { type: 'number', default: 120, describe: 'Seconds to wait for the job to run' })
+      .option('ttl', { type: 'string', describe: 'Time to live, e.g. 30m or 2h: then the controller stops it and releases everything (overrides lifetime.ttl)' })
+      .option('idle-timeout', { type: 'string', describe: 'Stop and release it after this long without a new source record (overrides lifetime.idleTimeout)' })
+      .option('max-restarts', { type: 'number', describe: 'Flink restarts before the job fails for good and is released (default: unlimited)' })
       .example('$0 deploy', 'Deploy the project in the current directory to the local stack')
       .example('$0 deploy --target prod --json', 'Deploy from CI; prints job id and record location as JSON')
+      .example('$0 deploy --name pr-42-clicks --ttl 2h', 'A preview deployment that removes itself after two hours')
       .epilog('Exit codes: 0 deployed, 1 failed (rolled back; the message names the step and the remedy), 2 bug in flinkfn.') as Argv<DeployArgs>,
   handler: async (args) => {
     await runDeploy(args);
@@ -50,6 +59,9 @@ export async function runDeploy(args: DeployArgs): Promise<DeployResult> {
     wait: args.wait,
     savepointTimeoutMs: args['savepoint-timeout'] * 1000,
     startTimeoutMs: args['start-timeout'] * 1000,
+    ...(args.ttl !== undefined ? { ttlMs: durationOption(args.ttl, '--ttl') } : {}),
+    ...(args['idle-timeout'] !== undefined ? { idleTimeoutMs: durationOption(args['idle-timeout'], '--idle-timeout') } : {}),
+    ...(args['max-restarts'] !== undefined ? { maxRestarts: args['max-restarts'] } : {}),
     onStep: (event) => {
       if (event.phase === 'start') out.progress(`${event.step}…`);
       else out.progress(`${event.step} done${event.ms !== undefined ? ` (${event.ms} ms)` : ''}${event.detail ? `: ${event.detail}` : ''}`);
@@ -67,7 +79,18 @@ export async function runDeploy(args: DeployArgs): Promise<DeployResult> {
   if (result.restoredFrom) out.info(`  state     restored from ${result.restoredFrom}`);
   for (const topic of result.topics) out.info(`  topic     ${topic.topic} (${topic.role}${topic.created ? ', created' : ''})`);
   out.info(`  record    ${result.record}`);
+  if (result.expiresAt) out.info(`  expires   ${result.expiresAt} (then released by the controller)`);
+  if (result.idleTimeoutMs) out.info(`  idle      released after ${Math.round(result.idleTimeoutMs / 1000)} s without input`);
   out.info(`next: flinkfn tail ${result.name} · flinkfn status ${result.name} · flinkfn destroy ${result.name}`);
   out.data({ ok: true, ...result });
   return result;
+}
+
+/** A duration option (`30m`, `2h`, `500ms` or milliseconds), as the SDK's declarations take them. */
+function durationOption(value: string, option: string): number {
+  try {
+    return parseDuration(/^\d+$/.test(value) ? Number(value) : value, option);
+  } catch (error) {
+    throw new UserError(`${option} ${value}: ${(error as Error).message}`, 'Use a duration such as 90s, 30m or 2h.');
+  }
 }

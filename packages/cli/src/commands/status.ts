@@ -26,7 +26,14 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     if (s.restarts !== null) out.info(`  restarts    ${s.restarts}`);
     if (s.operation) out.info(`  unfinished  ${s.operation.kind} since ${s.operation.startedAt}`);
     out.info(`  versions    ${s.versions.map((v) => `v${v.version} ${v.state}`).join(', ')}`);
-    out.info(`  resources   ${s.resources.filter((r) => r.state !== 'deleted').length} live (${s.record})`);
+    if (s.lifetime) out.info(`  lifetime    ${s.lifetime.expiresAt ? `expires ${s.lifetime.expiresAt}` : 'no TTL'}${s.lifetime.idleTimeoutMs ? `, released after ${Math.round(s.lifetime.idleTimeoutMs / 1000)} s idle` : ''}`);
+    if (s.ended) out.info(`  ended       ${s.ended.at}: ${s.ended.reason} (${s.ended.detail})`);
+    const live = s.resources.filter((r) => r.state !== 'deleted');
+    out.info(`  resources   ${live.length} live (${s.record})`);
+    for (const r of live) {
+      const attached = r.attached.length > 0 ? `, also used by ${r.attached.join(', ')}` : '';
+      out.info(`    ${r.kind.padEnd(21)} ${r.id}  ${r.state}, ${r.lifecycle}, owner ${r.owner}${r.role ? `, as ${r.role}` : ''}${attached}`);
+    }
     out.data({ ok: true, ...s });
   },
 };

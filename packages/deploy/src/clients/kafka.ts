@@ -109,6 +109,21 @@ export class KafkaAdmin {
     return true;
   }
 
+  /** Each partition's end offset (the offset the next record will get), by partition. */
+  async endOffsets(topic: string): Promise<Record<number, string>> {
+    const offsets: Record<number, string> = {};
+    for (const p of await this.admin.fetchTopicOffsets(topic)) offsets[p.partition] = p.high;
+    return offsets;
+  }
+
+  /** Consumer groups and whether anyone is in them. */
+  async listGroups(): Promise<Array<{ groupId: string; empty: boolean }>> {
+    const { groups } = await this.admin.listGroups();
+    if (groups.length === 0) return [];
+    const described = await this.admin.describeGroups(groups.map((g) => g.groupId));
+    return described.groups.map((g) => ({ groupId: g.groupId, empty: g.members.length === 0 }));
+  }
+
   async listTopics(): Promise<string[]> {
     return this.admin.listTopics();
   }

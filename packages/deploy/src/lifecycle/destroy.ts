@@ -9,7 +9,7 @@ import { failpoint } from '../failpoints.js';
 import { Deployment, stateKeys } from '../registry.js';
 import { openSession } from '../session.js';
 import { stopWithSavepoint } from './jobs.js';
-import { planTeardown, teardown, type TeardownItem } from './teardown.js';
+import { planTeardown, releaseDeployment, type TeardownItem } from './teardown.js';
 
 export interface DestroyOptions {
   target: ResolvedTarget;
@@ -58,10 +58,8 @@ export async function destroy(options: DestroyOptions): Promise<DestroyResult> {
         await deployment.save();
       }
     }
-    const items = await teardown(session, deployment, deployment.live(), { failpointPrefix: 'destroy', ...(options.onItem ? { onItem: options.onItem } : {}) });
     // Retained resources outlive the deployment by design: the record goes, the report lists them as kept.
-    failpoint('destroy:before-record');
-    await deployment.remove();
+    const items = await releaseDeployment(session, deployment, { failpointPrefix: 'destroy', ...(options.onItem ? { onItem: options.onItem } : {}) });
     return { name: options.name, found: true, dryRun: false, items, savepoint, record };
   } catch (error) {
     if (error instanceof DeployError) throw error;

@@ -76,7 +76,7 @@ export async function teardown(session: Session, deployment: Deployment, resourc
     let result = item;
     if (resource.shared && (resource.kind === 'kafka-topic' || resource.kind === 's3-object')) {
       // The plan was a prediction; the lease decides at the moment of the detach.
-      const outcome = await session.leases.detach(resource.kind, resource.id, deployment.name);
+      const outcome = await session.leases.detach(resource.kind, resource.id, deployment.name, { discardRetained: options.deleteRetained === true });
       result = { ...item, action: DETACHED[outcome] };
       await deployment.mark(resource, 'deleted');
     } else if (item.action === 'delete') {
@@ -115,4 +115,17 @@ async function deleteOne(session: Session, resource: TrackedResource): Promise<v
       await session.store.delete(resource.id);
       return;
   }
+}
+
+/**
+ * Releases everything a deployment still holds, then its record: the end of `destroy`, of the controller's
+ * destructor and of `gc`. After an ending the controller did not get asked for, a record that still lists
+ * `retain` resources stays (with its `ended`), so that `ls --all` shows what outlived the function.
+ */
+export async function releaseDeployment(session: Session, deployment: Deployment, options: TeardownOptions & { keepRecordWithRetained?: boolean }): Promise<TeardownItem[]> {
+  const items = await teardown(session, deployment, deployment.live(), options);
+  failpoint(`${options.failpointPrefix}:before-record`);
+  if (options.keepRecordWithRetained && deployment.live().length > 0) await deployment.finish();
+  else await deployment.remove();
+  return items;
 }

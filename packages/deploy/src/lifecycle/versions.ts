@@ -93,15 +93,19 @@ export async function restartVersion(session: Session, deployment: Deployment, v
 }
 
 /**
- * The newest completed checkpoint a job left in the deployment's checkpoint prefix (`<jobId>/chk-<n>/_metadata`,
- * Flink's layout), as a location to restore from; null when it completed none.
+ * The newest completed checkpoint of a version's jobs (the current one and those it replaced after they were
+ * lost) in the deployment's checkpoint prefix (`<jobId>/chk-<n>/_metadata`, Flink's layout), as a location to
+ * restore from; null when they completed none. A job restored from checkpoint n numbers its own from n + 1,
+ * so the highest number is the newest state of the version.
  */
-export async function latestCheckpoint(session: Session, deployment: Deployment, jobId: string): Promise<string | null> {
-  const prefix = `${stateKeys(deployment.name).checkpoints}${jobId}/`;
+export async function latestCheckpoint(session: Session, deployment: Deployment, version: DeploymentVersion): Promise<string | null> {
   let best: { n: number; key: string } | null = null;
-  for (const key of await session.store.list(prefix)) {
-    const match = /^chk-(\d+)\/_metadata$/.exec(key.slice(prefix.length));
-    if (match && (!best || Number(match[1]) > best.n)) best = { n: Number(match[1]), key: key.slice(0, -'/_metadata'.length) };
+  for (const jobId of [version.jobId, ...(version.lostJobs ?? [])]) {
+    const prefix = `${stateKeys(deployment.name).checkpoints}${jobId}/`;
+    for (const key of await session.store.list(prefix)) {
+      const match = /^chk-(\d+)\/_metadata$/.exec(key.slice(prefix.length));
+      if (match && (!best || Number(match[1]) > best.n)) best = { n: Number(match[1]), key: key.slice(0, -'/_metadata'.length) };
+    }
   }
   return best ? session.store.uri(best.key) : null;
 }

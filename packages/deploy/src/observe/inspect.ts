@@ -4,7 +4,7 @@
 import type { JobStatus } from '../clients/flink.js';
 import type { ResolvedTarget } from '../config.js';
 import { DeployError } from '../errors.js';
-import { Deployment, type DeploymentRecord } from '../registry.js';
+import { Deployment, type DeploymentRecord, type TrackedResource } from '../registry.js';
 import { openSession, type Session } from '../session.js';
 import { summarize } from '../lifecycle/jobs.js';
 
@@ -15,15 +15,20 @@ export interface DeploymentSummary {
   jobId: string | null;
   jobState: JobStatus | 'UNKNOWN' | null;
   operation: DeploymentRecord['operation'];
+  /** Set once it ended without a command (job finished/cancelled/failed, TTL, idle). */
+  ended: DeploymentRecord['ended'];
+  lifetime: DeploymentRecord['lifetime'];
   updatedAt: string;
 }
 
-export async function list(target: ResolvedTarget): Promise<DeploymentSummary[]> {
+/** Deployments of the target; `all` includes ended ones that only hold `retain` resources any more. */
+export async function list(target: ResolvedTarget, options: { all?: boolean } = {}): Promise<DeploymentSummary[]> {
   const session = await openSession(target, { startLocal: false });
   try {
     const summaries: DeploymentSummary[] = [];
     for (const deployment of await Deployment.list(session.store)) {
       const current = deployment.current;
+      if (!options.all && deployment.record.ended && !deployment.record.operation) continue;
       summaries.push({
         name: deployment.name,
         functionName: deployment.record.functionName,
@@ -31,6 +36,8 @@ export async function list(target: ResolvedTarget): Promise<DeploymentSummary[]>
         jobId: current?.jobId ?? null,
         jobState: current ? ((await session.flink.jobStatus(current.jobId)) ?? 'UNKNOWN') : null,
         operation: deployment.record.operation,
+        ended: deployment.record.ended,
+        lifetime: deployment.record.lifetime,
         updatedAt: deployment.record.updatedAt,
       });
     }
@@ -50,9 +57,32 @@ export interface DeploymentStatus extends DeploymentSummary {
   restarts: number | null;
   lastCheckpoint: { id: number; at: number; durationMs: number; bytes: number } | null;
   versions: DeploymentRecord['versions'];
-  resources: DeploymentRecord['resources'];
+  resources: ResourceStatus[];
   record: string;
   jobUrl: string | null;
+}
+
+/** A resource with who owns it and who else is attached (shared ones, from their lease). */
+export interface ResourceStatus extends TrackedResource {
+  /** `this deployment`, another deployment's name, or `outside flinkfn` (never deleted by flinkfn). */
+  owner: string;
+  /** Other deployments attached to a shared resource. */
+  attached: string[];
+}
+
+async function resourceStatus(session: Session, deployment: Deployment): Promise<ResourceStatus[]> {
+  const rows: ResourceStatus[] = [];
+  for (const r of deployment.record.resources) {
+    if (!r.shared || r.state === 'deleted' || (r.kind !== 'kafka-topic' && r.kind !== 's3-object')) {
+      rows.push({ ...r, owner: 'this deployment', attached: [] });
+      continue;
+    }
+    const found = await session.leases.read(r.kind, r.id);
+    const lease = found?.lease;
+    const owner = !lease ? 'unknown (no lease)' : !lease.createdByFlinkfn ? 'outside flinkfn' : lease.createdBy === deployment.name ? 'this deployment' : (lease.createdBy ?? 'flinkfn');
+    rows.push({ ...r, owner, attached: [...new Set((lease?.holders ?? []).map((h) => h.deployment).filter((d) => d !== deployment.name))] });
+  }
+  return rows;
 }
 
 async function load(session: Session, name: string): Promise<Deployment> {
@@ -73,6 +103,8 @@ export async function status(target: ResolvedTarget, name: string): Promise<Depl
       jobId: current?.jobId ?? null,
       jobState: null,
       operation: deployment.record.operation,
+      ended: deployment.record.ended,
+      lifetime: deployment.record.lifetime,
       updatedAt: deployment.record.updatedAt,
       artifactId: current?.artifactId ?? null,
       uptimeMs: null,
@@ -82,7 +114,7 @@ export async function status(target: ResolvedTarget, name: string): Promise<Depl
       restarts: null,
       lastCheckpoint: null,
       versions: deployment.record.versions,
-      resources: deployment.record.resources,
+      resources: await resourceStatus(session, deployment),
       record: deployment.location,
       jobUrl: current ? `${session.target.flinkUrl}/#/job/running/${current.jobId}/overview` : null,
     };

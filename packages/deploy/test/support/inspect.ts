@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Manifest } from '@flinkfn/sdk';
-import { FlinkClient, ObjectStore, kafkaClient, type ResolvedTarget } from '../../src/index.js';
+import { FlinkClient, ObjectStore, kafkaClient, leaseKey, type Lease, type ResolvedTarget, type SharedKind } from '../../src/index.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 export const CLI = path.join(REPO, 'packages', 'cli', 'bin', 'flinkfn.js');
@@ -22,8 +22,12 @@ export function retainedTopicsOf(manifest: Manifest): string[] {
   return manifest.sinks.filter((t) => t.lifecycle === 'retain').map((t) => t.topic);
 }
 
-/** Everything of deployment `name` that still exists: running jobs, topics, groups, S3 objects. */
-export async function leftovers(target: ResolvedTarget, name: string, topics: string[]): Promise<string[]> {
+/**
+ * Everything of deployment `name` that still exists: running jobs, topics, groups, S3 objects. With
+ * `scoped`, only S3 objects that are its own (record, state, leases it holds), so that other deployments
+ * running at the same time do not count.
+ */
+export async function leftovers(target: ResolvedTarget, name: string, topics: string[], options: { scoped?: boolean } = {}): Promise<string[]> {
   const found: string[] = [];
   const flink = new FlinkClient(target.flinkUrl);
   for (const job of await flink.jobs()) {
@@ -41,11 +45,47 @@ export async function leftovers(target: ResolvedTarget, name: string, topics: st
   }
   const store = new ObjectStore(target.s3);
   try {
-    for (const key of await store.list('')) found.push(`s3 ${key}`);
+    for (const key of await store.list('')) {
+      if (!options.scoped) found.push(`s3 ${key}`);
+      else if (key === `registry/${name}.json` || key.startsWith(`deployments/${name}/`)) found.push(`s3 ${key}`);
+      else if (key.startsWith('leases/') && ((JSON.parse((await store.getText(key)) ?? '{}') as Partial<Lease>).holders ?? []).some((h) => h.deployment === name)) found.push(`s3 ${key}`);
+    }
   } finally {
     store.close();
   }
   return found;
+}
+
+export async function topicExists(target: ResolvedTarget, topic: string): Promise<boolean> {
+  const admin = kafkaClient(target).admin();
+  await admin.connect();
+  try {
+    return (await admin.listTopics()).includes(topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Creates a topic directly on the broker, as a user outside flinkfn would. */
+export async function createTopic(target: ResolvedTarget, topic: string, partitions: number): Promise<void> {
+  const admin = kafkaClient(target).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The lease document of a shared resource, as stored (null when there is none). */
+export async function leaseOf(target: ResolvedTarget, kind: SharedKind, id: string): Promise<Lease | null> {
+  const store = new ObjectStore(target.s3);
+  try {
+    const text = await store.getText(leaseKey(kind, id));
+    return text === null ? null : (JSON.parse(text) as Lease);
+  } finally {
+    store.close();
+  }
 }
 
 /** Writes lines to a topic as one record each (no key). */
