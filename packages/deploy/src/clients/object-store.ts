@@ -2,6 +2,7 @@
  * The target's S3 bucket, through @aws-sdk/client-s3: content-addressed artifacts, the deployment
  * registry and the state prefixes Flink writes. Missing objects read as null, deletes are idempotent.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import {
   DeleteObjectCommand,
@@ -71,17 +72,36 @@ export class ObjectStore {
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentType: contentType }));
   }
 
-  /** A small document with its ETag, for compare-and-swap; null when missing. */
+  /**
+   * A small document with its ETag, for compare-and-swap; null when missing. The body and the ETag must be
+   * of the same version, or a compare-and-swap would succeed on stale content: S3Proxy's filesystem backend
+   * can answer a read that races a write with one version's body and another's headers (seen as checksum
+   * mismatches under concurrent attaches). So a read whose body fails its checksum, or whose MD5 differs from
+   * a plain-MD5 ETag, is read again; a mismatch that persists means the ETag is not an MD5 (SSE-KMS on
+   * Amazon S3, which has no torn reads) and is accepted.
+   */
   async getVersioned(key: string): Promise<{ text: string; etag: string } | null> {
-    try {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
-      const text = (await response.Body?.transformToString('utf8')) ?? '';
+    let last: { text: string; etag: string } | null = null;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      let response;
+      let body: Uint8Array;
+      try {
+        response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+        body = (await response.Body?.transformToByteArray()) ?? new Uint8Array();
+      } catch (error) {
+        if (isNotFound(error)) return null;
+        if (isChecksumMismatch(error)) continue;
+        throw error;
+      }
       if (!response.ETag) throw new Error(`the S3 server returned no ETag for ${this.uri(key)}; flinkfn needs conditional writes`);
-      return { text, etag: response.ETag };
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw error;
+      const read = { text: Buffer.from(body).toString('utf8'), etag: response.ETag };
+      const md5 = /^"?([0-9a-f]{32})"?$/.exec(response.ETag)?.[1];
+      if (!md5 || createHash('md5').update(body).digest('hex') === md5) return read;
+      if (last && last.etag === read.etag && last.text === read.text) return read;
+      last = read;
+      await new Promise((resolve) => setTimeout(resolve, 20 + attempt * 20));
     }
+    throw new Error(`${this.uri(key)} kept changing while being read; try again`);
   }
 
   /**
@@ -144,6 +164,10 @@ export class ObjectStore {
   close(): void {
     this.client.destroy();
   }
+}
+
+function isChecksumMismatch(error: unknown): boolean {
+  return error instanceof Error && /checksum mismatch/i.test(error.message);
 }
 
 function isPreconditionFailed(error: unknown): boolean {
