@@ -106,19 +106,23 @@ test('an idle timeout (declared by the function) passes without input: released;
   const busy = await writeRelay({ name: 'busy-copy', source: 'busy-in', sink: 'busy-out', createSource: 1, lifetime: { idleTimeout: '5s' } });
   const deployed = await deploy({ target, ...idle });
   assert.is(deployed.idleTimeoutMs, 5_000);
+  // It has had no input since it started: the timeout passes 5 s after that at the earliest.
+  const idleSince = Date.now();
   await deploy({ target, ...busy });
   const started = Date.now();
+  let lastInput = started;
   const feeding = (async () => {
     for (let i = 0; Date.now() - started < 12_000; i++) {
       await produce(target, 'busy-in', events(1));
+      lastInput = Date.now();
       await sleep(1_000);
     }
   })();
-  releaseTimes['idle'] = (await releasedAfter(target, 'idle-copy', ['idle-in', 'idle-out', 'idle-copy-dead-letter'], started)) - 5_000;
+  releaseTimes['idle'] = await releasedAfter(target, 'idle-copy', ['idle-in', 'idle-out', 'idle-copy-dead-letter'], idleSince + 5_000);
+  assert.ok(releaseTimes['idle'] <= 60_000);
   await feeding;
   assert.ok((await list(target)).some((d) => d.name === 'busy-copy' && d.jobState === 'RUNNING'), 'the fed function still runs');
-  const busyLeft = Date.now();
-  releaseTimes['idle (after input stopped)'] = (await releasedAfter(target, 'busy-copy', ['busy-in', 'busy-out', 'busy-copy-dead-letter'], busyLeft));
+  releaseTimes['idle (after input stopped)'] = await releasedAfter(target, 'busy-copy', ['busy-in', 'busy-out', 'busy-copy-dead-letter'], lastInput + 5_000);
 });
 
 test.run();
