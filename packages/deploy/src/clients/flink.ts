@@ -136,6 +136,16 @@ export class FlinkClient {
     return Object.fromEntries(rows.map((row) => [row.id, row.value]));
   }
 
+  /**
+   * Metrics of a vertex summed over its subtasks (`subtasks/metrics?agg=sum`), by id. Without `names`, every
+   * metric the vertex has (ids only, values absent): operator metrics are named `<operator>.<metric>`.
+   */
+  async vertexMetrics(jobId: string, vertexId: string, names?: string[]): Promise<Record<string, number>> {
+    const query = names ? `?get=${names.map(encodeURIComponent).join(',')}&agg=sum` : '';
+    const rows = await this.call<Array<{ id: string; sum?: number }>>('GET', `/jobs/${jobId}/vertices/${vertexId}/subtasks/metrics${query}`);
+    return Object.fromEntries(rows.map((row) => [row.id, row.sum ?? Number.NaN]));
+  }
+
   checkpoints(jobId: string): Promise<{ counts: { completed: number; failed: number }; latest: { completed: null | { id: number; latest_ack_timestamp: number; state_size: number; end_to_end_duration: number; external_path: string } } }> {
     return this.call('GET', `/jobs/${jobId}/checkpoints`);
   }

@@ -116,6 +116,15 @@ export class KafkaAdmin {
     return offsets;
   }
 
+  /** Offsets a group committed on a topic, by partition (partitions without a commit are absent). */
+  async committedOffsets(groupId: string, topic: string): Promise<Record<number, number>> {
+    const result: Record<number, number> = {};
+    for (const t of await this.admin.fetchOffsets({ groupId, topics: [topic] })) {
+      for (const p of t.partitions) if (Number(p.offset) >= 0) result[p.partition] = Number(p.offset);
+    }
+    return result;
+  }
+
   /** Consumer groups and whether anyone is in them. */
   async listGroups(): Promise<Array<{ groupId: string; empty: boolean }>> {
     const { groups } = await this.admin.listGroups();

@@ -54,6 +54,8 @@ export interface DeploymentStatus extends DeploymentSummary {
   recordsOut: number | null;
   /** Lowest input watermark over the job's tasks (ms since epoch), null before the first one. */
   watermark: number | null;
+  /** Per source partition, records not yet committed by the job's checkpoints. */
+  lag: Array<{ topic: string; partition: number; end: number; committed: number | null; lag: number }>;
   restarts: number | null;
   lastCheckpoint: { id: number; at: number; durationMs: number; bytes: number } | null;
   versions: DeploymentRecord['versions'];
@@ -111,6 +113,7 @@ export async function status(target: ResolvedTarget, name: string): Promise<Depl
       recordsIn: null,
       recordsOut: null,
       watermark: null,
+      lag: [],
       restarts: null,
       lastCheckpoint: null,
       versions: deployment.record.versions,
@@ -124,11 +127,8 @@ export async function status(target: ResolvedTarget, name: string): Promise<Depl
     if (state === null) return base;
     const job = await session.flink.job(current.jobId);
     base.uptimeMs = job.duration;
-    // The source's output and the sinks' input are the function's records in and out.
-    const source = job.vertices[0];
-    const sinks = job.vertices.filter((v) => v.name.includes('kafka: ') && v !== source);
-    base.recordsIn = source ? Number(source.metrics['write-records'] ?? 0) : null;
-    base.recordsOut = sinks.reduce((sum, v) => sum + Number(v.metrics['read-records'] ?? 0), 0);
+    Object.assign(base, await recordCounts(session, current.jobId, job.vertices.map((v) => v.id), deployment));
+    base.lag = await consumerLag(session, deployment);
     const metrics = await session.flink.jobMetrics(current.jobId, ['numRestarts']);
     base.restarts = metrics.numRestarts !== undefined ? Number(metrics.numRestarts) : null;
     base.watermark = await lowestWatermark(session, current.jobId, job.vertices.map((v) => v.id));
@@ -139,6 +139,39 @@ export async function status(target: ResolvedTarget, name: string): Promise<Depl
   } finally {
     await session.close();
   }
+}
+
+/**
+ * Records in (what the Kafka source operators emitted) and out (what the sink writers sent to result topics),
+ * from operator metrics: a chained job has no network edge, so the vertex-level read/write counters stay 0.
+ */
+async function recordCounts(session: Session, jobId: string, vertexIds: string[], deployment: Deployment): Promise<{ recordsIn: number; recordsOut: number }> {
+  const sinkTopics = new Set(deployment.record.resources.filter((r) => r.kind === 'kafka-topic' && r.role?.startsWith('sink:')).map((r) => r.id));
+  let recordsIn = 0;
+  let recordsOut = 0;
+  for (const vertexId of vertexIds) {
+    const ids = Object.keys(await session.flink.vertexMetrics(jobId, vertexId));
+    const sources = ids.filter((id) => /^Source__kafka__.+\.numRecordsOut$/.test(id));
+    const writers = ids.filter((id) => /^kafka__(.+)__Writer\.numRecordsSend$/.test(id) && sinkTopics.has(/^kafka__(.+)__Writer/.exec(id)![1]!));
+    if (sources.length + writers.length === 0) continue;
+    const values = await session.flink.vertexMetrics(jobId, vertexId, [...sources, ...writers]);
+    for (const id of sources) recordsIn += values[id] ?? 0;
+    for (const id of writers) recordsOut += values[id] ?? 0;
+  }
+  return { recordsIn, recordsOut };
+}
+
+/** Per source partition: the end offset minus the offset the job committed with its last checkpoint. */
+async function consumerLag(session: Session, deployment: Deployment): Promise<Array<{ topic: string; partition: number; end: number; committed: number | null; lag: number }>> {
+  const source = deployment.record.resources.find((r) => r.kind === 'kafka-topic' && r.role === 'source' && r.state !== 'deleted');
+  if (!source) return [];
+  const admin = await session.kafka();
+  const ends = await admin.endOffsets(source.id);
+  const committed = await admin.committedOffsets(`flinkfn-${deployment.name}`, source.id);
+  return Object.entries(ends).map(([p, end]) => {
+    const at = committed[Number(p)] ?? null;
+    return { topic: source.id, partition: Number(p), end: Number(end), committed: at, lag: Number(end) - (at ?? 0) };
+  });
 }
 
 async function lowestWatermark(session: Session, jobId: string, vertexIds: string[]): Promise<number | null> {
