@@ -64,6 +64,20 @@ for (const [how, stop] of cleanExits) {
   });
 }
 
+leftovers('a sidecar that fails to start leaves nothing behind', async () => {
+  const tmp = freshTmp();
+  try {
+    const failure = await startSidecar('/nonexistent/abc.flinkfn', [], inTmp(tmp)).then(
+      () => null,
+      (error: { code?: number }) => error,
+    );
+    assert.is(failure?.code, 3, 'the start failed');
+    assert.equal(readdirSync(tmp), []);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
 leftovers('a SIGKILLed sidecar leaves its folder; the next sidecar to start removes it and keeps a live one’s', async () => {
   const tmp = freshTmp();
   const artifact = await artifactOf();
