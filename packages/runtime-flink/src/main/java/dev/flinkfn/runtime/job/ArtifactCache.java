@@ -62,17 +62,17 @@ public final class ArtifactCache {
         if (folder == null) {
             sweep();
             folder = createOwnFolder();
+        } else if (OwnerMarker.readFrom(folder).isEmpty()) {
+            // something (a tmp cleaner) removed the folder under us: restore it rather than fail every restart
+            Files.createDirectories(folder);
+            OwnerMarker.current().writeTo(folder);
         }
         Path file;
-        if (!users.containsKey(artifact.id())) {
-            try {
-                file = artifact.writeTo(folder);
-            } catch (IOException | RuntimeException e) {
-                releaseFolderIfUnused();
-                throw e;
-            }
-        } else {
-            file = folder.resolve(artifact.id() + EXTENSION);
+        try {
+            file = artifact.writeTo(folder); // writes nothing when the file is there already
+        } catch (IOException | RuntimeException e) {
+            releaseFolderIfUnused();
+            throw e;
         }
         users.merge(artifact.id(), 1, Integer::sum);
         return new Lease(artifact.id(), file);

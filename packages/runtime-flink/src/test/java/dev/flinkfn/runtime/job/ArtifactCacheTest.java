@@ -84,6 +84,21 @@ class ArtifactCacheTest {
     }
 
     @Test
+    void aFolderRemovedUnderTheCacheIsRestoredByTheNextOpen(@TempDir Path root) throws Exception {
+        ArtifactCache cache = new ArtifactCache(root);
+        ArtifactCache.Lease held = cache.acquire(first);
+        Path folder = held.file().getParent();
+        dev.flinkfn.runtime.sidecar.LeftoverSweeper.deleteRecursively(folder); // a tmp cleaner
+        try (ArtifactCache.Lease next = cache.acquire(first)) {
+            assertThat(next.file()).isEqualTo(held.file());
+            assertThat(Files.readAllBytes(next.file())).isEqualTo(first.bytes());
+            assertThat(OwnerMarker.readFrom(folder)).contains(OwnerMarker.current());
+        }
+        held.close();
+        assertThat(listing(root)).isEmpty();
+    }
+
+    @Test
     void concurrentOpensOfOneArtifactShareOneCompleteFile(@TempDir Path root) throws Exception {
         ArtifactCache cache = new ArtifactCache(root);
         int subtasks = 8;
