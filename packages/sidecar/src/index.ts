@@ -7,5 +7,6 @@
  */
 export * from './protocol.js';
 export { SidecarHandler } from './handler.js';
-export { serve, privateSocketPath } from './server.js';
+export { serve, privateSocketPath, SOCKET_FOLDER_PREFIX } from './server.js';
+export * from './owner.js';
 export type { SidecarServer } from './server.js';

@@ -6,13 +6,22 @@
  * stderr and exits with code 3, so a supervising operator can race readiness against early exit.
  * In process mode (the default) it exits when its stdin closes, that is when the TaskManager that
  * spawned it is gone; `--external` (a container beside the TaskManager) keeps serving until SIGTERM.
+ *
+ * Files: without `--socket` the socket lives in a private folder `<tmpdir>/flinkfn-sidecar-*` marked with this
+ * process as its owner (owner.ts), beside the imported bundle (`modules/`, unless FLINKFN_CACHE_DIR names
+ * another place). Every exit that runs JavaScript removes the folder; one left by a sidecar that
+ * was killed (SIGKILL, or its TaskManager's whole process group) is removed by the next sidecar that starts on
+ * the host, before it creates its own. With `--socket` only the socket file is removed: the folder is not ours.
  */
-import { rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readArtifact } from '@flinkfn/artifact';
 import { loadFunction } from '@flinkfn/host';
 import { SidecarHandler } from './handler.js';
-import { privateSocketPath, serve } from './server.js';
+import { sweepLeftovers } from './owner.js';
+import { SOCKET_FOLDER_PREFIX, privateSocketPath, serve } from './server.js';
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -27,6 +36,24 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write('flinkfn-sidecar: --artifact <file> is required\n');
     process.exit(2);
   }
+  // The private folder comes first: the host writes the imported bundle into it too (FLINKFN_CACHE_DIR), so that
+  // the module file goes with the folder instead of piling up in a shared cache.
+  if (values.socket === undefined) sweepLeftovers(os.tmpdir(), SOCKET_FOLDER_PREFIX);
+  const socketPath = values.socket ?? (await privateSocketPath());
+  if (values.socket === undefined) process.env['FLINKFN_CACHE_DIR'] ??= path.join(path.dirname(socketPath), 'modules');
+  let listening = false;
+  // Synchronous, so that it also runs on process.exit() from anywhere and on an uncaught exception. A given
+  // --socket is only removed once this process listened on it: before that it may be another sidecar's.
+  const removeOwnFiles = (): void => {
+    try {
+      if (values.socket === undefined) rmSync(path.dirname(socketPath), { recursive: true, force: true });
+      else if (listening) rmSync(socketPath, { force: true });
+    } catch {
+      // exiting anyway; a folder left behind is swept by the next sidecar
+    }
+  };
+  process.once('exit', removeOwnFiles);
+
   let handler: SidecarHandler;
   try {
     const artifact = await readArtifact(values.artifact);
@@ -36,20 +63,21 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`flinkfn-sidecar: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(3);
   }
-  const socketPath = values.socket ?? (await privateSocketPath());
   const server = await serve(handler, socketPath);
-  process.stdout.write(`READY ${socketPath}\n`);
+  listening = true;
 
+  // Every way to stop is in place before READY: a signal that came earlier would kill without the exit hook.
   const stop = async (): Promise<void> => {
     await server.close();
-    await rm(socketPath, { force: true });
     process.exit(0);
   };
   void server.shutdown.then(stop);
   process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
   if (!values.external) {
     process.stdin.on('end', () => void stop());
     process.stdin.on('error', () => void stop());
     process.stdin.resume();
   }
+  process.stdout.write(`READY ${socketPath}\n`);
 }

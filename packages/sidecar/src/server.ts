@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { SidecarHandler } from './handler.js';
+import { writeOwnerMarker } from './owner.js';
 import { FrameSplitter, FrameWriter, MessageType, decodeRequest, encodeResponse } from './protocol.js';
 
 export interface SidecarServer {
@@ -16,10 +17,17 @@ export interface SidecarServer {
   shutdown: Promise<void>;
 }
 
-/** A fresh private directory (mode 0700) for the socket, so other users cannot connect. */
+/** The name prefix of the sidecars' socket folders in the temporary directory; swept by `sweepLeftovers`. */
+export const SOCKET_FOLDER_PREFIX = 'flinkfn-sidecar-';
+
+/**
+ * A fresh private directory (mode 0700) for the socket, so other users cannot connect, marked with this process
+ * as its owner (owner.ts), so that a later sidecar removes it if this one is killed.
+ */
 export async function privateSocketPath(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'flinkfn-sidecar-'));
+  const dir = await mkdtemp(path.join(os.tmpdir(), SOCKET_FOLDER_PREFIX));
   await chmod(dir, 0o700);
+  writeOwnerMarker(dir);
   return path.join(dir, 'sidecar.sock');
 }
 

@@ -15,8 +15,8 @@ export interface RunningSidecar {
 }
 
 /** Starts the real sidecar process and waits for its READY line (or its early exit). */
-export function startSidecar(artifact: string, extra: string[] = []): Promise<RunningSidecar> {
-  const child = spawn(process.execPath, [BIN, '--artifact', artifact, ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
+export function startSidecar(artifact: string, extra: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<RunningSidecar> {
+  const child = spawn(process.execPath, [BIN, '--artifact', artifact, ...extra], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {

@@ -7,12 +7,14 @@ import dev.flinkfn.runtime.operators.SidecarClientFactory;
 import dev.flinkfn.runtime.sidecar.SidecarClient;
 import dev.flinkfn.runtime.sidecar.SidecarConfig;
 import dev.flinkfn.runtime.sidecar.Sidecars;
-import java.nio.file.Path;
 
 /**
  * Opens the sidecar of one operator instance: fetches and verifies the artifact on the TaskManager (the same checks
  * as at submission, so a file swapped in between is refused), writes it where the sidecar can read it, then starts
  * or connects to the sidecar. One sidecar process per subtask, so parallelism spreads user code over event loops.
+ *
+ * <p>The file is held in the TaskManager's {@link ArtifactCache} for as long as the client is open, and deleted when
+ * the last operator instance on the TaskManager that uses it closes its client.
  */
 public final class ArtifactSidecarFactory implements SidecarClientFactory {
     private static final long serialVersionUID = 1L;
@@ -30,7 +32,15 @@ public final class ArtifactSidecarFactory implements SidecarClientFactory {
     @Override
     public SidecarClient create() throws Exception {
         Artifact artifact = Artifact.read(artifactLocation, artifactId);
-        Path file = artifact.writeTo(Path.of(System.getProperty("java.io.tmpdir"), "flinkfn-artifacts"));
-        return Sidecars.open(config, file, artifact.id());
+        if (config.mode() == SidecarConfig.Mode.EXTERNAL) {
+            return Sidecars.open(config, null, artifact.id()); // started with its own copy of the artifact
+        }
+        ArtifactCache.Lease lease = ArtifactCache.shared().acquire(artifact);
+        try {
+            return new LeasedSidecarClient(Sidecars.open(config, lease.file(), artifact.id()), lease);
+        } catch (Exception | Error e) {
+            lease.close();
+            throw e;
+        }
     }
 }

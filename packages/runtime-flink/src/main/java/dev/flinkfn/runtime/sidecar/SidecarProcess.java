@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,6 +33,9 @@ import org.slf4j.LoggerFactory;
  * a TaskManager that dies without closing anything. stdout and stderr are drained continuously (a full pipe would
  * block the sidecar) by two daemon threads into the log; the last {@link #STDERR_LINES} lines of stderr are kept
  * for error messages.
+ *
+ * <p>Closing removes the sidecar's private socket folder if the sidecar could not (it was killed); what a killed
+ * TaskManager leaves is swept by the next sidecar that starts on the host ({@link OwnerMarker}).
  */
 public final class SidecarProcess implements AutoCloseable {
 
@@ -46,6 +48,9 @@ public final class SidecarProcess implements AutoCloseable {
     static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(5);
 
     private static final String READY_PREFIX = "READY ";
+
+    /** The name prefix of the sidecar's private socket folder (SOCKET_FOLDER_PREFIX in packages/sidecar/src/server.ts). */
+    static final String SOCKET_FOLDER_PREFIX = "flinkfn-sidecar-";
 
     private final Process process;
     private final List<String> command;
@@ -218,20 +223,26 @@ public final class SidecarProcess implements AutoCloseable {
         }
     }
 
-    /** The sidecar removes its socket on a clean exit, but not its private directory, and nothing when killed. */
+    /**
+     * The sidecar removes its private folder (socket, owner marker, imported bundle) on every exit that runs its code;
+     * when it was killed, this removes it, as the process that knows its child is dead. A folder it does not own (a
+     * marker naming another process) keeps everything but the socket; a child that is somehow still alive keeps all.
+     */
     private void removeSocket() {
         Path path = socketPath;
-        if (path == null) {
+        if (path == null || process.isAlive()) {
+            return;
+        }
+        Path directory = path.getParent();
+        boolean ownFolder = directory != null
+                && directory.getFileName().toString().startsWith(SOCKET_FOLDER_PREFIX)
+                && OwnerMarker.readFrom(directory).map(owner -> owner.pid() == process.pid()).orElse(true);
+        if (ownFolder) {
+            LeftoverSweeper.deleteRecursively(directory);
             return;
         }
         try {
             Files.deleteIfExists(path);
-            Path directory = path.getParent();
-            if (directory != null && directory.getFileName().toString().startsWith("flinkfn-sidecar-")) {
-                Files.deleteIfExists(directory);
-            }
-        } catch (DirectoryNotEmptyException e) {
-            // not only ours: leave it
         } catch (IOException e) {
             LOG.debug("Removing the sidecar socket {} failed", path, e);
         }

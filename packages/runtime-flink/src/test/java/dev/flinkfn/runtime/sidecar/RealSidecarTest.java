@@ -150,6 +150,27 @@ class RealSidecarTest {
     }
 
     @Test
+    void theSocketFolderIsMarkedWithTheSidecarAsOwnerAndRemovedOnCloseEvenAfterASigkill() throws Exception {
+        SidecarProcess process = SidecarProcess.start(command, artifact, TIMEOUT);
+        Path folder = process.socketPath().getParent();
+        try {
+            assertThat(folder.getFileName().toString()).startsWith(SidecarProcess.SOCKET_FOLDER_PREFIX);
+            OwnerMarker owner = OwnerMarker.readFrom(folder).orElseThrow();
+            assertThat(owner.pid()).isEqualTo(process.pid());
+            assertThat(owner.isAlive()).isTrue();
+            assertThat(folder.resolve("modules")).as("the imported bundle lives in the folder too").isDirectory();
+
+            signal("KILL", process.pid());
+            assertThat(process.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(owner.isAlive()).isFalse();
+            assertThat(folder).as("a killed sidecar cannot remove its folder").exists();
+        } finally {
+            process.close();
+        }
+        assertThat(folder).as("closing removes what the killed sidecar left").doesNotExist();
+    }
+
+    @Test
     void bundlesLargerThanTheBuffersTravelBothWays() throws Exception {
         String padding = "x".repeat(700_000);
         List<byte[]> records = new ArrayList<>();
