@@ -30,6 +30,15 @@ test('a source topic created outside flinkfn: destroying one reader leaves it an
 
   await produce(target, 'ext-in', events(0, 500));
   assert.is((await consume(target, 'ext-out-a', 500)).length, 500);
+  // While it runs, status counts its records (Flink's REST metrics refresh every few seconds) and its lag per partition.
+  let running = await status(target, 'ext-reader-a');
+  for (const deadline = Date.now() + 60_000; (running.recordsIn ?? 0) < 500 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 1_000))) {
+    running = await status(target, 'ext-reader-a');
+  }
+  assert.is(running.recordsIn, 500, 'records in while running');
+  assert.is(running.recordsOut, 500, 'records out while running');
+  assert.equal(running.lag.map((p) => p.partition), [0, 1, 2], 'lag of each of the 3 source partitions');
+  assert.is(running.lag.reduce((n, p) => n + p.end, 0), 500);
   await destroy({ target, name: 'ext-reader-a' });
   assert.ok(await topicExists(target, 'ext-in'), 'the shared source survives the first destroy');
   assert.not.ok(await topicExists(target, 'ext-out-a'), 'what A alone created is gone');

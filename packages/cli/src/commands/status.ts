@@ -11,7 +11,7 @@ interface StatusArgs extends TargetArgs {
 
 export const statusCommand: CommandModule<object, StatusArgs> = {
   command: 'status <name>',
-  describe: 'Show a deployment: job state, uptime, records in/out, watermark, last checkpoint, restarts',
+  describe: 'Show a deployment: job state, uptime, records in/out, watermark, lag per partition, last checkpoint, restarts, resources with owners',
   builder: (yargs) => withTargetOptions(yargs as Argv<object>).positional('name', { type: 'string', demandOption: true }) as Argv<StatusArgs>,
   handler: async (args) => {
     const out = createOutput(args.json);
@@ -22,6 +22,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     if (s.uptimeMs !== null) out.info(`  uptime      ${(s.uptimeMs / 1000).toFixed(0)} s`);
     if (s.recordsIn !== null) out.info(`  records     ${s.recordsIn} in, ${s.recordsOut ?? 0} out`);
     out.info(`  watermark   ${s.watermark === null ? 'none yet' : new Date(s.watermark).toISOString()}`);
+    if (s.lag.length > 0) out.info(`  lag         ${s.lag.reduce((n, p) => n + p.lag, 0)} records not yet committed (${s.lag.map((p) => `p${p.partition} ${p.lag}`).join(', ')})`);
     out.info(`  checkpoint  ${s.lastCheckpoint ? `#${s.lastCheckpoint.id} at ${new Date(s.lastCheckpoint.at).toISOString()}, ${s.lastCheckpoint.durationMs} ms, ${formatBytes(s.lastCheckpoint.bytes)}` : 'none yet'}`);
     if (s.restarts !== null) out.info(`  restarts    ${s.restarts}`);
     if (s.operation) out.info(`  unfinished  ${s.operation.kind} since ${s.operation.startedAt}`);
