@@ -130,13 +130,20 @@ async function deployTo(session: Session, built: BuildResult, name: string, opti
     if (existing && existing.record.functionName !== manifest.name) {
       throw new DeployError(`the deployment "${name}" runs the function "${existing.record.functionName}", not "${manifest.name}"`, { step: 'record', hint: 'Pick another --name, or destroy the other deployment first.' });
     }
+    let reuse = existing;
     if (existing?.record.ended) {
-      throw new DeployError(`"${name}" ended (${existing.record.ended.reason}: ${existing.record.ended.detail}) and its teardown has not finished`, {
-        step: 'record',
-        hint: `The controller finishes it within a minute; or run flinkfn destroy ${name} (or flinkfn gc), then deploy again.`,
-      });
+      const released = existing.record.operation === null && existing.live().every((r) => r.lifecycle === 'retain' && r.kind !== 'flink-job');
+      if (!released) {
+        throw new DeployError(`"${name}" ended (${existing.record.ended.reason}: ${existing.record.ended.detail}) and its teardown has not finished`, {
+          step: 'record',
+          hint: `The controller finishes it within a minute; or run flinkfn destroy ${name} (or flinkfn gc), then deploy again.`,
+        });
+      }
+      // Only what it was told to retain is left, and retained resources outlive their deployment: start afresh.
+      await existing.remove();
+      reuse = null;
     }
-    const value = existing ?? (await Deployment.create(store, { name, functionName: manifest.name, target: target.name }));
+    const value = reuse ?? (await Deployment.create(store, { name, functionName: manifest.name, target: target.name }));
     if (!value) throw new DeployError(`another process is deploying "${name}" right now`, { step: 'record', hint: 'Wait for it to finish, then run flinkfn deploy again.' });
     return { value, detail: value.location };
   });
