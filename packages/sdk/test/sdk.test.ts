@@ -104,6 +104,18 @@ declarations('window helpers build the declarations they name', () => {
   assert.is(to('alerts', 1).sink, 'alerts');
 });
 
+declarations('a shared source, a bounded source and a lifetime reach the manifest', () => {
+  const fn = defineFunction({ ...base, source: { topic: 'clicks', create: { partitions: 4 }, until: 'latest' }, lifetime: { ttl: '2h', idleTimeout: '15m' }, handle: (e: unknown) => e });
+  const d = fn.declarations();
+  assert.equal(d.source, { topic: 'clicks', format: 'json', startFrom: 'earliest', create: { partitions: 4 }, until: 'latest' });
+  assert.equal(d.lifetime, { ttlMs: 7_200_000, idleTimeoutMs: 900_000 });
+  assert.equal(d.resources[0], { kind: 'kafka-topic', name: 'clicks', role: 'source', owned: false, lifecycle: 'ephemeral' });
+  const plain = defineFunction({ ...base, handle: (e: unknown) => e }).declarations();
+  assert.equal(plain.source, { topic: 'clicks', format: 'json', startFrom: 'earliest' }, 'a source that must exist, unbounded');
+  assert.is(plain.lifetime, undefined);
+  assert.equal(defineFunction({ ...base, source: { topic: 'clicks', create: true }, handle: (e: unknown) => e }).declarations().source.create, { partitions: 1 });
+});
+
 declarations.run();
 
 // ---
@@ -131,6 +143,11 @@ const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ['an unknown source format', { ...windowed, source: { topic: 'a', format: 'xml' } }, 'source.format', /'json', 'string' or 'bytes'/],
   ['event time without a timestamp extractor', { ...windowed, time: { kind: 'event' } }, 'time.timestamp', /timestamp extractor/],
   ['a handle that is not a function', { ...base, handle: 'map' }, 'handle', /expected a function/],
+  ['a source partition count that is not a whole number', { ...windowed, source: { topic: 'a', create: { partitions: 0 } } }, 'source.create.partitions', /at least 1/],
+  ['an unknown key in source.create', { ...windowed, source: { topic: 'a', create: { partition: 2 } } }, 'source.create.partition', /Did you mean 'partitions'/],
+  ['an end position other than latest', { ...windowed, source: { topic: 'a', until: 'end' } }, 'source.until', /'latest'/],
+  ['a lifetime with an unknown key', { ...windowed, lifetime: { tll: '1h' } }, 'lifetime.tll', /Did you mean 'ttl'/],
+  ['a lifetime that is not a duration', { ...windowed, lifetime: { idleTimeout: 'soon' } }, 'lifetime.idleTimeout', /duration|unit/i],
 ];
 
 for (const [what, spec, path, hint] of cases) {

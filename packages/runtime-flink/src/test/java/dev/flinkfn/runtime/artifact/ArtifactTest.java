@@ -87,6 +87,27 @@ class ArtifactTest {
     }
 
     @Test
+    void aSharedBoundedSourceAndALifetimeAreRead() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode document = (ObjectNode) json.readTree(built.toFile());
+        ObjectNode manifest = (ObjectNode) document.get("manifest");
+        ObjectNode source = (ObjectNode) manifest.get("source");
+        source.putObject("create").put("partitions", 4);
+        source.put("until", "latest");
+        manifest.putObject("lifetime").put("ttlMs", 7_200_000).putNull("idleTimeoutMs");
+        byte[] bytes = json.writeValueAsBytes(document);
+        Manifest read = Artifact.parse(bytes, "shared.flinkfn", Artifact.sha256(bytes)).manifest();
+        assertThat(read.source().create().partitions()).isEqualTo(4);
+        assertThat(read.source().isBounded()).isTrue();
+        assertThat(read.lifetime().ttlMs()).isEqualTo(7_200_000L);
+        assertThat(read.lifetime().idleTimeoutMs()).isNull();
+        assertThat(new dev.flinkfn.runtime.job.KafkaConnectors("127.0.0.1:9", "shared", java.util.Map.of())
+                        .source(read.source()).getBoundedness())
+                .isEqualTo(org.apache.flink.api.connector.source.Boundedness.BOUNDED);
+        assertThat(Artifact.read(built.toString(), null).manifest().source().isBounded()).isFalse();
+    }
+
+    @Test
     void aMissingArtifactNamesTheLocation() {
         assertThatThrownBy(() -> Artifact.read("/nonexistent/" + "a".repeat(64) + ".flinkfn", null))
                 .isInstanceOf(ArtifactException.class)
