@@ -125,18 +125,6 @@ export function portInUse(port) {
 }
 
 /**
- * `requested` unless it is 0; then `recorded` (the port a service had before, so that clients find it again) when
- * it is free, else a free port.
- * @param {number} requested
- * @param {number | undefined} recorded
- */
-export async function choosePort(requested, recorded) {
-  if (requested !== 0) return requested;
-  if (recorded && !(await portInUse(recorded))) return recorded;
-  return freePort();
-}
-
-/**
  * The last `lines` lines of a file (from byte `fromByte` on).
  * @param {string} file
  */

@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEPENDENCY_PLUGIN, HOST, choosePort, fileSize, isAlive, javaBin, mavenClasspath, noop, portInUse, readJson, run, sleep, spawnDetached, stopProcesses, tail } from './common.mjs';
+import { DEPENDENCY_PLUGIN, HOST, fileSize, freePorts, isAlive, javaBin, mavenClasspath, noop, portInUse, readJson, run, sleep, spawnDetached, stopProcesses, tail } from './common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const FLINK_POM = path.join(HERE, 'flink', 'pom.xml');
@@ -69,16 +69,23 @@ function paths(dataDir) {
 }
 
 /**
+ * GET `resource` of the JobManager's REST API; undefined when it does not answer (or not with 200).
  * @param {string} restUrl
- * @returns {Promise<Record<string, number> | undefined>}
+ * @param {string} resource
+ * @returns {Promise<unknown>}
  */
-async function overview(restUrl) {
+async function restGet(restUrl, resource) {
   try {
-    const response = await fetch(`${restUrl}/overview`, { signal: AbortSignal.timeout(2000) });
+    const response = await fetch(`${restUrl}${resource}`, { signal: AbortSignal.timeout(2000) });
     return response.ok ? await response.json() : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** @param {string} restUrl */
+async function overview(restUrl) {
+  return /** @type {Record<string, number> | undefined} */ (await restGet(restUrl, '/overview'));
 }
 
 /**
@@ -167,18 +174,12 @@ function launch(p, role, classpath, args) {
  * @returns {Promise<string[] | undefined>}
  */
 async function registeredTaskManagers(restUrl) {
-  try {
-    const response = await fetch(`${restUrl}/taskmanagers`, { signal: AbortSignal.timeout(2000) });
-    if (!response.ok) return undefined;
-    const body = /** @type {{ taskmanagers: Array<{ id: string }> }} */ (await response.json());
-    return body.taskmanagers.map((tm) => tm.id);
-  } catch {
-    return undefined;
-  }
+  const body = /** @type {{ taskmanagers: Array<{ id: string }> } | undefined} */ (await restGet(restUrl, '/taskmanagers'));
+  return body?.taskmanagers.map((tm) => tm.id);
 }
 
 /**
- * @typedef {object} FlinkState  what flink.json records (kept after a stop: the ports are reused by the next start)
+ * @typedef {object} FlinkState  what flink.json records
  * @property {string} restUrl
  * @property {number} restPort
  * @property {number} rpcPort   the JobManager's RPC port, which the TaskManager connects to
@@ -190,8 +191,8 @@ async function registeredTaskManagers(restUrl) {
 /**
  * @typedef {object} StartFlinkOptions
  * @property {string} dataDir
- * @property {number} [restPort]  default 8081; 0: the port of the previous start if free, else a free one
- * @property {number} [rpcPort]  default 0 (as restPort)
+ * @property {number} [restPort]  default 8081; 0 picks a free one
+ * @property {number} [rpcPort]  the JobManager's RPC port, default 0: a free one
  * @property {number} [slots]  default 4
  * @property {{ endpoint: string; accessKey: string; secretKey: string }} [s3]  installs the S3 file system plugin
  * @property {Record<string, string | number | boolean>} [extraConfig]  config.yaml entries that win over the defaults
@@ -235,11 +236,12 @@ export async function startFlink({
     state = previous; // the running half keeps its configuration, ports included
   } else {
     for (const dir of [p.conf, p.logDir, p.tmp, p.upload]) fs.mkdirSync(dir, { recursive: true });
-    const port = await choosePort(restPort, previous?.restPort);
+    const [freeRest = 0, freeRpc = 0] = await freePorts(2);
+    const port = restPort || freeRest;
+    const rpc = rpcPort || freeRpc;
     if (await portInUse(port)) {
       throw new Error(`port ${port} (Flink REST) is in use by another program; choose another with --rest-port (flinkfn: FLINKFN_LOCAL_FLINK_PORT)`);
     }
-    const rpc = await choosePort(rpcPort, previous?.rpcPort);
     if (s3) await installS3Plugin(p, mavenRepoLocal, onProgress);
     fs.writeFileSync(path.join(p.conf, 'config.yaml'), configYaml({ p, restPort: port, rpcPort: rpc, slots, s3, extraConfig }));
     state = { restUrl: `http://${HOST}:${port}`, restPort: port, rpcPort: rpc, jobManagerPid: 0, taskManagerPid: 0, taskManagerId: '' };
@@ -275,12 +277,12 @@ export async function startFlink({
     if (registered?.includes(state.taskManagerId)) break;
     for (const role of /** @type {Role[]} */ (['jobmanager', 'taskmanager'])) {
       if (!roleAlive(p, role, role === 'jobmanager' ? state.jobManagerPid : state.taskManagerPid)) {
-        if (started.length > 0) await stopFlink({ dataDir });
+        await stopRoles(p, state, started);
         throw new Error(`the Flink ${role} exited while starting; end of ${role}.log:\n${tail(path.join(p.logDir, `${role}.log`), 30, logStart[role])}\n${tail(path.join(p.logDir, `${role}.out`), 10)}`);
       }
     }
     if (Date.now() > deadline) {
-      if (started.length > 0) await stopFlink({ dataDir });
+      await stopRoles(p, state, started);
       throw new Error(`Flink did not become ready within ${timeoutMs / 1000} s (${registered ? `TaskManager ${state.taskManagerId} not registered` : 'REST did not answer'}); end of jobmanager.log:\n${tail(path.join(p.logDir, 'jobmanager.log'), 30, logStart.jobmanager)}`);
     }
     if (Date.now() - lastProgress > 5000) {
@@ -295,20 +297,34 @@ export async function startFlink({
 /** @typedef {{ stopped: boolean; pids: number[] }} StopFlinkResult */
 
 /**
- * Stops the cluster recorded in dataDir (only its own processes; the TaskManager first). flink.json stays: the
- * next start reuses its ports.
- * @param {{ dataDir: string; timeoutMs?: number }} options
+ * Stops the cluster recorded in dataDir (only its own processes; the TaskManager first).
+ * @param {{ dataDir: string; roles?: Role[]; timeoutMs?: number }} options  roles: only these (default both)
  * @returns {Promise<StopFlinkResult>}
  */
-export async function stopFlink({ dataDir, timeoutMs = 30_000 }) {
+export async function stopFlink({ dataDir, roles = ['taskmanager', 'jobmanager'], timeoutMs = 30_000 }) {
   const p = paths(dataDir);
   /** @type {FlinkState | undefined} */
   const state = readJson(p.state);
   if (!state) return { stopped: false, pids: [] };
-  const tm = await stopProcesses([state.taskManagerPid], (pid) => roleAlive(p, 'taskmanager', pid), timeoutMs);
-  const jm = await stopProcesses([state.jobManagerPid], (pid) => roleAlive(p, 'jobmanager', pid), timeoutMs);
-  const pids = [...tm.pids, ...jm.pids];
+  const pids = await stopRoles(p, state, /** @type {Role[]} */ (['taskmanager', 'jobmanager']).filter((role) => roles.includes(role)), timeoutMs);
   return { stopped: pids.length > 0, pids };
+}
+
+/**
+ * Stops the given processes of the cluster, in this order; returns the pids that ran. A failed start stops only
+ * what it started: a running JobManager keeps its jobs when a new TaskManager does not come up.
+ * @param {Paths} p
+ * @param {FlinkState} state
+ * @param {Role[]} roles
+ */
+async function stopRoles(p, state, roles, timeoutMs = 30_000) {
+  /** @type {number[]} */
+  const pids = [];
+  for (const role of roles) {
+    const pid = role === 'jobmanager' ? state.jobManagerPid : state.taskManagerPid;
+    pids.push(...(await stopProcesses([pid], (candidate) => roleAlive(p, role, candidate), timeoutMs)).pids);
+  }
+  return pids;
 }
 
 /**

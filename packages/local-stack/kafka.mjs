@@ -358,6 +358,7 @@ const USAGE = `usage: node kafka.mjs <start|stop|status> --data <dir> [options]
   --json   print the result as one JSON line on stdout (progress always goes to stderr)
 `;
 
+/** @param {string[]} argv */
 function parseArgs(argv) {
   /** @type {{ cmd?: string; set: Record<string, string>; data?: string; port?: number; controllerPort?: number; log?: string;
    *   classpathFile?: string; mavenRepo?: string; heap?: string; timeout?: number; json?: boolean }} */

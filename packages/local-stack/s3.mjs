@@ -26,7 +26,7 @@ import { CreateBucketCommand, HeadBucketCommand, ListBucketsCommand, S3Client } 
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOST, choosePort, fileSize, isAlive, javaBin, mavenClasspath, noop, portInUse, readJson, readPid, sleep, spawnDetached, stopProcesses, tail } from './common.mjs';
+import { HOST, fileSize, freePort, isAlive, javaBin, mavenClasspath, noop, portInUse, readJson, readPid, sleep, spawnDetached, stopProcesses, tail } from './common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const S3PROXY_POM = path.join(HERE, 's3', 'pom.xml');
@@ -199,7 +199,7 @@ export async function ensureBuckets({ buckets, onProgress = noop, ...connection 
 /**
  * @typedef {object} StartS3Options
  * @property {string} dataDir  s3proxy.conf, blobs/ (the buckets), s3proxy.log, s3.json, s3.pid; created if missing
- * @property {number} [port]  port on 127.0.0.1, default 9000; 0: the port of the previous start if free, else a free one
+ * @property {number} [port]  port on 127.0.0.1, default 9000; 0 picks a free one
  * @property {string} [accessKey]  default 'flinkfn-local'
  * @property {string} [secretKey]  default 'flinkfn-local-secret'
  * @property {string[]} [buckets]  created if missing (also when a running server is reused)
@@ -271,9 +271,7 @@ export async function startS3({
   }
   await fsp.rm(p.pid, { force: true });
 
-  /** @type {S3Info | undefined} */
-  const previous = readJson(p.state);
-  port = await choosePort(port, previous?.port);
+  if (port === 0) port = await freePort();
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`startS3: invalid port ${port}`);
   if (await portInUse(port)) {
     throw Object.assign(new Error(`port ${port} on ${HOST} is already in use (S3Proxy wants it)`), { code: 'EADDRINUSE', port });
