@@ -33,6 +33,9 @@ export function isAlive(pid, markers) {
   try {
     if (/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    // An empty command line: the process is exiting (its memory is gone, its sockets may not be yet). It counts as
+    // alive until it is a zombie, so that a port is free once its process is seen dead.
+    if (cmdline === '') return true;
     return (Array.isArray(markers) ? markers : [markers]).every((marker) => cmdline.includes(marker));
   } catch {
     return true; // no /proc: trust kill(0)
