@@ -31,7 +31,7 @@ export function javaBin() {
 export function isAlive(pid, markers) {
   if (!pid || !signalZero(pid)) return false;
   try {
-    if (/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
+    if (allThreadsExited(pid)) return false;
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     // An empty command line: the process is exiting (its memory is gone, its sockets may not be yet). It counts as
     // alive until it is a zombie, so that a port is free once its process is seen dead.
@@ -50,12 +50,35 @@ export function isAlive(pid, markers) {
 export function processStartTime(pid) {
   if (!pid || !signalZero(pid)) return undefined;
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
-    return fields[0] === 'Z' ? undefined : fields[19];
+    if (allThreadsExited(pid)) return undefined;
+    return statFields(`/proc/${pid}/stat`)[19];
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The fields of a /proc stat file from field 3 (state) on.
+ * @param {string} file
+ */
+function statFields(file) {
+  const stat = fs.readFileSync(file, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
+ * Whether every thread of `pid` has exited (zombie or dead). Not just the process's own state: a SIGKILLed JVM's
+ * main thread is a zombie while its other threads still exit and hold its sockets open.
+ * @param {number} pid
+ */
+function allThreadsExited(pid) {
+  return fs.readdirSync(`/proc/${pid}/task`).every((tid) => {
+    try {
+      return /^[ZX]/.test(statFields(`/proc/${pid}/task/${tid}/stat`)[0] ?? 'X');
+    } catch {
+      return true; // the thread is gone
+    }
+  });
 }
 
 /** @param {number} pid */
