@@ -13,7 +13,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
-import { startStack, stackStatus, stopStack, type RunningStack, type StackStatus } from '@flinkfn/local-stack/stack.mjs';
+import { startStack, stackStatus, stopStack, type Part, type RunningStack, type StackStatus } from '@flinkfn/local-stack/stack.mjs';
 
 const test = suite('local stack: restart only what is down');
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -55,21 +55,28 @@ async function registeredTaskManagers(): Promise<string[]> {
   return (await rest<{ taskmanagers: Array<{ id: string }> }>('/taskmanagers')).taskmanagers.map((tm) => tm.id);
 }
 
-/** SIGKILLs `pid` and waits until the stack's status sees that part down (a killed JVM can be a zombie for a moment). */
-async function kill(pid: number | undefined, part: keyof StackStatus['services']): Promise<StackStatus> {
+const ALL_PARTS: Part[] = ['controller', 'jobManager', 'kafka', 's3', 'taskManager'];
+
+/**
+ * SIGKILLs the process of `part`, checks that the status names it, and it alone, as down, then runs `up` (without
+ * the controller option) and checks that `up` started it alone.
+ */
+async function killAndUp(part: Part): Promise<{ before: StackStatus; stack: RunningStack }> {
+  const before = await stackStatus({ root });
+  const pid = before.services[part]?.pid;
   assert.ok(pid, `${part} has a pid`);
   process.kill(pid, 'SIGKILL');
-  return waitFor(`${part} to be seen down`, async () => {
+  const down = await waitFor(`${part} to be seen down`, async () => {
     const status = await stackStatus({ root });
     return status.services[part]?.running === false ? status : undefined;
   }, 30_000);
-}
-
-async function up(part: string): Promise<RunningStack> {
+  assert.not.ok(down.up);
+  assert.equal(runningParts(down), ALL_PARTS.filter((p) => p !== part));
   const started = Date.now();
   const stack = await startStack({ root, ports: FREE_PORTS });
   timings[part] = Date.now() - started;
-  return stack;
+  assert.equal(stack.started, [part]);
+  return { before, stack };
 }
 
 /** No process `pid`, or only its zombie (this test process started the stack, so it reaps them). */
@@ -110,10 +117,10 @@ async function jobRunning(jobId: string): Promise<{ vertices: Array<{ status: st
 }
 
 test('a fresh stack reports each process running, the controller included', async () => {
-  assert.equal([...first.started].sort(), ['controller', 'jobManager', 'kafka', 's3', 'taskManager']);
+  assert.equal([...first.started].sort(), ALL_PARTS);
   const status = await stackStatus({ root });
   assert.ok(status.up, JSON.stringify(status));
-  assert.equal(runningParts(status), ['controller', 'jobManager', 'kafka', 's3', 'taskManager']);
+  assert.equal(runningParts(status), ALL_PARTS);
   assert.is(status.services.controller?.pid, first.services.controller?.pid);
   assert.is(status.endpoints?.flink.restUrl, first.flink.restUrl);
   const environ = readFileSync(`/proc/${first.services.controller?.pid}/environ`, 'utf8').split('\0');
@@ -129,13 +136,7 @@ test('a killed TaskManager alone is started again, registers with the running Jo
     return stats.counts.completed > 0 ? stats : undefined;
   });
 
-  const before = await stackStatus({ root });
-  const down = await kill(before.services.taskManager.pid, 'taskManager');
-  assert.not.ok(down.up);
-  assert.equal(runningParts(down), ['controller', 'jobManager', 'kafka', 's3']);
-
-  const stack = await up('TaskManager');
-  assert.equal(stack.started, ['taskManager']);
+  const { before, stack } = await killAndUp('taskManager');
   assert.is(stack.services.jobManager.pid, before.services.jobManager.pid, 'the JobManager kept running');
   assert.is.not(stack.services.taskManager.pid, before.services.taskManager.pid);
   const after = await stackStatus({ root });
@@ -151,13 +152,8 @@ test('a killed TaskManager alone is started again, registers with the running Jo
 });
 
 test('a killed JobManager comes back on the same REST and RPC ports and the running TaskManager registers with it', async () => {
-  const before = await stackStatus({ root });
   const stateBefore = JSON.parse(await readFile(path.join(root, 'stack.json'), 'utf8')) as { ports: Record<string, number> };
-  const down = await kill(before.services.jobManager.pid, 'jobManager');
-  assert.equal(runningParts(down), ['controller', 'kafka', 's3', 'taskManager']);
-
-  const stack = await up('JobManager');
-  assert.equal(stack.started, ['jobManager']);
+  const { before, stack } = await killAndUp('jobManager');
   assert.is(stack.flink.restUrl, first.flink.restUrl);
   assert.is(stack.services.taskManager.pid, before.services.taskManager.pid, 'the TaskManager kept running');
   const stateAfter = JSON.parse(await readFile(path.join(root, 'stack.json'), 'utf8')) as { ports: Record<string, number> };
@@ -178,11 +174,7 @@ test('a killed Kafka broker comes back on the same port with its topics and reco
   await producer.send({ topic: 'survives', messages: [0, 1, 2].map((partition) => ({ partition, value: `record ${partition}` })) });
   await producer.disconnect();
 
-  const before = await stackStatus({ root });
-  const down = await kill(before.services.kafka.pid, 'kafka');
-  assert.equal(runningParts(down), ['controller', 'jobManager', 's3', 'taskManager']);
-  const stack = await up('Kafka');
-  assert.equal(stack.started, ['kafka']);
+  const { stack } = await killAndUp('kafka');
   assert.is(stack.kafka.bootstrapServers, first.kafka.bootstrapServers);
 
   const again = kafka.admin();
@@ -204,11 +196,7 @@ test('a killed S3Proxy comes back on the same port with its objects', async () =
   });
   try {
     await client.send(new PutObjectCommand({ Bucket: first.s3.bucket, Key: 'survives/object.txt', Body: 'kept' }));
-    const before = await stackStatus({ root });
-    const down = await kill(before.services.s3.pid, 's3');
-    assert.equal(runningParts(down), ['controller', 'jobManager', 'kafka', 'taskManager']);
-    const stack = await up('S3Proxy');
-    assert.equal(stack.started, ['s3']);
+    const { stack } = await killAndUp('s3');
     assert.is(stack.s3.endpoint, first.s3.endpoint);
     const object = await client.send(new GetObjectCommand({ Bucket: first.s3.bucket, Key: 'survives/object.txt' }));
     assert.is(await object.Body?.transformToString(), 'kept');
@@ -218,12 +206,7 @@ test('a killed S3Proxy comes back on the same port with its objects', async () =
 });
 
 test('a killed controller is started again by up without the option, from the command recorded with the stack', async () => {
-  const before = await stackStatus({ root });
-  const down = await kill(before.services.controller?.pid, 'controller');
-  assert.equal(runningParts(down), ['jobManager', 'kafka', 's3', 'taskManager']);
-  assert.not.ok(down.up);
-  const stack = await up('controller');
-  assert.equal(stack.started, ['controller']);
+  const { before, stack } = await killAndUp('controller');
   const after = await stackStatus({ root });
   assert.ok(after.up);
   assert.is(after.services.controller?.pid, stack.services.controller?.pid);
@@ -236,7 +219,7 @@ test('down stops the controller first, then every other process', async () => {
   const pids = Object.values(before.services).map((s) => s.pid);
   const { stopped } = await stopStack({ root });
   assert.is(stopped[0], 'controller');
-  assert.equal([...stopped].sort(), ['controller', 'jobManager', 'kafka', 's3', 'taskManager']);
+  assert.equal([...stopped].sort(), ALL_PARTS);
   for (const pid of pids) {
     assert.ok(pid);
     await waitFor(`pid ${pid} to be gone`, async () => (gone(pid) ? true : undefined), 10_000);
