@@ -214,6 +214,22 @@ test('a killed controller is started again by up without the option, from the co
   assert.equal(after.services.controller?.command, CONTROLLER.command);
 });
 
+test('up with controller: null stops the recorded controller and forgets it; up with the option again brings it back', async () => {
+  const before = await stackStatus({ root });
+  const pid = before.services.controller?.pid;
+  assert.ok(pid);
+  const without = await startStack({ root, ports: FREE_PORTS, controller: null });
+  assert.equal(without.started, []);
+  assert.is(without.services.controller, undefined);
+  await waitFor(`controller pid ${pid} to be gone`, async () => (gone(pid) ? true : undefined), 10_000);
+  const status = await stackStatus({ root });
+  assert.ok(status.up, 'a stack without a controller is up');
+  assert.is(status.services.controller, undefined);
+  assert.equal((await startStack({ root, ports: FREE_PORTS })).started, [], 'up without the option does not bring it back');
+  const again = await startStack({ root, ports: FREE_PORTS, controller: CONTROLLER });
+  assert.equal(again.started, ['controller']);
+});
+
 test('down stops the controller first, then every other process', async () => {
   const before = await stackStatus({ root });
   const pids = Object.values(before.services).map((s) => s.pid);
