@@ -179,6 +179,16 @@ async function registeredTaskManagers(restUrl) {
 }
 
 /**
+ * Whether the TaskManager `id` is among the `registered` ones (any, for a cluster started before TaskManagers got a
+ * resource id of ours).
+ * @param {string[] | undefined} registered
+ * @param {string | undefined} id
+ */
+function isRegistered(registered, id) {
+  return Boolean(registered && (id ? registered.includes(id) : registered.length > 0));
+}
+
+/**
  * @typedef {object} FlinkState  what flink.json records
  * @property {string} restUrl
  * @property {number} restPort
@@ -249,6 +259,8 @@ export async function startFlink({
 
   /** @type {Role[]} */
   const started = [];
+  // Where this start's lines begin in the appended logs, for the error tails.
+  const logStart = { jobmanager: fileSize(path.join(p.logDir, 'jobmanager.log')), taskmanager: fileSize(path.join(p.logDir, 'taskmanager.log')) };
   if (!jobManagerUp || !taskManagerUp) {
     const classpath = await mavenClasspath({ pom: FLINK_POM, cacheFile: classpathFile ?? p.classpathCache, mavenRepoLocal, onProgress, what: 'Flink 2.2.1 classpath' });
     if (!jobManagerUp) {
@@ -267,14 +279,12 @@ export async function startFlink({
     }
     fs.writeFileSync(p.state, JSON.stringify(state));
   }
-  const logStart = { jobmanager: 0, taskmanager: 0 };
-  for (const role of started) logStart[role] = fileSize(path.join(p.logDir, `${role}.log`));
 
   const deadline = Date.now() + timeoutMs;
   let lastProgress = Date.now();
   for (;;) {
     const registered = await registeredTaskManagers(state.restUrl);
-    if (registered?.includes(state.taskManagerId)) break;
+    if (isRegistered(registered, state.taskManagerId)) break;
     for (const role of /** @type {Role[]} */ (['jobmanager', 'taskmanager'])) {
       if (!roleAlive(p, role, role === 'jobmanager' ? state.jobManagerPid : state.taskManagerPid)) {
         await stopRoles(p, state, started);
@@ -349,7 +359,7 @@ export async function flinkStatus({ dataDir }) {
   const jobManagerUp = roleAlive(p, 'jobmanager', state?.jobManagerPid);
   const taskManagerUp = roleAlive(p, 'taskmanager', state?.taskManagerPid);
   const info = jobManagerUp && state ? await overview(state.restUrl) : undefined;
-  const registered = Boolean(taskManagerUp && info && state && (await registeredTaskManagers(state.restUrl))?.includes(state.taskManagerId));
+  const registered = Boolean(taskManagerUp && info && state && isRegistered(await registeredTaskManagers(state.restUrl), state.taskManagerId));
   return {
     running: Boolean(info) && registered,
     ...(state ? { restUrl: state.restUrl } : {}),
