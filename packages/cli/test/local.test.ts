@@ -41,7 +41,7 @@ test('local status of a stack that never ran reports it down with exit code 3', 
   assert.is(run.code, 3);
   const status = JSON.parse(run.stdout) as { up: boolean; services: Record<string, { running: boolean }> };
   assert.is(status.up, false);
-  assert.equal(Object.keys(status.services).sort(), ['flink', 'kafka', 's3']);
+  assert.equal(Object.keys(status.services).sort(), ['jobManager', 'kafka', 's3', 'taskManager']);
 });
 
 test('inspection commands on a local stack that is down say how to start it instead of starting it', () => {
