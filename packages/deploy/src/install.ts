@@ -20,6 +20,14 @@ export function localSidecarCommand(): string {
   return `${process.execPath} ${main}`;
 }
 
+/**
+ * The controller the local stack supervises: this installation's `flinkfn controller`, on the local target
+ * (the stack passes FLINKFN_LOCAL_ROOT and starts it in the stack's folder, away from any project config).
+ */
+export function localControllerCommand(): string[] {
+  return [process.execPath, path.join(INSTALL_ROOT, 'packages', 'cli', 'bin', 'flinkfn.js'), 'controller', '--target', 'local', '--json'];
+}
+
 export interface RuntimeJar {
   file: string;
   sha256: string;

@@ -12,11 +12,10 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startStack, stackStatus } from '@flinkfn/local-stack/stack.mjs';
-import { Deployment, FlinkClient, LOCAL_BUCKET, ObjectStore, kafkaClient, type ResolvedTarget } from '../src/index.js';
+import { Deployment, FlinkClient, ObjectStore, kafkaClient, type ResolvedTarget } from '../src/index.js';
 import { writeRelay, type RelaySpec } from './support/functions.js';
 import { CLI, consume, createTopic, produce, topicExists } from './support/inspect.js';
-import { useStack, type TestStack } from './support/stack.js';
+import { flinkPids, healStack, useStack, type TestStack } from './support/stack.js';
 
 const test = suite('chaos: SIGKILL at random moments, then gc');
 const stack = useStack(test);
@@ -66,16 +65,6 @@ function cliProcess(args: string[], env: Record<string, string>): { child: Child
   return { child, done: new Promise((resolve) => child.on('close', (code) => resolve(code))) };
 }
 
-async function flinkPids(root: string): Promise<{ jobManager: number; taskManager: number }> {
-  const s = (await stackStatus({ root })) as unknown as { services: { flink: { jobManagerPid?: number; taskManagerPid?: number; jobmanager?: { pid: number }; taskmanager?: { pid: number } } } };
-  const flink = s.services.flink;
-  return { jobManager: flink.jobManagerPid ?? flink.jobmanager?.pid ?? 0, taskManager: flink.taskManagerPid ?? flink.taskmanager?.pid ?? 0 };
-}
-
-function portsOf(target: ResolvedTarget): { flinkRest: number; kafka: number; s3: number } {
-  return { flinkRest: Number(new URL(target.flinkUrl).port), kafka: Number(target.kafka.brokers[0]!.split(':')[1]), s3: Number(new URL(target.s3.endpoint!).port) };
-}
-
 /** Kills the victim; returns what it did. The CLI victim is the command running at that moment. */
 async function kill(victim: Victim, s: TestStack, cli: ChildProcess | undefined): Promise<string> {
   const pids = await flinkPids(s.root);
@@ -104,7 +93,7 @@ async function kill(victim: Victim, s: TestStack, cli: ChildProcess | undefined)
 /** Brings back what a kill took down, as `flinkfn local up` and a supervisor would. */
 async function heal(victim: Victim, s: TestStack): Promise<void> {
   if (victim === 'controller') startController(s.env);
-  if (victim === 'jobmanager' || victim === 'taskmanager') await startStack({ root: s.root, ports: portsOf(s.target), bucket: LOCAL_BUCKET });
+  if (victim === 'jobmanager' || victim === 'taskmanager') await healStack(s);
 }
 
 /** Ends a deployment the way the round chose: destroy, or a cancel from Flink's REST API for the controller to see. */
@@ -164,7 +153,7 @@ test(`${ROUNDS} rounds of SIGKILL at random moments; then gc leaves nothing, and
   }
 
   // Whatever is left half done is gc's: abandoned operations, ended records, orphans.
-  await startStack({ root: s.root, ports: portsOf(s.target), bucket: LOCAL_BUCKET });
+  await healStack(s);
   const gc = cliProcess(['gc', '--json'], s.env);
   assert.is(await gc.done, 0, 'gc succeeded');
   const left = await everythingLeft(s.target);

@@ -13,11 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { harnessFromEntry } from '@flinkfn/testing';
-import { startStack, stackStatus } from '@flinkfn/local-stack/stack.mjs';
-import { deploy, destroy, LOCAL_BUCKET, status } from '../src/index.js';
+import { deploy, destroy, status } from '../src/index.js';
 import { SCRATCH } from './support/functions.js';
 import { canonical, CLI, consume, produce } from './support/inspect.js';
-import { useStack } from './support/stack.js';
+import { flinkPids, healStack, useStack } from './support/stack.js';
 
 const test = suite('crash recovery: nothing lost, nothing duplicated');
 const stack = useStack(test);
@@ -47,13 +46,6 @@ function input(): string[] {
   return Array.from({ length: EVENTS }, (_, i) => JSON.stringify({ key: `k${i % KEYS}`, ts: 1_000_000 + i * 10 }));
 }
 
-/** Pids the local stack runs, from its status. */
-async function pids(root: string): Promise<{ jobManager: number; taskManager: number }> {
-  const s = (await stackStatus({ root })) as unknown as { services: { flink: { jobManagerPid?: number; taskManagerPid?: number; jobmanager?: { pid: number }; taskmanager?: { pid: number } } } };
-  const flink = s.services.flink;
-  return { jobManager: flink.jobManagerPid ?? flink.jobmanager?.pid ?? 0, taskManager: flink.taskManagerPid ?? flink.taskmanager?.pid ?? 0 };
-}
-
 function sidecarsOf(taskManagerPid: number): number[] {
   const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(taskManagerPid)], { encoding: 'utf8' });
   return out.split('\n').map((l) => Number(l.trim())).filter((pid) => pid > 0);
@@ -62,8 +54,8 @@ function sidecarsOf(taskManagerPid: number): number[] {
 type Crash = 'sidecar' | 'taskmanager' | 'jobmanager';
 
 async function crash(what: Crash): Promise<string> {
-  const { root, target } = stack();
-  const p = await pids(root);
+  const s = stack();
+  const p = await flinkPids(s.root);
   if (what === 'sidecar') {
     const sidecars = sidecarsOf(p.taskManager);
     assert.ok(sidecars.length > 0, 'the TaskManager runs sidecars');
@@ -74,11 +66,10 @@ async function crash(what: Crash): Promise<string> {
   process.kill(pid, 'SIGKILL');
   await sleep(1_000);
   // `flinkfn local up`: starts only what is down, on the same ports.
-  const ports = { flinkRest: Number(new URL(target.flinkUrl).port), kafka: Number(target.kafka.brokers[0]!.split(':')[1]), s3: Number(new URL(target.s3.endpoint!).port) };
-  await startStack({ root, ports, bucket: LOCAL_BUCKET });
-  const after = await pids(root);
+  const started = await healStack(s);
+  const after = await flinkPids(s.root);
   if (what === 'taskmanager') assert.is(after.jobManager, p.jobManager, 'the JobManager was not restarted with the TaskManager');
-  return `SIGKILL ${what} ${pid}, local up`;
+  return `SIGKILL ${what} ${pid}, local up started ${started.join(', ')}`;
 }
 
 for (const what of ['sidecar', 'taskmanager', 'jobmanager'] as const) {

@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 
 interface LocalArgs extends TargetArgs {
   action: 'up' | 'down' | 'status' | 'logs';
-  service?: 'flink' | 'kafka' | 's3';
+  service?: 'flink' | 'kafka' | 's3' | 'controller';
   lines: number;
 }
 
@@ -19,7 +19,7 @@ export const localCommand: CommandModule<object, LocalArgs> = {
   builder: (yargs) =>
     withTargetOptions(yargs as Argv<object>)
       .positional('action', { choices: ['up', 'down', 'status', 'logs'] as const, demandOption: true, describe: 'up: start (idempotent); down: stop what up started; status; logs' })
-      .option('service', { choices: ['flink', 'kafka', 's3'] as const, describe: 'logs: only this service' })
+      .option('service', { choices: ['flink', 'kafka', 's3', 'controller'] as const, describe: 'logs: only this service' })
       .option('lines', { type: 'number', default: 40, describe: 'logs: lines per log file' })
       .example('$0 local up', 'Start the stack (first run resolves about 300 MB of jars from Maven Central)')
       .example('FLINKFN_LOCAL_FLINK_PORT=18081 $0 local up', 'Use another port for the Flink REST API / UI')
@@ -48,14 +48,15 @@ async function runAction(args: LocalArgs, out: Output, stack: Stack, root: strin
   switch (args.action) {
     case 'up': {
       await stack.checkPrerequisites();
-      const { LOCAL_BUCKET } = await import('@flinkfn/deploy');
+      const { LOCAL_BUCKET, localControllerCommand } = await import('@flinkfn/deploy');
       const started = performance.now();
-      const result = await stack.startStack({ root, ports, bucket: LOCAL_BUCKET, onProgress: (line: string) => out.progress(line) });
+      const result = await stack.startStack({ root, ports, bucket: LOCAL_BUCKET, controller: { command: localControllerCommand() }, onProgress: (line: string) => out.progress(line) });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       out.info(`local stack up in ${seconds} s (${root})`);
       out.info(`  flink  ${result.flink.restUrl}`);
       out.info(`  kafka  ${result.kafka.bootstrapServers}`);
       out.info(`  s3     ${result.s3.endpoint} (bucket ${result.s3.bucket})`);
+      if (result.services.controller) out.info(`  controller pid ${result.services.controller.pid} (releases ended, expired and lost deployments; flinkfn local logs --service controller)`);
       out.data({ ok: true, root, seconds: Number(seconds), flink: result.flink, kafka: result.kafka, s3: { endpoint: result.s3.endpoint, bucket: result.s3.bucket, region: result.s3.region } });
       return;
     }

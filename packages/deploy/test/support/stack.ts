@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Test } from 'uvu';
-import { startStack, stopStack } from '@flinkfn/local-stack/stack.mjs';
+import { startStack, stackStatus, stopStack } from '@flinkfn/local-stack/stack.mjs';
 import { loadTarget, LOCAL_BUCKET, type ResolvedTarget } from '../../src/index.js';
 import { withStackEndpoints } from '../../src/local.js';
 
@@ -55,4 +55,18 @@ async function start(): Promise<TestStack> {
   };
   const target = withStackEndpoints(await loadTarget({ cwd: root, env }), running);
   return { root, env, target };
+}
+
+/** Pids of the stack's Flink processes (for tests that SIGKILL them). */
+export async function flinkPids(root: string): Promise<{ jobManager: number; taskManager: number }> {
+  const { services } = await stackStatus({ root });
+  return { jobManager: services.jobManager.pid ?? 0, taskManager: services.taskManager.pid ?? 0 };
+}
+
+/** `flinkfn local up` for the test stack: starts what is down, on the same ports; returns what it started. */
+export async function healStack(stack: TestStack): Promise<string[]> {
+  const { target, root } = stack;
+  const ports = { flinkRest: Number(new URL(target.flinkUrl).port), kafka: Number(target.kafka.brokers[0]!.split(':').at(-1)), s3: Number(new URL(target.s3.endpoint!).port) };
+  const result = await startStack({ root, ports, bucket: LOCAL_BUCKET });
+  return result.started;
 }
