@@ -7,6 +7,7 @@ import dev.flinkfn.runtime.job.FunctionPipeline;
 import dev.flinkfn.runtime.job.JobOptions;
 import dev.flinkfn.runtime.job.KafkaConnectors;
 import dev.flinkfn.runtime.operators.BundleOptions;
+import dev.flinkfn.runtime.operators.SourceRecord;
 import dev.flinkfn.runtime.sidecar.SidecarConfig;
 import java.time.Duration;
 import java.util.Arrays;
@@ -30,9 +31,20 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * --sidecar-socket /…/sidecar.sock  (external mode: connect to a sidecar container instead)
  * --checkpoint-interval-ms 10000    --bundle-size 250  --bundle-time-ms 1  --bundle-in-flight 4
  * --kafka-property key=value        (repeatable: SASL/TLS settings for every Kafka client)
+ * --parallelism N                   (default: the manifest's parallelism, else the cluster's default)
  * </pre>
+ *
+ * <p>Rescaling: every stateful operator has a fixed uid and the maximum parallelism is fixed at
+ * {@link #MAX_PARALLELISM}, so a savepoint taken at one parallelism restores at any other up to that maximum.
  */
 public final class FlinkfnRuntimeJob {
+
+    /**
+     * The number of key groups: the upper bound of the parallelism and part of every savepoint's keyed state, so it must
+     * never change for a deployment. 128 is what Flink chose by default for every parallelism up to 85, so savepoints
+     * taken before it was fixed restore unchanged.
+     */
+    public static final int MAX_PARALLELISM = 128;
 
     private FlinkfnRuntimeJob() {}
 
@@ -49,12 +61,14 @@ public final class FlinkfnRuntimeJob {
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.enableCheckpointing(options.getLong("checkpoint-interval-ms", 10_000), CheckpointingMode.EXACTLY_ONCE);
-        if (manifest.parallelism() != null) {
-            env.setParallelism(manifest.parallelism());
+        env.setMaxParallelism(MAX_PARALLELISM);
+        Integer parallelism = parallelism(options, manifest);
+        if (parallelism != null) {
+            env.setParallelism(parallelism);
         }
 
         KafkaConnectors kafka = new KafkaConnectors(bootstrap, deployment, options.kafkaProperties());
-        DataStream<byte[]> records = env
+        DataStream<SourceRecord> records = env
                 .fromSource(kafka.source(manifest.source()), WatermarkStrategy.noWatermarks(), "kafka: " + manifest.source().topic())
                 .uid("flinkfn-source");
         FunctionPipeline.Streams streams = FunctionPipeline.build(
@@ -62,10 +76,22 @@ public final class FlinkfnRuntimeJob {
                 manifest,
                 new ArtifactSidecarFactory(location, artifact.id(), sidecarConfig(options)),
                 bundleOptions(options),
-                manifest.window() != null ? FunctionPipeline.boundedOutOfOrderness(manifest.window()) : s -> s);
+                manifest.window() != null ? FunctionPipeline.partitionWatermarks(manifest.window(), false) : s -> s);
         kafka.attachSinks(manifest, streams);
 
         env.execute("flinkfn: " + manifest.name());
+    }
+
+    /** {@code --parallelism} (an upgrade at another parallelism) wins over the manifest's; null for the cluster default. */
+    static Integer parallelism(JobOptions options, Manifest manifest) {
+        long fromOptions = options.getLong("parallelism", 0);
+        if (fromOptions < 0 || fromOptions > MAX_PARALLELISM) {
+            throw new IllegalArgumentException("--parallelism must be between 1 and " + MAX_PARALLELISM + ", got " + fromOptions);
+        }
+        if (fromOptions > 0) {
+            return (int) fromOptions;
+        }
+        return manifest.parallelism();
     }
 
     static SidecarConfig sidecarConfig(JobOptions options) {
