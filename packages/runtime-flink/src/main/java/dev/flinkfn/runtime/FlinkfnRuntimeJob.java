@@ -6,7 +6,9 @@ import dev.flinkfn.runtime.job.ArtifactSidecarFactory;
 import dev.flinkfn.runtime.job.FunctionPipeline;
 import dev.flinkfn.runtime.job.JobOptions;
 import dev.flinkfn.runtime.job.KafkaConnectors;
+import dev.flinkfn.runtime.job.PartitionTrackingKafkaSource;
 import dev.flinkfn.runtime.operators.BundleOptions;
+import dev.flinkfn.runtime.operators.SidecarClientFactory;
 import dev.flinkfn.runtime.operators.SourceRecord;
 import dev.flinkfn.runtime.sidecar.SidecarConfig;
 import java.time.Duration;
@@ -61,25 +63,31 @@ public final class FlinkfnRuntimeJob {
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.enableCheckpointing(options.getLong("checkpoint-interval-ms", 10_000), CheckpointingMode.EXACTLY_ONCE);
-        env.setMaxParallelism(MAX_PARALLELISM);
         Integer parallelism = parallelism(options, manifest);
         if (parallelism != null) {
             env.setParallelism(parallelism);
         }
 
         KafkaConnectors kafka = new KafkaConnectors(bootstrap, deployment, options.kafkaProperties());
+        define(env, manifest, kafka, kafka.source(manifest.source()),
+                new ArtifactSidecarFactory(location, artifact.id(), sidecarConfig(options)), bundleOptions(options));
+        env.execute("flinkfn: " + manifest.name());
+    }
+
+    /**
+     * The job's graph on {@code env}: Kafka source → JS stage → watermarks per partition → keyBy → window operator →
+     * exactly-once Kafka sinks, with the fixed maximum parallelism and the operator uids that savepoints are matched
+     * by. Tests build the same graph with a bounded source or a sidecar factory of their own.
+     */
+    public static void define(StreamExecutionEnvironment env, Manifest manifest, KafkaConnectors kafka,
+            PartitionTrackingKafkaSource source, SidecarClientFactory sidecar, BundleOptions bundles) {
+        env.setMaxParallelism(MAX_PARALLELISM);
         DataStream<SourceRecord> records = env
-                .fromSource(kafka.source(manifest.source()), WatermarkStrategy.noWatermarks(), "kafka: " + manifest.source().topic())
+                .fromSource(source, WatermarkStrategy.noWatermarks(), "kafka: " + manifest.source().topic())
                 .uid("flinkfn-source");
-        FunctionPipeline.Streams streams = FunctionPipeline.build(
-                records,
-                manifest,
-                new ArtifactSidecarFactory(location, artifact.id(), sidecarConfig(options)),
-                bundleOptions(options),
+        FunctionPipeline.Streams streams = FunctionPipeline.build(records, manifest, sidecar, bundles,
                 manifest.window() != null ? FunctionPipeline.partitionWatermarks(manifest.window(), false) : s -> s);
         kafka.attachSinks(manifest, streams);
-
-        env.execute("flinkfn: " + manifest.name());
     }
 
     /** {@code --parallelism} (an upgrade at another parallelism) wins over the manifest's; null for the cluster default. */
