@@ -26,7 +26,7 @@ import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
  *       until it delivers an element, unless it is idle;
  *   <li>with an idle timeout, a partition without elements for that long (processing time) is idle and stops holding
  *       the watermark back; its next element makes it active again;
- *   <li>a subtask whose partitions are all idle, or which has none, is idle ({@link WatermarkStatus#IDLE}), so the
+ *   <li>a subtask whose partitions are all idle, or to which the source assigned none, is idle ({@link WatermarkStatus#IDLE}), so the
  *       window operator's other inputs move event time on without it;
  *   <li>watermarks from upstream (conformance replays; end of input) raise the watermark, never lower it.
  * </ul>
@@ -63,6 +63,8 @@ public class PartitionWatermarkOperator extends AbstractStreamOperator<StageReco
     private transient long upstreamWatermark;
     private transient long emitted;
     private transient boolean idle;
+    /** The source said it assigned this subtask no partition: with none, it may be idle. */
+    private transient boolean noPartitionsAssigned;
     private transient long checkInterval;
     /** When the next check runs; timers before it are stale. */
     private transient long nextCheck;
@@ -107,7 +109,11 @@ public class PartitionWatermarkOperator extends AbstractStreamOperator<StageReco
     public void processElement(StreamRecord<StageRecord> element) throws Exception {
         StageRecord record = element.getValue();
         if (record.isAssignment()) {
-            assign(record.partition);
+            if (record.partition == SourceRecord.NO_PARTITIONS) {
+                noPartitionsAssigned = true;
+            } else {
+                assign(record.partition);
+            }
             return;
         }
         output.collect(element);
@@ -154,7 +160,9 @@ public class PartitionWatermarkOperator extends AbstractStreamOperator<StageReco
             return; // an idle-deadline timer that an earlier check already covered; the periodic one is still due
         }
         long now = now();
-        boolean allIdle = true;
+        // Without partitions, idle only once the source has said none is coming: a subtask that started late would
+        // otherwise be idle while the others move event time past the partitions it is about to receive.
+        boolean allIdle = !partitions.isEmpty() || noPartitionsAssigned;
         for (PartitionClock clock : partitions.values()) {
             if (!clock.idle && idleTimeoutMs > 0 && now - clock.lastActive >= idleTimeoutMs) {
                 clock.idle = true;
@@ -200,6 +208,7 @@ public class PartitionWatermarkOperator extends AbstractStreamOperator<StageReco
         if (clock == null) {
             clock = new PartitionClock(restored.getOrDefault(partition, Long.MIN_VALUE), now());
             partitions.put(partition, clock);
+            registerMetrics(partition, clock);
             scheduleIdleCheck(clock);
             if (idle) {
                 // A new partition holds the watermark back again: say so before anyone treats this subtask as idle.
@@ -237,6 +246,16 @@ public class PartitionWatermarkOperator extends AbstractStreamOperator<StageReco
      * The next check: one interval from now, or earlier when an active partition's idle deadline (its last element plus
      * the idle timeout) comes first, so a partition is idle exactly when its timeout has passed, as in the engine.
      */
+    /**
+     * {@code <operator>.partition.<n>.watermark} and {@code .idle} per partition of this subtask, for status reports
+     * (Flink's own watermark metrics are per subtask).
+     */
+    private void registerMetrics(int partition, PartitionClock clock) {
+        var group = getMetricGroup().addGroup("partition", String.valueOf(partition));
+        group.gauge("watermark", () -> clock.maxTimestamp == Long.MIN_VALUE ? Long.MIN_VALUE : clock.maxTimestamp - boundMs - 1);
+        group.gauge("idle", () -> clock.idle ? 1 : 0);
+    }
+
     private void schedule() {
         long now = now();
         long next = now + checkInterval;

@@ -37,6 +37,17 @@ public final class SourceRecord {
         return new SourceRecord(partition, value);
     }
 
+    /**
+     * The marker that the source assigned this subtask no partition at all once it knew the topic's partitions: only
+     * then may a subtask without partitions be idle (before, its partitions may still be on their way).
+     */
+    public static SourceRecord noPartitions() {
+        return new SourceRecord(NO_PARTITIONS, null);
+    }
+
+    /** The partition of a {@link #noPartitions} marker. */
+    public static final int NO_PARTITIONS = -1;
+
     public boolean isAssignment() {
         return value == null;
     }

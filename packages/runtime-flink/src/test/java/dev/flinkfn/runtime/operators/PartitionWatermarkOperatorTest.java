@@ -133,11 +133,14 @@ class PartitionWatermarkOperatorTest {
     }
 
     @Test
-    void aSubtaskWithoutPartitionsIsIdleUntilOneIsAssigned() throws Exception {
+    void aSubtaskWithoutPartitionsIsIdleOnceTheSourceSaysNoneIsComingUntilOneIsAssigned() throws Exception {
         try (var harness = harness(0, true)) {
             harness.setProcessingTime(0);
             harness.open();
-            harness.setProcessingTime(200);
+            harness.setProcessingTime(200); // its partitions may still be on their way
+            assertThat(signals(harness)).isEmpty();
+            harness.processElement(new StreamRecord<>(StageRecord.assigned(SourceRecord.NO_PARTITIONS)));
+            harness.setProcessingTime(400);
             assertThat(signals(harness)).containsExactly("IDLE");
             assign(harness, 2);
             element(harness, 2, 1_000);
