@@ -16,7 +16,7 @@ export interface CaseFunction {
   /** Default `(e) => e.key`. */
   key?: Snippet;
   /** Default event time with `(e) => e.ts` and no out-of-orderness. */
-  time?: { kind: 'event'; timestamp?: Snippet; outOfOrderness?: number } | { kind: 'processing' };
+  time?: { kind: 'event'; timestamp?: Snippet; outOfOrderness?: number; idleTimeout?: number } | { kind: 'processing' };
   window?:
     | { kind: 'tumbling'; size: number; offset?: number }
     | { kind: 'sliding'; size: number; slide: number; offset?: number }
@@ -31,9 +31,10 @@ export interface CaseFunction {
   sinks?: string[];
 }
 
+/** A record step may name its source partition (default 0). */
 export type CaseStep =
-  | { event: unknown }
-  | { raw: string }
+  | { event: unknown; partition?: number }
+  | { raw: string; partition?: number }
   | { watermark: number }
   | { processingTime: number };
 
@@ -50,6 +51,8 @@ export interface ConformanceCase {
   description: string;
   /** Rules from `RULES` this case exercises. */
   rules: string[];
+  /** Partitions of the source topic, all read by one source subtask; default 1. */
+  partitions?: number;
   function: CaseFunction;
   input: CaseStep[];
   expected: CaseExpectation;

@@ -29,7 +29,8 @@ export function handlerSource(testCase: ConformanceCase): string {
     if (time.kind === 'processing') {
       lines.push('time: processingTime(),');
     } else {
-      lines.push(`time: eventTime({ timestamp: ${time.timestamp ?? '(e) => e.ts'}, outOfOrderness: ${time.outOfOrderness ?? 0} }),`);
+      const idle = time.idleTimeout === undefined ? '' : `, idleTimeout: ${time.idleTimeout}`;
+      lines.push(`time: eventTime({ timestamp: ${time.timestamp ?? '(e) => e.ts'}, outOfOrderness: ${time.outOfOrderness ?? 0}${idle} }),`);
     }
     lines.push(`window: ${JSON.stringify(fn.window)},`);
     if (fn.allowedLateness !== undefined) lines.push(`allowedLateness: ${fn.allowedLateness},`);

@@ -39,4 +39,9 @@ export const RULES: Record<string, string> = {
   'source-formats': 'string and bytes sources pass text and bytes to the handler',
   'numeric-keys': 'numeric keys become strings',
   'window-events-are-json': 'events reach add() and process() as they cross to Flink: through JSON',
+  'watermark-per-partition': 'the watermark is the minimum over source partitions of each one\'s max timestamp − bound − 1',
+  'partition-lag-not-late': 'an event within its own partition\'s bound is on time however far other partitions are ahead',
+  'partition-without-data-holds': 'a partition that has delivered nothing holds the watermark back unless it is idle',
+  'idle-partition-released': 'with idleTimeout, a partition without events for that long stops holding the watermark back',
+  'idle-partition-rejoins': 'an idle partition\'s next event makes it hold the watermark again; the watermark never goes back',
 };

@@ -15,14 +15,18 @@ export interface CaseOutputs {
 export async function runOnEngine(testCase: ConformanceCase, artifactFile: string): Promise<CaseOutputs> {
   const { host } = await loadArtifactFile(artifactFile);
   const actual: CaseOutputs = { outputs: {}, late: [], deadLetters: [] };
-  const engine = new Engine(host, {
-    output: (o) => (actual.outputs[o.sink] ??= []).push(o.value),
-    late: (event) => actual.late.push(event),
-    deadLetter: (letter) => actual.deadLetters.push(letter),
-  });
+  const engine = new Engine(
+    host,
+    {
+      output: (o) => (actual.outputs[o.sink] ??= []).push(o.value),
+      late: (event) => actual.late.push(event),
+      deadLetter: (letter) => actual.deadLetters.push(letter),
+    },
+    { partitions: testCase.partitions ?? 1 },
+  );
   for (const step of testCase.input) {
-    if ('event' in step) engine.pushRecord(JSON.stringify(step.event));
-    else if ('raw' in step) engine.pushRecord(step.raw);
+    if ('event' in step) engine.pushRecord(JSON.stringify(step.event), { partition: step.partition ?? 0 });
+    else if ('raw' in step) engine.pushRecord(step.raw, { partition: step.partition ?? 0 });
     else if ('watermark' in step) engine.advanceWatermark(step.watermark);
     else engine.advanceProcessingTime(step.processingTime);
   }

@@ -10,9 +10,13 @@
  *  - An element skipped by all its windows and itself late (timestamp + lateness ≤ watermark) goes to the
  *    late output, or is dropped when there is none.
  *  - Session windows merge through Flink's merge rules; accumulators merge with the user's `merge`.
- *  - Event-time watermarks come from the bounded out-of-orderness strategy (max timestamp − bound − 1),
- *    emitted after every record (the most eager schedule Flink's periodic emission can produce), and from
- *    explicit `advanceWatermark` calls; they never go backwards.
+ *  - Event-time watermarks come from the bounded out-of-orderness strategy per source partition, as the
+ *    Flink runtime generates them: a partition's watermark is its max timestamp − bound − 1, the watermark
+ *    is the minimum over the partitions that are not idle, and a partition that has delivered nothing holds
+ *    it back. With `idleTimeout`, a partition without elements for that long (processing time, moved by
+ *    `advanceProcessingTime`) is idle until its next element. Watermarks are emitted after every record (the
+ *    most eager schedule Flink's periodic emission can produce) and at every processing-time step, and come
+ *    from explicit `advanceWatermark` calls; they never go backwards.
  */
 import type { FunctionDeclarations, ManifestWindow, WindowBounds } from '@flinkfn/sdk';
 import type { DeadLetter, FunctionHost, Output } from '@flinkfn/host';
@@ -55,6 +59,28 @@ export interface EngineStats {
 export interface EngineOptions {
   /** Initial processing-time clock; default 0. */
   processingTime?: number;
+  /**
+   * Partitions of the source topic, all read by this engine (as by one Flink subtask); default 1. Records name
+   * theirs with `{ partition }`; a record from a partition beyond the count adds that partition.
+   */
+  partitions?: number;
+}
+
+/**
+ * Where a record comes from.
+ *
+ * @example
+ * engine.pushRecord('{"ts":1}', { partition: 2 });
+ */
+export interface RecordOrigin {
+  /** Source partition, from 0; default 0. */
+  partition?: number;
+}
+
+interface PartitionClock {
+  maxTimestamp: number;
+  lastActive: number;
+  idle: boolean;
 }
 
 interface WindowState {
@@ -85,7 +111,7 @@ export class Engine {
   private readonly eventTimers = new TimerQueue();
   private readonly processingTimers = new TimerQueue();
   private watermark = NO_WATERMARK;
-  private maxEventTimestamp = NO_WATERMARK;
+  private readonly partitions = new Map<number, PartitionClock>();
   private now: number;
   private finished = false;
 
@@ -98,6 +124,9 @@ export class Engine {
     this.window = this.manifest.window;
     this.merging = this.window?.assigner.kind === 'session';
     this.now = options.processingTime ?? 0;
+    const partitions = options.partitions ?? 1;
+    if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be a whole number ≥ 1, got ${partitions}`);
+    for (let p = 0; p < partitions; p++) this.partitionClock(p);
   }
 
   get currentWatermark(): number {
@@ -116,19 +145,19 @@ export class Engine {
   }
 
   /** A source record as it would come from Kafka: decoded per the source format first. */
-  pushRecord(raw: string | Uint8Array): void {
+  pushRecord(raw: string | Uint8Array, origin: RecordOrigin = {}): void {
     this.checkOpen();
     this.stats.recordsIn++;
     const decoded = this.host.decode(raw);
     if (!decoded.ok) return this.deadLetter(decoded.deadLetter);
-    this.process(decoded.value);
+    this.process(decoded.value, partitionOf(origin));
   }
 
   /** An already-decoded event (what the handler receives). */
-  pushEvent(event: unknown): void {
+  pushEvent(event: unknown, origin: RecordOrigin = {}): void {
     this.checkOpen();
     this.stats.recordsIn++;
-    this.process(event);
+    this.process(event, partitionOf(origin));
   }
 
   /** Moves the event-time watermark forward (never back), firing and cleaning up windows as Flink does. */
@@ -144,6 +173,7 @@ export class Engine {
     this.now = time;
     let timer: Timer | undefined;
     while ((timer = this.processingTimers.popDue(time)) !== undefined) this.onProcessingTime(timer);
+    if (this.isEventTime()) this.checkIdlePartitions();
   }
 
   /**
@@ -160,20 +190,18 @@ export class Engine {
 
   // --- per record ------------------------------------------------------------------------------
 
-  private process(event: unknown): void {
+  private process(event: unknown, partition: number): void {
     const handled = this.host.handle(event);
     if (!handled.ok) return this.deadLetter(handled.deadLetter);
     if (this.window === null) {
       for (const output of handled.value) this.emit(output);
       return;
     }
-    for (const output of handled.value) this.windowElement(output.value, this.window);
-    if (this.window.time.kind === 'event' && this.maxEventTimestamp !== NO_WATERMARK) {
-      this.setWatermark(this.maxEventTimestamp - this.window.time.outOfOrdernessMs - 1);
-    }
+    for (const output of handled.value) this.windowElement(output.value, this.window, partition);
+    if (this.window.time.kind === 'event') this.generateWatermark();
   }
 
-  private windowElement(event: unknown, window: ManifestWindow): void {
+  private windowElement(event: unknown, window: ManifestWindow, partition: number): void {
     const key = this.host.keyOf(event);
     if (!key.ok) return this.deadLetter(key.deadLetter);
     let timestamp: number;
@@ -181,7 +209,10 @@ export class Engine {
       const extracted = this.host.timestampOf(event);
       if (!extracted.ok) return this.deadLetter(extracted.deadLetter);
       timestamp = extracted.value;
-      this.maxEventTimestamp = Math.max(this.maxEventTimestamp, timestamp);
+      const clock = this.partitionClock(partition);
+      clock.maxTimestamp = Math.max(clock.maxTimestamp, timestamp);
+      clock.lastActive = this.now;
+      clock.idle = false;
     } else {
       timestamp = this.now;
     }
@@ -291,6 +322,38 @@ export class Engine {
 
   // --- time ------------------------------------------------------------------------------------
 
+  private partitionClock(partition: number): PartitionClock {
+    let clock = this.partitions.get(partition);
+    if (clock === undefined) {
+      clock = { maxTimestamp: NO_WATERMARK, lastActive: this.now, idle: false };
+      this.partitions.set(partition, clock);
+    }
+    return clock;
+  }
+
+  /** The minimum over partitions that are not idle of max timestamp − bound − 1; nothing when all are idle. */
+  private generateWatermark(): void {
+    if (this.window?.time.kind !== 'event') return;
+    const bound = this.window.time.outOfOrdernessMs;
+    let watermark = Number.POSITIVE_INFINITY;
+    let active = false;
+    for (const clock of this.partitions.values()) {
+      if (clock.idle) continue;
+      active = true;
+      watermark = Math.min(watermark, clock.maxTimestamp === NO_WATERMARK ? NO_WATERMARK : clock.maxTimestamp - bound - 1);
+    }
+    if (active && watermark !== NO_WATERMARK) this.setWatermark(watermark);
+  }
+
+  private checkIdlePartitions(): void {
+    const timeout = this.window?.time.kind === 'event' ? this.window.time.idleTimeoutMs : null;
+    if (timeout === null || timeout === undefined) return;
+    for (const clock of this.partitions.values()) {
+      if (!clock.idle && this.now - clock.lastActive >= timeout) clock.idle = true;
+    }
+    this.generateWatermark();
+  }
+
   private setWatermark(watermark: number): void {
     if (watermark <= this.watermark) return;
     this.watermark = watermark;
@@ -385,4 +448,10 @@ export class Engine {
   private checkOpen(): void {
     if (this.finished) throw new Error('the engine has finished; create a new one to process more input');
   }
+}
+
+function partitionOf(origin: RecordOrigin): number {
+  const partition = origin.partition ?? 0;
+  if (!Number.isInteger(partition) || partition < 0) throw new RangeError(`partition must be a whole number ≥ 0, got ${partition}`);
+  return partition;
 }

@@ -5,5 +5,5 @@
  * import { Engine } from '@flinkfn/engine';
  */
 export { Engine } from './engine.js';
-export type { EngineListener, EngineOptions, EngineStats } from './engine.js';
+export type { EngineListener, EngineOptions, EngineStats, RecordOrigin } from './engine.js';
 export { assignWindows, intersects, maxTimestamp, mergeWindows, windowStart } from './assigners.js';

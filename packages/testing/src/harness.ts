@@ -10,6 +10,19 @@ import { FunctionHost, loadArtifactFile, loadFunction, type DeadLetter, type Out
 import { isFunctionDefinition, type FunctionDefinition } from '@flinkfn/sdk';
 
 /**
+ * Options of a harness.
+ *
+ * @example
+ * const h = harness(pageViews, { partitions: 4 });
+ */
+export interface HarnessOptions {
+  /** Initial processing-time clock; default 0. */
+  processingTime?: number;
+  /** Partitions of the source topic; each holds the watermark back until it delivers or goes idle. Default 1. */
+  partitions?: number;
+}
+
+/**
  * Drives one function in a test.
  *
  * @example
@@ -27,7 +40,7 @@ export class Harness {
   private readonly engine: Engine;
   private readonly defaultSink: string;
 
-  constructor(host: FunctionHost, options: { processingTime?: number } = {}) {
+  constructor(host: FunctionHost, options: HarnessOptions = {}) {
     this.defaultSink = host.manifest.sinks[0]?.name ?? 'main';
     this.engine = new Engine(
       host,
@@ -43,6 +56,15 @@ export class Harness {
   /** Pushes decoded events, as the handler receives them. */
   push(...events: unknown[]): this {
     for (const event of events) this.engine.pushEvent(event);
+    return this;
+  }
+
+  /**
+   * Pushes decoded events from one source partition: each partition has its own watermark, and the function's
+   * watermark is the minimum over partitions that are not idle (see `HarnessOptions.partitions`).
+   */
+  pushTo(partition: number, ...events: unknown[]): this {
+    for (const event of events) this.engine.pushEvent(event, { partition });
     return this;
   }
 
@@ -103,7 +125,7 @@ export class Harness {
  */
 export function harness<In, E, A, R>(
   definition: FunctionDefinition<In, E, A, R>,
-  options: { processingTime?: number } = {},
+  options: HarnessOptions = {},
 ): Harness {
   const value: unknown = definition;
   if (!isFunctionDefinition(value)) {
@@ -121,7 +143,7 @@ export function harness<In, E, A, R>(
  */
 export async function harnessFromEntry(
   entry: string,
-  options: Omit<BuildOptions, 'entry' | 'write'> & { processingTime?: number } = {},
+  options: Omit<BuildOptions, 'entry' | 'write'> & HarnessOptions = {},
 ): Promise<Harness> {
   const root = options.root ?? process.cwd();
   const result = await build({ root, entry: path.resolve(root, entry), write: false });
@@ -135,7 +157,7 @@ export async function harnessFromEntry(
  * @example
  * const h = await harnessFromArtifact('.flinkfn/artifacts/<id>.flinkfn');
  */
-export async function harnessFromArtifact(file: string, options: { processingTime?: number } = {}): Promise<Harness> {
+export async function harnessFromArtifact(file: string, options: HarnessOptions = {}): Promise<Harness> {
   const loaded = await loadArtifactFile(file);
   return new Harness(loaded.host, options);
 }

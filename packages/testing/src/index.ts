@@ -5,4 +5,5 @@
  * import { harness } from '@flinkfn/testing';
  */
 export { Harness, harness, harnessFromArtifact, harnessFromEntry } from './harness.js';
+export type { HarnessOptions } from './harness.js';
 export type { DeadLetter, Output } from '@flinkfn/host';

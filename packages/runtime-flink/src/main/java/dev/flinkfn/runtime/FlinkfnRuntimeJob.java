@@ -6,7 +6,10 @@ import dev.flinkfn.runtime.job.ArtifactSidecarFactory;
 import dev.flinkfn.runtime.job.FunctionPipeline;
 import dev.flinkfn.runtime.job.JobOptions;
 import dev.flinkfn.runtime.job.KafkaConnectors;
+import dev.flinkfn.runtime.job.PartitionTrackingKafkaSource;
 import dev.flinkfn.runtime.operators.BundleOptions;
+import dev.flinkfn.runtime.operators.SidecarClientFactory;
+import dev.flinkfn.runtime.operators.SourceRecord;
 import dev.flinkfn.runtime.sidecar.SidecarConfig;
 import java.time.Duration;
 import java.util.Arrays;
@@ -30,9 +33,20 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * --sidecar-socket /…/sidecar.sock  (external mode: connect to a sidecar container instead)
  * --checkpoint-interval-ms 10000    --bundle-size 250  --bundle-time-ms 1  --bundle-in-flight 4
  * --kafka-property key=value        (repeatable: SASL/TLS settings for every Kafka client)
+ * --parallelism N                   (default: the manifest's parallelism, else the cluster's default)
  * </pre>
+ *
+ * <p>Rescaling: every stateful operator has a fixed uid and the maximum parallelism is fixed at
+ * {@link #MAX_PARALLELISM}, so a savepoint taken at one parallelism restores at any other up to that maximum.
  */
 public final class FlinkfnRuntimeJob {
+
+    /**
+     * The number of key groups: the upper bound of the parallelism and part of every savepoint's keyed state, so it must
+     * never change for a deployment. 128 is what Flink chose by default for every parallelism up to 85, so savepoints
+     * taken before it was fixed restore unchanged.
+     */
+    public static final int MAX_PARALLELISM = 128;
 
     private FlinkfnRuntimeJob() {}
 
@@ -49,23 +63,43 @@ public final class FlinkfnRuntimeJob {
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.enableCheckpointing(options.getLong("checkpoint-interval-ms", 10_000), CheckpointingMode.EXACTLY_ONCE);
-        if (manifest.parallelism() != null) {
-            env.setParallelism(manifest.parallelism());
+        Integer parallelism = parallelism(options, manifest);
+        if (parallelism != null) {
+            env.setParallelism(parallelism);
         }
 
         KafkaConnectors kafka = new KafkaConnectors(bootstrap, deployment, options.kafkaProperties());
-        DataStream<byte[]> records = env
-                .fromSource(kafka.source(manifest.source()), WatermarkStrategy.noWatermarks(), "kafka: " + manifest.source().topic())
-                .uid("flinkfn-source");
-        FunctionPipeline.Streams streams = FunctionPipeline.build(
-                records,
-                manifest,
-                new ArtifactSidecarFactory(location, artifact.id(), sidecarConfig(options)),
-                bundleOptions(options),
-                manifest.window() != null ? FunctionPipeline.boundedOutOfOrderness(manifest.window()) : s -> s);
-        kafka.attachSinks(manifest, streams);
-
+        define(env, manifest, kafka, kafka.source(manifest.source()),
+                new ArtifactSidecarFactory(location, artifact.id(), sidecarConfig(options)), bundleOptions(options));
         env.execute("flinkfn: " + manifest.name());
+    }
+
+    /**
+     * The job's graph on {@code env}: Kafka source → JS stage → watermarks per partition → keyBy → window operator →
+     * exactly-once Kafka sinks, with the fixed maximum parallelism and the operator uids that savepoints are matched
+     * by. Tests build the same graph with a bounded source or a sidecar factory of their own.
+     */
+    public static void define(StreamExecutionEnvironment env, Manifest manifest, KafkaConnectors kafka,
+            PartitionTrackingKafkaSource source, SidecarClientFactory sidecar, BundleOptions bundles) {
+        env.setMaxParallelism(MAX_PARALLELISM);
+        DataStream<SourceRecord> records = env
+                .fromSource(source, WatermarkStrategy.noWatermarks(), "kafka: " + manifest.source().topic())
+                .uid("flinkfn-source");
+        FunctionPipeline.Streams streams = FunctionPipeline.build(records, manifest, sidecar, bundles,
+                manifest.window() != null ? FunctionPipeline.partitionWatermarks(manifest.window(), false) : s -> s);
+        kafka.attachSinks(manifest, streams);
+    }
+
+    /** {@code --parallelism} (an upgrade at another parallelism) wins over the manifest's; null for the cluster default. */
+    static Integer parallelism(JobOptions options, Manifest manifest) {
+        long fromOptions = options.getLong("parallelism", 0);
+        if (fromOptions < 0 || fromOptions > MAX_PARALLELISM) {
+            throw new IllegalArgumentException("--parallelism must be between 1 and " + MAX_PARALLELISM + ", got " + fromOptions);
+        }
+        if (fromOptions > 0) {
+            return (int) fromOptions;
+        }
+        return manifest.parallelism();
     }
 
     static SidecarConfig sidecarConfig(JobOptions options) {

@@ -4,12 +4,13 @@ import dev.flinkfn.runtime.artifact.Manifest;
 import dev.flinkfn.runtime.operators.BundleOptions;
 import dev.flinkfn.runtime.operators.JsStageOperator;
 import dev.flinkfn.runtime.operators.JsWindowOperator;
+import dev.flinkfn.runtime.operators.PartitionWatermarkOperator;
 import dev.flinkfn.runtime.operators.SidecarClientFactory;
+import dev.flinkfn.runtime.operators.SourceRecord;
 import dev.flinkfn.runtime.operators.StageRecord;
 import dev.flinkfn.runtime.operators.Tags;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -36,25 +37,27 @@ public final class FunctionPipeline {
     private FunctionPipeline() {}
 
     /**
-     * @param watermarks how event-time watermarks are generated for the window stage; {@link #boundedOutOfOrderness}
+     * @param records source records with their partitions and partition-assignment markers
+     * @param watermarks how event-time watermarks are generated for the window stage; {@link #partitionWatermarks}
      *     in the job
      */
     public static Streams build(
-            DataStream<byte[]> records,
+            DataStream<SourceRecord> records,
             Manifest manifest,
             SidecarClientFactory sidecar,
             BundleOptions bundles,
             UnaryOperator<DataStream<StageRecord>> watermarks) {
+        Manifest.Window window = manifest.window();
+        boolean eventTime = window != null && window.isEventTime();
         SingleOutputStreamOperator<StageRecord> staged = records
                 .transform("js: handle " + manifest.name(), TypeInformation.of(StageRecord.class),
-                        new JsStageOperator(sidecar, bundles))
+                        new JsStageOperator(sidecar, bundles, eventTime))
                 .uid("flinkfn-js-stage");
         DataStream<byte[]> stageDeadLetters = staged.getSideOutput(Tags.DEAD_LETTERS);
-        Manifest.Window window = manifest.window();
         if (window == null) {
             return new Streams(staged, null, stageDeadLetters);
         }
-        DataStream<StageRecord> elements = window.isEventTime() ? watermarks.apply(staged) : staged;
+        DataStream<StageRecord> elements = eventTime ? watermarks.apply(staged) : staged;
         SingleOutputStreamOperator<StageRecord> windowed = elements
                 .keyBy(record -> record.key, Types.STRING)
                 .transform("js: window " + manifest.name(), TypeInformation.of(StageRecord.class),
@@ -72,17 +75,19 @@ public final class FunctionPipeline {
                 stageDeadLetters.union(windowed.getSideOutput(Tags.DEAD_LETTERS)));
     }
 
-    /** Flink's bounded out-of-orderness watermarks (periodic), with idleness when the manifest declares it. */
-    public static UnaryOperator<DataStream<StageRecord>> boundedOutOfOrderness(Manifest.Window window) {
-        return stream -> {
-            WatermarkStrategy<StageRecord> strategy = WatermarkStrategy
-                    .<StageRecord>forBoundedOutOfOrderness(Duration.ofMillis(nonNull(window.time().outOfOrdernessMs())))
-                    .withTimestampAssigner((record, recordTimestamp) -> recordTimestamp);
-            if (window.time().idleTimeoutMs() != null) {
-                strategy = strategy.withIdleness(Duration.ofMillis(window.time().idleTimeoutMs()));
-            }
-            return stream.assignTimestampsAndWatermarks(strategy).uid("flinkfn-watermarks");
-        };
+    /**
+     * Bounded out-of-orderness watermarks per source partition, with idleness when the manifest declares it, chained to
+     * the stage at the source's parallelism (see {@link PartitionWatermarkOperator}).
+     *
+     * @param eager emit after every element (conformance replays) instead of on Flink's periodic schedule (the job)
+     */
+    public static UnaryOperator<DataStream<StageRecord>> partitionWatermarks(Manifest.Window window, boolean eager) {
+        long bound = nonNull(window.time().outOfOrdernessMs());
+        long idleTimeout = nonNull(window.time().idleTimeoutMs());
+        return stream -> stream
+                .transform("watermarks per partition", TypeInformation.of(StageRecord.class),
+                        new PartitionWatermarkOperator(bound, idleTimeout, eager))
+                .uid("flinkfn-watermarks");
     }
 
     /** Flink's own assigner for the manifest's window. */

@@ -1,20 +1,23 @@
 package dev.flinkfn.runtime.job;
 
 import dev.flinkfn.runtime.artifact.Manifest;
+import dev.flinkfn.runtime.operators.SourceRecord;
 import dev.flinkfn.runtime.operators.StageRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import org.apache.flink.api.common.serialization.DeserializationSchema;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -29,6 +32,9 @@ public final class KafkaConnectors {
     /** Below Kafka's default transaction.max.timeout.ms (15 min), far above a checkpoint plus a restart. */
     static final String TRANSACTION_TIMEOUT_MS = "600000";
 
+    /** How often the source looks for new partitions of its topic (Flink's default is 5 minutes). */
+    static final String PARTITION_DISCOVERY_INTERVAL_MS = "10000";
+
     private final String bootstrapServers;
     private final String deploymentId;
     private final Map<String, String> clientProperties;
@@ -40,26 +46,32 @@ public final class KafkaConnectors {
     }
 
     /** The function's source: bounded at the offsets of the job's start when the manifest says {@code until: latest}. */
-    public KafkaSource<byte[]> source(Manifest.Source source) {
+    public PartitionTrackingKafkaSource source(Manifest.Source source) {
         return source(source, source.isBounded() ? OffsetsInitializer.latest() : null);
     }
 
-    /** The source, bounded at {@code stoppingOffsets} when given (tests replaying a fixed input). */
-    public KafkaSource<byte[]> source(Manifest.Source source, OffsetsInitializer stoppingOffsets) {
+    /**
+     * The source, bounded at {@code stoppingOffsets} when given (tests replaying a fixed input). Records carry their
+     * partition, and readers announce the partitions assigned to them (see {@link PartitionTrackingKafkaSource}).
+     */
+    public PartitionTrackingKafkaSource source(Manifest.Source source, OffsetsInitializer stoppingOffsets) {
         OffsetResetStrategy reset = "latest".equals(source.startFrom()) ? OffsetResetStrategy.LATEST : OffsetResetStrategy.EARLIEST;
-        var builder = KafkaSource.<byte[]>builder();
+        var builder = KafkaSource.<SourceRecord>builder();
         if (stoppingOffsets != null) {
             builder.setBounded(stoppingOffsets);
         }
-        return builder
+        Properties properties = properties();
+        // Partitions added to the topic while the job runs are read (from their beginning) within this interval.
+        properties.putIfAbsent(KafkaSourceOptions.PARTITION_DISCOVERY_INTERVAL_MS.key(), PARTITION_DISCOVERY_INTERVAL_MS);
+        return new PartitionTrackingKafkaSource(builder
                 .setBootstrapServers(bootstrapServers)
                 .setTopics(source.topic())
                 .setGroupId("flinkfn-" + deploymentId)
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(reset))
-                .setValueOnlyDeserializer(new RawBytes())
-                .setProperties(properties())
+                .setDeserializer(new RecordsWithPartition())
+                .setProperties(properties)
                 .setProperty("isolation.level", "read_committed")
-                .build();
+                .build());
     }
 
     /** Results to their sinks by index, late events and dead letters to their topics. */
@@ -107,23 +119,19 @@ public final class KafkaConnectors {
         ProducerRecord<byte[], byte[]> make(T element);
     }
 
-    /** Kafka values as they are. */
-    static final class RawBytes implements DeserializationSchema<byte[]> {
+    /** Kafka values as they are, with their partition; a null value (tombstone) is an empty record. */
+    static final class RecordsWithPartition implements KafkaRecordDeserializationSchema<SourceRecord> {
         private static final long serialVersionUID = 1L;
+        private static final byte[] EMPTY = new byte[0];
 
         @Override
-        public byte[] deserialize(byte[] message) {
-            return message;
+        public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<SourceRecord> out) {
+            out.collect(SourceRecord.of(record.partition(), record.value() == null ? EMPTY : record.value()));
         }
 
         @Override
-        public boolean isEndOfStream(byte[] nextElement) {
-            return false;
-        }
-
-        @Override
-        public TypeInformation<byte[]> getProducedType() {
-            return PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
+        public TypeInformation<SourceRecord> getProducedType() {
+            return TypeInformation.of(SourceRecord.class);
         }
     }
 }

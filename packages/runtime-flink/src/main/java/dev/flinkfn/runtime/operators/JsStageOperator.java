@@ -19,19 +19,38 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * order as they arrive, so the JVM keeps reading while Node computes. A watermark is held until every bundle sent
  * before it has been answered, so no element can end up behind a watermark that overtook it. A sidecar that does not
  * answer within the request timeout fails the task, and Flink restores from the last checkpoint.
+ *
+ * <p>Each window element carries the source partition of the record it came from, and partition assignments are
+ * passed on as markers when {@code forwardsPartitions} is set (event-time windows), so that
+ * {@link PartitionWatermarkOperator} can generate watermarks per partition after the stage.
  */
-public class JsStageOperator extends AbstractSidecarOperator<byte[]> implements BoundedOneInput {
+public class JsStageOperator extends AbstractSidecarOperator<SourceRecord> implements BoundedOneInput {
 
     private static final long serialVersionUID = 1L;
+
+    // --- configuration -----------------------------------------------------------------------------------------
+
+    private final boolean forwardsPartitions;
 
     // --- runtime state (not checkpointed: bundles are always empty at a barrier) -------------------------------
 
     private transient List<byte[]> bundle;
+    /** The source partition of each record of {@link #bundle}. */
+    private transient IntList bundlePartitions;
+    /** The partitions of the bundles in flight, in the order of {@link #inFlight}. */
+    private transient ArrayDeque<IntList> inFlightPartitions;
     private transient long bundleStartedAt;
     private transient ArrayDeque<CompletableFuture<List<List<SidecarProtocol.Output>>>> inFlight;
 
+    /** A stage whose outputs go to sinks, or to processing-time windows: partitions do not matter downstream. */
     public JsStageOperator(SidecarClientFactory clientFactory, BundleOptions bundleOptions) {
+        this(clientFactory, bundleOptions, false);
+    }
+
+    /** @param forwardsPartitions emit partition assignments as {@link StageRecord#assigned} markers (event time) */
+    public JsStageOperator(SidecarClientFactory clientFactory, BundleOptions bundleOptions, boolean forwardsPartitions) {
         super(clientFactory, bundleOptions);
+        this.forwardsPartitions = forwardsPartitions;
     }
 
     // --- lifecycle ---------------------------------------------------------------------------------------------
@@ -40,16 +59,27 @@ public class JsStageOperator extends AbstractSidecarOperator<byte[]> implements 
     public void open() throws Exception {
         super.open();
         bundle = new ArrayList<>(bundleOptions.maxSize());
+        bundlePartitions = new IntList(bundleOptions.maxSize());
         inFlight = new ArrayDeque<>();
+        inFlightPartitions = new ArrayDeque<>();
     }
 
     @Override
-    public void processElement(StreamRecord<byte[]> element) throws Exception {
+    public void processElement(StreamRecord<SourceRecord> element) throws Exception {
+        SourceRecord record = element.getValue();
+        if (record.isAssignment()) {
+            // Ahead of the records still in bundles: an assignment can only hold the watermark back, never let it pass.
+            if (forwardsPartitions) {
+                output.collect(new StreamRecord<>(StageRecord.assigned(record.partition)));
+            }
+            return;
+        }
         if (bundle.isEmpty()) {
             bundleStartedAt = getProcessingTimeService().getCurrentProcessingTime();
             scheduleBundleTimer();
         }
-        bundle.add(element.getValue());
+        bundle.add(record.value);
+        bundlePartitions.add(record.partition);
         if (bundle.size() >= bundleOptions.maxSize()) {
             sendBundle();
         }
@@ -104,36 +134,41 @@ public class JsStageOperator extends AbstractSidecarOperator<byte[]> implements 
             return;
         }
         while (inFlight.size() >= bundleOptions.maxInFlight()) {
-            emit(await(inFlight.poll()));
+            emitNext();
         }
         inFlight.add(client.process(bundle));
+        inFlightPartitions.add(bundlePartitions);
         bundle = new ArrayList<>(bundleOptions.maxSize());
+        bundlePartitions = new IntList(bundleOptions.maxSize());
     }
 
     private void finishAllBundles() throws Exception {
         sendBundle();
         while (!inFlight.isEmpty()) {
-            emit(await(inFlight.poll()));
+            emitNext();
         }
     }
 
     private void emitCompleted() throws Exception {
         while (!inFlight.isEmpty() && inFlight.peek().isDone()) {
-            emit(await(inFlight.poll()));
+            emitNext();
         }
     }
 
-    private void emit(List<List<SidecarProtocol.Output>> results) {
-        for (List<SidecarProtocol.Output> outputs : results) {
-            for (SidecarProtocol.Output output : outputs) {
-                emitOne(output);
+    /** Waits for the oldest bundle in flight and emits its outputs; results come back one list per input record. */
+    private void emitNext() throws Exception {
+        IntList partitions = inFlightPartitions.poll();
+        List<List<SidecarProtocol.Output>> results = await(inFlight.poll());
+        for (int i = 0; i < results.size(); i++) {
+            for (SidecarProtocol.Output output : results.get(i)) {
+                emitOne(partitions.get(i), output);
             }
         }
     }
 
-    private void emitOne(SidecarProtocol.Output output) {
+    private void emitOne(int partition, SidecarProtocol.Output output) {
         if (output instanceof SidecarProtocol.ElementOutput element) {
-            StageRecord record = StageRecord.element(element.key(), element.event());
+            StageRecord record = StageRecord.element(partition, element.key(), element.event());
             this.output.collect(element.timestamp() == SidecarProtocol.NO_TIMESTAMP
                     ? new StreamRecord<>(record)
                     : new StreamRecord<>(record, element.timestamp()));
@@ -141,6 +176,27 @@ public class JsStageOperator extends AbstractSidecarOperator<byte[]> implements 
             this.output.collect(new StreamRecord<>(StageRecord.sink(sink.sinkIndex(), sink.key(), sink.value())));
         } else if (output instanceof SidecarProtocol.DeadLetterOutput letter) {
             this.output.collect(Tags.DEAD_LETTERS, new StreamRecord<>(letter.deadLetter()));
+        }
+    }
+
+    /** A growable list of ints without boxing: one entry per record on the hot path. */
+    private static final class IntList {
+        private int[] values;
+        private int size;
+
+        IntList(int capacity) {
+            values = new int[Math.max(1, capacity)];
+        }
+
+        void add(int value) {
+            if (size == values.length) {
+                values = java.util.Arrays.copyOf(values, size * 2);
+            }
+            values[size++] = value;
+        }
+
+        int get(int index) {
+            return values[index];
         }
     }
 }

@@ -14,7 +14,7 @@ import org.apache.flink.core.memory.DataOutputView;
 import org.apache.flink.types.StringValue;
 
 /**
- * Serializes {@link StageRecord}s between operators: sink index, nullable key, nullable payload. Records are immutable,
+ * Serializes {@link StageRecord}s between operators: sink index, partition, nullable key, nullable payload. Records are immutable,
  * so a copy is the record itself. Stage records never go into state, so the format can change with the runtime jar.
  */
 public final class StageRecordSerializer extends TypeSerializerSingleton<StageRecord> {
@@ -51,6 +51,7 @@ public final class StageRecordSerializer extends TypeSerializerSingleton<StageRe
     @Override
     public void serialize(StageRecord record, DataOutputView target) throws IOException {
         target.writeInt(record.sinkIndex);
+        target.writeInt(record.partition);
         StringValue.writeString(record.key, target);
         if (record.payload == null) {
             target.writeInt(-1);
@@ -63,6 +64,7 @@ public final class StageRecordSerializer extends TypeSerializerSingleton<StageRe
     @Override
     public StageRecord deserialize(DataInputView source) throws IOException {
         int sinkIndex = source.readInt();
+        int partition = source.readInt();
         String key = StringValue.readString(source);
         int length = source.readInt();
         byte[] payload = null;
@@ -70,7 +72,7 @@ public final class StageRecordSerializer extends TypeSerializerSingleton<StageRe
             payload = new byte[length];
             source.readFully(payload);
         }
-        return new StageRecord(sinkIndex, key, payload);
+        return new StageRecord(sinkIndex, partition, key, payload);
     }
 
     @Override

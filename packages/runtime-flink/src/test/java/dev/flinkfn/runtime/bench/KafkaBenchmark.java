@@ -11,6 +11,7 @@ import dev.flinkfn.runtime.artifact.Manifest;
 import dev.flinkfn.runtime.job.FunctionPipeline;
 import dev.flinkfn.runtime.job.KafkaConnectors;
 import dev.flinkfn.runtime.operators.SidecarClientFactory;
+import dev.flinkfn.runtime.operators.SourceRecord;
 import dev.flinkfn.runtime.operators.StageRecord;
 import dev.flinkfn.runtime.sidecar.SidecarConfig;
 import dev.flinkfn.runtime.sidecar.Sidecars;
@@ -172,7 +173,7 @@ public final class KafkaBenchmark {
             // a fresh consumer group (so every run starts at the beginning) and fresh transactional ids
             String deployment = "bench-" + (js ? "js-" : "java-") + UUID.randomUUID().toString().substring(0, 8);
             KafkaConnectors kafka = new KafkaConnectors(bootstrap, deployment, clientProperties);
-            DataStream<byte[]> orders = env
+            DataStream<SourceRecord> orders = env
                     .fromSource(kafka.source(source, OffsetsInitializer.offsets(Map.of(in, records))),
                             WatermarkStrategy.noWatermarks(), "kafka: " + in.topic());
             FunctionPipeline.Streams streams;
@@ -184,8 +185,10 @@ public final class KafkaBenchmark {
                 streams = FunctionPipeline.build(orders, manifest, factory, ThroughputBenchmark.bundleOptions(), s -> s);
             } else {
                 // the same sinks as the TypeScript job: results to the sink topic, an (empty) dead-letter stream
-                DataStream<StageRecord> results = orders.map(new JavaTotalRecord()).returns(TypeInformation.of(StageRecord.class));
-                DataStream<byte[]> deadLetters = orders.filter(r -> false).returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+                DataStream<byte[]> values = orders.filter(r -> !r.isAssignment()).map(r -> r.value)
+                        .returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+                DataStream<StageRecord> results = values.map(new JavaTotalRecord()).returns(TypeInformation.of(StageRecord.class));
+                DataStream<byte[]> deadLetters = values.filter(r -> false).returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
                 streams = new FunctionPipeline.Streams(results, null, deadLetters);
             }
             kafka.attachSinks(manifest, streams);

@@ -13,6 +13,7 @@ import dev.flinkfn.runtime.artifact.Manifest;
 import dev.flinkfn.runtime.job.FunctionPipeline;
 import dev.flinkfn.runtime.operators.BundleOptions;
 import dev.flinkfn.runtime.operators.SidecarClientFactory;
+import dev.flinkfn.runtime.operators.SourceRecord;
 import dev.flinkfn.runtime.operators.StageRecord;
 import dev.flinkfn.runtime.sidecar.SidecarConfig;
 import dev.flinkfn.runtime.sidecar.Sidecars;
@@ -29,6 +30,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.AggregateFunction;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.api.java.tuple.Tuple3;
@@ -143,8 +145,11 @@ public final class ThroughputBenchmark {
                     : recordWatermarks
                             ? s -> s.assignTimestampsAndWatermarks(RecordedWatermarks.<StageRecord>strategy(
                                     Duration.ofMillis(outOfOrderness(window)), (r, ts) -> ts))
-                            : FunctionPipeline.boundedOutOfOrderness(window);
-            FunctionPipeline.Streams streams = FunctionPipeline.build(input, artifact.manifest(), factory, bundleOptions(), watermarks);
+                            : FunctionPipeline.partitionWatermarks(window, false);
+            // the generator is one source partition
+            DataStream<SourceRecord> records = input.map(value -> SourceRecord.of(0, value))
+                    .returns(TypeInformation.of(SourceRecord.class));
+            FunctionPipeline.Streams streams = FunctionPipeline.build(records, artifact.manifest(), factory, bundleOptions(), watermarks);
             streams.deadLetters().sinkTo(new DiscardingSink<>());
             return streams.results().map(r -> r.payload).returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         }

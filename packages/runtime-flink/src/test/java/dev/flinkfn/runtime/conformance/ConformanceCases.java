@@ -29,17 +29,29 @@ final class ConformanceCases {
             return "processing".equals(json.path("function").path("time").path("kind").asText());
         }
 
-        long outOfOrderness() {
-            return json.path("function").path("time").path("outOfOrderness").asLong(0);
+        /** Event-time cases with processing-time steps (idleness) need a controllable clock too. */
+        boolean needsClock() {
+            for (JsonNode step : json.get("input")) {
+                if (step.has("processingTime")) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** The source topic's partitions: all assigned to the one source subtask of a replay. */
+        int partitions() {
+            return json.path("partitions").asInt(1);
         }
 
         List<ReplayStep> steps() {
             List<ReplayStep> steps = new ArrayList<>();
+            for (int partition = 0; partition < partitions(); partition++) {
+                steps.add(ReplayStep.assigned(partition));
+            }
             for (JsonNode step : json.get("input")) {
-                if (step.has("event")) {
-                    steps.add(ReplayStep.record(step.get("event").toString().getBytes(StandardCharsets.UTF_8)));
-                } else if (step.has("raw")) {
-                    steps.add(ReplayStep.record(step.get("raw").asText().getBytes(StandardCharsets.UTF_8)));
+                if (step.has("event") || step.has("raw")) {
+                    steps.add(ReplayStep.record(step.path("partition").asInt(0), recordBytes(step)));
                 } else if (step.has("watermark")) {
                     steps.add(ReplayStep.watermark(step.get("watermark").asLong()));
                 } else {
@@ -68,6 +80,11 @@ final class ConformanceCases {
     }
 
     private ConformanceCases() {}
+
+    /** A record step's bytes: the event as JSON, or the raw text. */
+    static byte[] recordBytes(JsonNode step) {
+        return (step.has("event") ? step.get("event").toString() : step.get("raw").asText()).getBytes(StandardCharsets.UTF_8);
+    }
 
     static List<Case> load() throws IOException, InterruptedException {
         Map<String, Path> artifacts = build();

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.flinkfn.runtime.artifact.Artifact;
 import dev.flinkfn.runtime.artifact.Manifest;
 import dev.flinkfn.runtime.operators.BundleOptions;
+import dev.flinkfn.runtime.operators.SourceRecord;
 import dev.flinkfn.runtime.sidecar.SidecarConfig;
 import dev.flinkfn.runtime.testing.KafkaBrokerExtension;
 import java.nio.charset.StandardCharsets;
@@ -132,7 +133,7 @@ class ExactlyOnceFaultInjectionTest {
         env.setParallelism(2);
 
         KafkaConnectors kafka = new KafkaConnectors(KAFKA.bootstrapServers(), run, Map.of());
-        DataStream<byte[]> records = env
+        DataStream<SourceRecord> records = env
                 .fromSource(kafka.source(manifest.source(), OffsetsInitializer.latest()), WatermarkStrategy.noWatermarks(), "kafka")
                 .map(new FaultInjector(fault));
         String file = artifact.toString();
@@ -140,14 +141,14 @@ class ExactlyOnceFaultInjectionTest {
         FunctionPipeline.Streams streams = FunctionPipeline.build(records, manifest,
                 () -> dev.flinkfn.runtime.sidecar.Sidecars.open(SidecarConfig.process(List.of("node", SIDECAR)), Path.of(file), id),
                 new BundleOptions(500, Duration.ofMillis(5), 4, Duration.ofSeconds(30)),
-                FunctionPipeline.boundedOutOfOrderness(manifest.window()));
+                FunctionPipeline.partitionWatermarks(manifest.window(), false));
         kafka.attachSinks(manifest, streams);
         env.execute("exactly-once " + run);
         return readCommitted(output);
     }
 
     /** Kills this JVM's sidecar processes, or throws, when the input count crosses 20k, 50k and 80k (once each). */
-    static final class FaultInjector implements MapFunction<byte[], byte[]> {
+    static final class FaultInjector implements MapFunction<SourceRecord, SourceRecord> {
         private static final long serialVersionUID = 1L;
         private final Fault fault;
 
@@ -156,7 +157,7 @@ class ExactlyOnceFaultInjectionTest {
         }
 
         @Override
-        public byte[] map(byte[] value) {
+        public SourceRecord map(SourceRecord value) {
             long seen = SEEN.incrementAndGet();
             for (long at : new long[] {20_000, 50_000, 80_000}) {
                 if (seen >= at && FIRED.add(at)) {

@@ -19,21 +19,63 @@ class JsStageOperatorTest {
 
     private final FakeSidecarClient sidecar = new FakeSidecarClient();
 
-    private OneInputStreamOperatorTestHarness<byte[], StageRecord> harness(int maxSize, Duration maxTime, Duration timeout)
+    private OneInputStreamOperatorTestHarness<SourceRecord, StageRecord> harness(int maxSize, Duration maxTime, Duration timeout)
             throws Exception {
-        JsStageOperator operator = new JsStageOperator(() -> sidecar, new BundleOptions(maxSize, maxTime, 2, timeout)) {
+        return harness(maxSize, maxTime, timeout, false);
+    }
+
+    private OneInputStreamOperatorTestHarness<SourceRecord, StageRecord> harness(int maxSize, Duration maxTime, Duration timeout,
+            boolean forwardsPartitions) throws Exception {
+        BundleOptions bundles = new BundleOptions(maxSize, maxTime, 2, timeout);
+        JsStageOperator operator = new JsStageOperator(() -> sidecar, bundles, forwardsPartitions) {
             @Override
             protected dev.flinkfn.runtime.sidecar.SidecarClient createClient() {
                 return sidecar;
             }
         };
-        OneInputStreamOperatorTestHarness<byte[], StageRecord> harness = new OneInputStreamOperatorTestHarness<>(operator);
+        OneInputStreamOperatorTestHarness<SourceRecord, StageRecord> harness = new OneInputStreamOperatorTestHarness<>(operator);
         harness.open();
         return harness;
     }
 
-    private static StreamRecord<byte[]> record(String text) {
-        return new StreamRecord<>(text.getBytes(StandardCharsets.UTF_8));
+    private static StreamRecord<SourceRecord> record(String text) {
+        return record(0, text);
+    }
+
+    private static StreamRecord<SourceRecord> record(int partition, String text) {
+        return new StreamRecord<>(SourceRecord.of(partition, text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void elementsCarryThePartitionOfTheirRecordAcrossBundlesInFlight() throws Exception {
+        sidecar.answer = task -> CompletableFuture.runAsync(task, CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS));
+        try (var harness = harness(2, Duration.ofSeconds(10), Duration.ofSeconds(5), true)) {
+            harness.processElement(record(3, "a:1"));
+            harness.processElement(record(1, "b:2")); // bundle full: sent
+            harness.processElement(record(1, "bad"));
+            harness.processElement(record(7, "c:3")); // second bundle in flight
+            harness.processElement(record(0, "d:4"));
+            harness.endInput();
+            assertThat(harness.extractOutputValues()).extracting(r -> r.key + "@" + r.partition)
+                    .containsExactly("a@3", "b@1", "c@7", "d@0");
+        }
+    }
+
+    @Test
+    void assignmentsAreForwardedAheadOfBundlesOnlyWhenTheStageFeedsPartitionWatermarks() throws Exception {
+        try (var harness = harness(10, Duration.ofSeconds(10), Duration.ofSeconds(5), true)) {
+            harness.processElement(record(0, "a:1"));
+            harness.processElement(new StreamRecord<>(SourceRecord.assigned(4)));
+            harness.endInput();
+            assertThat(harness.extractOutputValues()).extracting(r -> r.isAssignment() + "@" + r.partition)
+                    .containsExactly("true@4", "false@0");
+        }
+        try (var harness = harness(10, Duration.ofSeconds(10), Duration.ofSeconds(5), false)) {
+            harness.processElement(new StreamRecord<>(SourceRecord.assigned(4)));
+            harness.processElement(record(0, "a:1"));
+            harness.endInput();
+            assertThat(harness.extractOutputValues()).extracting(r -> r.key).containsExactly("a");
+        }
     }
 
     @Test

@@ -127,9 +127,18 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
     private static void awaitLeaders(Admin admin, List<String> names) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
         while (true) {
-            boolean ready = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS).values().stream()
-                    .flatMap(d -> d.partitions().stream())
-                    .allMatch(p -> p.leader() != null && p.leader().id() >= 0);
+            boolean ready;
+            try {
+                ready = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS).values().stream()
+                        .flatMap(d -> d.partitions().stream())
+                        .allMatch(p -> p.leader() != null && p.leader().id() >= 0);
+            } catch (ExecutionException e) {
+                // Right after creation the broker's metadata may not list a topic yet: ask again.
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+                ready = false;
+            }
             if (ready) {
                 return;
             }
