@@ -44,6 +44,8 @@ export interface DeploymentVersion {
   entry: string;
   /** Flink restarts before the job fails for good (0: none); absent or null: Flink's default (unlimited). */
   maxRestarts?: number | null;
+  /** Parallelism the version runs with (`deploy --parallelism`); absent or null: the function's, else the cluster's. */
+  parallelism?: number | null;
   /** Earlier job ids of this version, replaced when the controller resumed a lost job (newest last). */
   lostJobs?: string[];
 }

@@ -8,14 +8,14 @@
  *
  * CI runs FLINKFN_CHAOS_ROUNDS (default 4); `scripts/chaos 50` runs the full count. FLINKFN_CHAOS_SEED replays a run.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Deployment, FlinkClient, ObjectStore, kafkaClient, type ResolvedTarget } from '../src/index.js';
 import { writeRelay, type RelaySpec } from './support/functions.js';
 import { CLI, consume, createTopic, produce, topicExists } from './support/inspect.js';
-import { flinkPids, healStack, useStack, type TestStack } from './support/stack.js';
+import { flinkPids, healStack, sidecarPids, useStack, type TestStack } from './support/stack.js';
 
 const test = suite('chaos: SIGKILL at random moments, then gc');
 const stack = useStack(test);
@@ -83,7 +83,7 @@ async function kill(victim: Victim, s: TestStack, cli: ChildProcess | undefined)
       process.kill(pids.taskManager, 'SIGKILL');
       return 'taskmanager';
     case 'sidecar': {
-      const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pids.taskManager)], { encoding: 'utf8' }).split('\n').map((l) => Number(l.trim())).filter((p) => p > 0);
+      const children = sidecarPids(pids.taskManager);
       for (const pid of children) process.kill(pid, 'SIGKILL');
       return `${children.length} sidecar(s)`;
     }

@@ -5,7 +5,7 @@
  * retained checkpoint (JobManager). The committed output (read_committed) must equal what the embedded
  * engine computes from the same input: nothing lost, nothing duplicated.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,7 +16,7 @@ import { harnessFromEntry } from '@flinkfn/testing';
 import { deploy, destroy, status } from '../src/index.js';
 import { SCRATCH } from './support/functions.js';
 import { canonical, CLI, consume, produce } from './support/inspect.js';
-import { flinkPids, healStack, useStack } from './support/stack.js';
+import { flinkPids, healStack, sidecarPids, useStack } from './support/stack.js';
 
 const test = suite('crash recovery: nothing lost, nothing duplicated');
 const stack = useStack(test);
@@ -46,18 +46,13 @@ function input(): string[] {
   return Array.from({ length: EVENTS }, (_, i) => JSON.stringify({ key: `k${i % KEYS}`, ts: 1_000_000 + i * 10 }));
 }
 
-function sidecarsOf(taskManagerPid: number): number[] {
-  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(taskManagerPid)], { encoding: 'utf8' });
-  return out.split('\n').map((l) => Number(l.trim())).filter((pid) => pid > 0);
-}
-
 type Crash = 'sidecar' | 'taskmanager' | 'jobmanager';
 
 async function crash(what: Crash): Promise<string> {
   const s = stack();
   const p = await flinkPids(s.root);
   if (what === 'sidecar') {
-    const sidecars = sidecarsOf(p.taskManager);
+    const sidecars = sidecarPids(p.taskManager);
     assert.ok(sidecars.length > 0, 'the TaskManager runs sidecars');
     for (const pid of sidecars) process.kill(pid, 'SIGKILL');
     return `killed ${sidecars.length} sidecar(s)`;

@@ -20,6 +20,7 @@ interface DeployArgs extends TargetArgs {
   ttl?: string;
   'idle-timeout'?: string;
   'max-restarts'?: number;
+  parallelism?: number;
 }
 
 export const deployCommand: CommandModule<object, DeployArgs> = {
@@ -36,10 +37,12 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       .option('start-timeout', { type: 'number', default: 120, describe: 'Seconds to wait for the job to run' })
       .option('ttl', { type: 'string', describe: 'Time to live, e.g. 30m or 2h: then the controller stops it and releases everything (overrides lifetime.ttl)' })
       .option('idle-timeout', { type: 'string', describe: 'Stop and release it after this long without a new source record (overrides lifetime.idleTimeout)' })
+      .option('parallelism', { type: 'number', describe: 'Flink parallelism (overrides the function\'s); on a running deployment, rescales its state through the savepoint' })
       .option('max-restarts', { type: 'number', describe: 'Flink restarts before the job fails for good and is released (default: unlimited)' })
       .example('$0 deploy', 'Deploy the project in the current directory to the local stack')
       .example('$0 deploy --target prod --json', 'Deploy from CI; prints job id and record location as JSON')
       .example('$0 deploy --name pr-42-clicks --ttl 2h', 'A preview deployment that removes itself after two hours')
+      .example('$0 deploy --parallelism 4', 'Upgrade the running deployment to 4 subtasks, its window state rescaled')
       .epilog('Exit codes: 0 deployed, 1 failed (rolled back; the message names the step and the remedy), 2 bug in flinkfn.') as Argv<DeployArgs>,
   handler: async (args) => {
     await runDeploy(args);
@@ -62,6 +65,7 @@ export async function runDeploy(args: DeployArgs): Promise<DeployResult> {
     ...(args.ttl !== undefined ? { ttlMs: durationOption(args.ttl, '--ttl') } : {}),
     ...(args['idle-timeout'] !== undefined ? { idleTimeoutMs: durationOption(args['idle-timeout'], '--idle-timeout') } : {}),
     ...(args['max-restarts'] !== undefined ? { maxRestarts: args['max-restarts'] } : {}),
+    ...(args.parallelism !== undefined ? { parallelism: args.parallelism } : {}),
     onStep: (event) => {
       if (event.phase === 'start') out.progress(`${event.step}…`);
       else out.progress(`${event.step} done${event.ms !== undefined ? ` (${event.ms} ms)` : ''}${event.detail ? `: ${event.detail}` : ''}`);

@@ -49,6 +49,8 @@ export interface DeployOptions {
   idleTimeoutMs?: number;
   /** Flink restarts before the job fails for good and is torn down (default: Flink's, unlimited). */
   maxRestarts?: number;
+  /** Parallelism (overrides the function's); an upgrade with another one rescales its state through the savepoint. */
+  parallelism?: number;
   onStep?: (event: StepEvent) => void;
   onProgress?: (line: string) => void;
 }
@@ -152,6 +154,9 @@ async function deployTo(session: Session, built: BuildResult, name: string, opti
     await step('recover', async () => ({ value: await undoUnfinished(session, deployment), detail: 'rolled back an unfinished operation' }));
   }
 
+  if (options.parallelism !== undefined && !(Number.isInteger(options.parallelism) && options.parallelism >= 1 && options.parallelism <= 128)) {
+    throw new DeployError(`parallelism ${options.parallelism} is not possible`, { step: 'record', hint: 'Use a whole number from 1 to 128 (the jobs\' fixed maximum parallelism, which keeps state rescalable).' });
+  }
   const version = deployment.nextVersion();
   deployment.record.lifetime = lifetimeOf(manifest, options);
   await deployment.begin('deploy', version);
@@ -216,6 +221,7 @@ async function deployTo(session: Session, built: BuildResult, name: string, opti
     const record: DeploymentVersion = {
       version, artifactId: built.id, jobId, state: 'starting', restoredFrom: restoreFrom, savepoint: null, deployedAt: new Date().toISOString(), entry,
       ...(options.maxRestarts !== undefined ? { maxRestarts: options.maxRestarts } : {}),
+      ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
     };
     await deployment.addVersion(record);
     const submitted = performance.now();

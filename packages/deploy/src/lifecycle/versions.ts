@@ -51,6 +51,7 @@ export async function submitJob(session: Session, deployment: Deployment, versio
     '--deployment-id', deployment.name,
     '--sidecar-command', target.sidecarCommand,
     '--checkpoint-interval-ms', String(target.checkpointIntervalMs),
+    ...(version.parallelism ? ['--parallelism', String(version.parallelism)] : []),
     ...Object.entries(jobKafkaProperties(target)).flatMap(([key, value]) => ['--kafka-property', `${key}=${value}`]),
   ];
   try {

@@ -2,6 +2,7 @@
  * The real local stack (Flink session cluster, Kafka, S3Proxy) for the lifecycle tests: started once for
  * all suites that use it, on free ports under a temporary root, and stopped after the last one.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -69,4 +70,10 @@ export async function healStack(stack: TestStack): Promise<string[]> {
   const ports = { flinkRest: Number(new URL(target.flinkUrl).port), kafka: Number(target.kafka.brokers[0]!.split(':').at(-1)), s3: Number(new URL(target.s3.endpoint!).port) };
   const result = await startStack({ root, ports, bucket: LOCAL_BUCKET });
   return result.started;
+}
+
+/** The sidecar processes a TaskManager runs (its child processes; none when it runs no job). */
+export function sidecarPids(taskManagerPid: number): number[] {
+  const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(taskManagerPid)], { encoding: 'utf8' });
+  return ps.stdout.split('\n').map((line) => Number(line.trim())).filter((pid) => pid > 0);
 }
