@@ -60,6 +60,13 @@ test('the output of a function rescaled 1 → 2 → 1 mid-stream is exactly what
   const v2 = await deploy({ target, root: PROJECT, entry: 'counter.ts', parallelism: 2 });
   assert.ok(v2.restoredFrom, 'the upgrade restored from a savepoint');
   await produceRange(target, EVENTS / 3, (2 * EVENTS) / 3);
+  // While two subtasks run, status shows each of the 4 partitions' watermarks (REST metrics refresh every few seconds).
+  let running = await status(target, 'rescale-counter');
+  for (const deadline = Date.now() + 60_000; running.partitions.filter((p) => p.watermark !== null).length < PARTITIONS && Date.now() < deadline; await new Promise((r) => setTimeout(r, 1_000))) {
+    running = await status(target, 'rescale-counter');
+  }
+  assert.equal(running.partitions.map((p) => p.partition), [0, 1, 2, 3], 'a watermark per source partition');
+  assert.ok(running.partitions.every((p) => p.watermark !== null && p.watermark >= 1_000_000), JSON.stringify(running.partitions));
   const v3 = await deploy({ target, root: PROJECT, entry: 'counter.ts', parallelism: 1 });
   assert.ok(v3.restoredFrom);
   await produceRange(target, (2 * EVENTS) / 3, EVENTS);

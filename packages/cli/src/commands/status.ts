@@ -7,12 +7,16 @@ import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-opt
 
 interface StatusArgs extends TargetArgs {
   name: string;
+  partitions: boolean;
 }
 
 export const statusCommand: CommandModule<object, StatusArgs> = {
   command: 'status <name>',
   describe: 'Show a deployment: job state, uptime, records in/out, watermark, lag per partition, last checkpoint, restarts, resources with owners',
-  builder: (yargs) => withTargetOptions(yargs as Argv<object>).positional('name', { type: 'string', demandOption: true }) as Argv<StatusArgs>,
+  builder: (yargs) =>
+    withTargetOptions(yargs as Argv<object>)
+      .positional('name', { type: 'string', demandOption: true })
+      .option('partitions', { type: 'boolean', default: false, describe: 'Also the watermark, idleness and lag of each source partition' }) as Argv<StatusArgs>,
   handler: async (args) => {
     const out = createOutput(args.json);
     const { status } = await import('@flinkfn/deploy');
@@ -22,6 +26,12 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     if (s.uptimeMs !== null) out.info(`  uptime      ${(s.uptimeMs / 1000).toFixed(0)} s`);
     if (s.recordsIn !== null) out.info(`  records     ${s.recordsIn} in, ${s.recordsOut ?? 0} out`);
     out.info(`  watermark   ${s.watermark === null ? 'none yet' : new Date(s.watermark).toISOString()}`);
+    if (args.partitions) {
+      for (const p of s.partitions) {
+        const lag = s.lag.find((l) => l.partition === p.partition);
+        out.info(`    p${String(p.partition).padEnd(4)} watermark ${p.watermark === null ? 'none yet' : new Date(p.watermark).toISOString()}${p.idle ? ' (idle)' : ''}${lag ? `, lag ${lag.lag}` : ''}`);
+      }
+    }
     if (s.lag.length > 0) out.info(`  lag         ${s.lag.reduce((n, p) => n + p.lag, 0)} records not yet committed (${s.lag.map((p) => `p${p.partition} ${p.lag}`).join(', ')})`);
     out.info(`  checkpoint  ${s.lastCheckpoint ? `#${s.lastCheckpoint.id} at ${new Date(s.lastCheckpoint.at).toISOString()}, ${s.lastCheckpoint.durationMs} ms, ${formatBytes(s.lastCheckpoint.bytes)}` : 'none yet'}`);
     if (s.restarts !== null) out.info(`  restarts    ${s.restarts}`);

@@ -137,13 +137,13 @@ export class FlinkClient {
   }
 
   /**
-   * Metrics of a vertex summed over its subtasks (`subtasks/metrics?agg=sum`), by id. Without `names`, every
+   * Metrics of a vertex aggregated over its subtasks (`subtasks/metrics?agg=sum|max`), by id. Without `names`, every
    * metric the vertex has (ids only, values absent): operator metrics are named `<operator>.<metric>`.
    */
-  async vertexMetrics(jobId: string, vertexId: string, names?: string[]): Promise<Record<string, number>> {
-    const query = names ? `?get=${names.map(encodeURIComponent).join(',')}&agg=sum` : '';
-    const rows = await this.call<Array<{ id: string; sum?: number }>>('GET', `/jobs/${jobId}/vertices/${vertexId}/subtasks/metrics${query}`);
-    return Object.fromEntries(rows.map((row) => [row.id, row.sum ?? Number.NaN]));
+  async vertexMetrics(jobId: string, vertexId: string, names?: string[], agg: 'sum' | 'max' = 'sum'): Promise<Record<string, number>> {
+    const query = names ? `?get=${names.map(encodeURIComponent).join(',')}&agg=${agg}` : '';
+    const rows = await this.call<Array<{ id: string; sum?: number; max?: number }>>('GET', `/jobs/${jobId}/vertices/${vertexId}/subtasks/metrics${query}`);
+    return Object.fromEntries(rows.map((row) => [row.id, row[agg] ?? Number.NaN]));
   }
 
   checkpoints(jobId: string): Promise<{ counts: { completed: number; failed: number }; latest: { completed: null | { id: number; latest_ack_timestamp: number; state_size: number; end_to_end_duration: number; external_path: string } } }> {

@@ -54,6 +54,8 @@ export interface DeploymentStatus extends DeploymentSummary {
   recordsOut: number | null;
   /** Lowest input watermark over the job's tasks (ms since epoch), null before the first one. */
   watermark: number | null;
+  /** Per source partition: its event-time watermark (null before its first event) and whether it is idle. */
+  partitions: Array<{ partition: number; watermark: number | null; idle: boolean }>;
   /** Per source partition, records not yet committed by the job's checkpoints. */
   lag: Array<{ topic: string; partition: number; end: number; committed: number | null; lag: number }>;
   restarts: number | null;
@@ -113,6 +115,7 @@ export async function status(target: ResolvedTarget, name: string): Promise<Depl
       recordsIn: null,
       recordsOut: null,
       watermark: null,
+      partitions: [],
       lag: [],
       restarts: null,
       lastCheckpoint: null,
@@ -128,6 +131,7 @@ export async function status(target: ResolvedTarget, name: string): Promise<Depl
     const job = await session.flink.job(current.jobId);
     base.uptimeMs = job.duration;
     Object.assign(base, await recordCounts(session, current.jobId, job.vertices.map((v) => v.id), deployment));
+    base.partitions = await partitionWatermarks(session, current.jobId, job.vertices.map((v) => v.id));
     base.lag = await consumerLag(session, deployment);
     const metrics = await session.flink.jobMetrics(current.jobId, ['numRestarts']);
     base.restarts = metrics.numRestarts !== undefined ? Number(metrics.numRestarts) : null;
@@ -159,6 +163,29 @@ async function recordCounts(session: Session, jobId: string, vertexIds: string[]
     for (const id of writers) recordsOut += values[id] ?? 0;
   }
   return { recordsIn, recordsOut };
+}
+
+/**
+ * The watermark operator's gauges (`<operator>.partition.<n>.watermark` and `.idle`, registered by the subtask
+ * that reads the partition): the largest value over subtasks is the owner's.
+ */
+async function partitionWatermarks(session: Session, jobId: string, vertexIds: string[]): Promise<DeploymentStatus['partitions']> {
+  const rows = new Map<number, { partition: number; watermark: number | null; idle: boolean }>();
+  for (const vertexId of vertexIds) {
+    const ids = Object.keys(await session.flink.vertexMetrics(jobId, vertexId)).filter((id) => /\.partition\.\d+\.(watermark|idle)$/.test(id));
+    if (ids.length === 0) continue;
+    const values = await session.flink.vertexMetrics(jobId, vertexId, ids, 'max');
+    for (const id of ids) {
+      const [, n, what] = /\.partition\.(\d+)\.(watermark|idle)$/.exec(id)!;
+      const row = rows.get(Number(n)) ?? { partition: Number(n), watermark: null, idle: false };
+      const value = values[id] ?? Number.NaN;
+      // Long.MIN_VALUE: no event yet.
+      if (what === 'watermark') row.watermark = Number.isFinite(value) && value > -9e18 ? value : null;
+      else row.idle = value === 1;
+      rows.set(row.partition, row);
+    }
+  }
+  return [...rows.values()].sort((a, b) => a.partition - b.partition);
 }
 
 /** Per source partition: the end offset minus the offset the job committed with its last checkpoint. */
