@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KafkaAdmin, type ResolvedTarget } from '@flinkfn/deploy';
+import { KafkaAdmin, openSession, type ResolvedTarget } from '@flinkfn/deploy';
 import { checkBinding, checkRequest, TOKEN_COOKIE } from './access.js';
 import { DeploymentWatch } from './deployments.js';
 import { DashboardError, describe } from './errors.js';
@@ -56,6 +56,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const host = options.host ?? '127.0.0.1';
   checkBinding(host, options.token);
   const log = options.onLog ?? (() => undefined);
+  // The target's endpoints as they are now (a local stack's ports), checked once: the Kafka readers connect
+  // to them directly.
+  const session = await openSession(options.target, { startLocal: false });
+  await session.close();
+  options = { ...options, target: session.target };
   const watch = new DeploymentWatch(options.target, options.pollMs ?? 2_000);
   const queryEvents = new Set<(event: QueryEvent) => void>();
   const queries = new Queries({
