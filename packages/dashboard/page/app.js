@@ -56,7 +56,9 @@ function renderDeployments(snapshot) {
     const view = el('button', 'results');
     view.className = 'view';
     view.onclick = () => openPanel(d.name, { query: snapshot.queries.includes(d.name) });
-    row.append(el('td')).lastChild.append(view);
+    const actions = el('td');
+    actions.append(view);
+    row.append(actions);
     if (d.error) row.title = d.error;
     body.append(row);
   }

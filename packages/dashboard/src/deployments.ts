@@ -28,7 +28,7 @@ export interface DeploymentRow {
   restarts: number | null;
   expiresAt: string | null;
   idleTimeoutMs: number | null;
-  /** Resources this deployment created and owns (`kind id`). */
+  /** Resources this deployment created and owns (`kind id`, and `(also a b)` for the others attached to a shared one). */
   owns: string[];
   /** Shared resources it is attached to, with their owner and the other deployments attached. */
   attachedTo: Array<{ resource: string; role: string | null; owner: string; others: string[] }>;
@@ -133,7 +133,7 @@ export class DeploymentWatch {
       restarts: s.restarts,
       expiresAt: s.lifetime?.expiresAt ?? null,
       idleTimeoutMs: s.lifetime?.idleTimeoutMs ?? null,
-      owns: live.filter((r) => r.owner === 'this deployment').map((r) => `${r.kind} ${r.id}`),
+      owns: live.filter((r) => r.owner === 'this deployment').map((r) => `${r.kind} ${r.id}${r.attached.length > 0 ? ` (also ${r.attached.join(' ')})` : ''}`),
       attachedTo: live.filter((r) => r.owner !== 'this deployment').map((r) => ({ resource: `${r.kind} ${r.id}`, role: r.role ?? null, owner: r.owner, others: r.attached })),
       jobUrl: s.jobUrl,
       error: null,

@@ -31,6 +31,8 @@ let browser: Browser | undefined;
 let page: Page;
 let events: Sender | undefined;
 const figures: Record<string, unknown> = {};
+/** Uncaught errors in the page: every test ends by checking there were none. */
+const pageErrors: string[] = [];
 // Registered before the stack's own hooks' after: the dashboard and browser close while the stack still runs.
 test.after(async () => {
   await browser?.close();
@@ -45,6 +47,7 @@ test.before(async () => {
   dashboard = await startDashboard({ target: stack().target, root: PROJECT, graceMs: GRACE_MS, pollMs: 1_000 });
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
   events = await sender(stack().target);
 });
 
@@ -63,8 +66,11 @@ test('the deployments list shows each deployment with its state, live', async ()
   await new FlinkClient(target.flinkUrl).cancel(b.jobId);
   await until('dash-relay-b CANCELED on the page', async () => (await cellText(page, 'dash-relay-b', 'state')) === 'CANCELED');
   assert.is(await cellText(page, 'dash-relay-a', 'state'), 'RUNNING');
-  assert.match((await cellText(page, 'dash-relay-a', 'attached')) ?? '', /kafka-topic dash-relay-in \(source, owner dash-relay-a, also dash-relay-b\)/, 'the shared source, its owner and the other reader');
+  // A created the shared source (and owns it, with B attached); B is attached to it, owned by A.
+  assert.match((await cellText(page, 'dash-relay-a', 'owns')) ?? '', /kafka-topic dash-relay-in \(also dash-relay-b\)/, 'the shared source, with the other reader');
   assert.match((await cellText(page, 'dash-relay-a', 'owns')) ?? '', /kafka-topic dash-relay-a-out/);
+  assert.match((await cellText(page, 'dash-relay-b', 'attached')) ?? '', /kafka-topic dash-relay-in \(source, owner dash-relay-a, also dash-relay-a\)/, 'attached to the source A owns');
+  assert.not.match((await cellText(page, 'dash-relay-b', 'owns')) ?? '', /dash-relay-in/);
   await destroy({ target, name: 'dash-relay-b' });
   await destroy({ target, name: 'dash-relay-a' });
   await until('the destroyed deployments leave the page', async () => (await cellText(page, 'dash-relay-a', 'state')) === null && (await cellText(page, 'dash-relay-b', 'state')) === null);
@@ -82,7 +88,7 @@ const sendSecond = async (topic: string, second: number): Promise<void> => {
 test('a windowed function: results appear live, a late event updates its row and point in place, late events and dead letters show their reasons', async () => {
   const { target } = stack();
   const entry = await writeFunction('dash-counter.ts', counterSource('dash-counter', 'dash-ticks'));
-  await deploy({ target, root: PROJECT, entry });
+  const counter = await deploy({ target, root: PROJECT, entry });
   await until('dash-counter RUNNING on the page', async () => (await cellText(page, 'dash-counter', 'state')) === 'RUNNING');
   await page.click('#deployments tr[data-name="dash-counter"] button.view');
   const panel = '.panel[data-deployment="dash-counter"]';
@@ -103,6 +109,9 @@ test('a windowed function: results appear live, a late event updates its row and
   assert.is(latencies.length, expected);
   const ms = latencies.map((l) => l.ms);
   const serverMs = latencies.map((l) => l.serverMs);
+  // What bounds that delay: a result is readable (read_committed) only once the checkpoint after it completes.
+  const history = ((await (await fetch(`${target.flinkUrl}/jobs/${counter.jobId}/checkpoints`)).json()) as { history: Array<{ end_to_end_duration: number }> }).history;
+  figures.checkpoints = { intervalMs: target.checkpointIntervalMs, count: history.length, durationP50: percentile(history.map((h) => h.end_to_end_duration), 50), durationP95: percentile(history.map((h) => h.end_to_end_duration), 95) };
   figures.windowFireToPage = { results: ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95), max: Math.max(...ms), serverReadP50: percentile(serverMs, 50), serverReadP95: percentile(serverMs, 95) };
 
   // A tick for second 0 of key a, after that window fired (within the allowed lateness): it fires again.
@@ -241,6 +250,7 @@ test('a tab closed without closing its query panel releases the query after the 
 
 test('cleanup: the windowed function is destroyed', async () => {
   await destroy({ target: stack().target, name: 'dash-counter' });
+  assert.equal(pageErrors, [], 'no uncaught error in the page');
 });
 
 test.run();
