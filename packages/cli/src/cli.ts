@@ -18,6 +18,7 @@ import { localCommand } from './commands/local.js';
 import { sendCommand } from './commands/send.js';
 import { controllerCommand } from './commands/controller.js';
 import { gcCommand } from './commands/gc.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { EXIT_USER_ERROR, reportError } from './errors.js';
 
 const require = createRequire(import.meta.url);
@@ -43,6 +44,7 @@ export async function main(argv: string[]): Promise<void> {
       .command(localCommand)
       .command(gcCommand)
       .command(controllerCommand)
+      .command(dashboardCommand)
       .demandCommand(1, 'Name a command; see the list above.')
       .strict()
       .version(version)
