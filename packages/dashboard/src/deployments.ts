@@ -99,7 +99,7 @@ export class DeploymentWatch {
         try {
           return this.row(await status(this.target, summary.name));
         } catch (error) {
-          return { ...this.row({ ...summary, artifactId: null, uptimeMs: null, recordsIn: null, recordsOut: null, watermark: null, lag: [], restarts: null, lastCheckpoint: null, versions: [], resources: [], record: '', jobUrl: null }), error: describe(error) };
+          return { ...this.row({ ...summary, artifactId: null, uptimeMs: null, recordsIn: null, recordsOut: null, watermark: null, partitions: [], lag: [], restarts: null, lastCheckpoint: null, versions: [], resources: [], record: '', jobUrl: null }), error: describe(error) };
         }
       }),
     );
