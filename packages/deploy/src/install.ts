@@ -23,9 +23,12 @@ export function localSidecarCommand(): string {
 /**
  * The controller the local stack supervises: this installation's `flinkfn controller`, on the local target
  * (the stack passes FLINKFN_LOCAL_ROOT and starts it in the stack's folder, away from any project config).
+ * FLINKFN_LOCAL_CONTROLLER=0 runs the stack without one (null: stop it); deployments then end only by
+ * commands and `flinkfn gc`, which tests of those commands rely on.
  */
-export function localControllerCommand(): string[] {
-  return [process.execPath, path.join(INSTALL_ROOT, 'packages', 'cli', 'bin', 'flinkfn.js'), 'controller', '--target', 'local', '--json'];
+export function localController(env: NodeJS.ProcessEnv = process.env): { command: string[] } | null {
+  if (env.FLINKFN_LOCAL_CONTROLLER === '0') return null;
+  return { command: [process.execPath, path.join(INSTALL_ROOT, 'packages', 'cli', 'bin', 'flinkfn.js'), 'controller', '--target', 'local', '--json'] };
 }
 
 export interface RuntimeJar {

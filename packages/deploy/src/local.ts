@@ -4,7 +4,7 @@
  */
 import type { ResolvedTarget } from './config.js';
 import { DeployError, describe } from './errors.js';
-import { localControllerCommand, localSidecarCommand } from './install.js';
+import { localController, localSidecarCommand } from './install.js';
 
 export const LOCAL_BUCKET = 'flinkfn';
 
@@ -19,7 +19,7 @@ export async function ensureLocalStack(target: ResolvedTarget, onProgress: (line
   }
   let stack;
   try {
-    stack = await startStack({ root: target.localRoot, ports: target.localPorts, bucket: LOCAL_BUCKET, controller: { command: localControllerCommand() }, onProgress });
+    stack = await startStack({ root: target.localRoot, ports: target.localPorts, bucket: LOCAL_BUCKET, controller: localController(), onProgress });
   } catch (error) {
     throw new DeployError(`the local stack did not start: ${describe(error)}`, {
       step: 'local-stack',

@@ -48,9 +48,9 @@ async function runAction(args: LocalArgs, out: Output, stack: Stack, root: strin
   switch (args.action) {
     case 'up': {
       await stack.checkPrerequisites();
-      const { LOCAL_BUCKET, localControllerCommand } = await import('@flinkfn/deploy');
+      const { LOCAL_BUCKET, localController } = await import('@flinkfn/deploy');
       const started = performance.now();
-      const result = await stack.startStack({ root, ports, bucket: LOCAL_BUCKET, controller: { command: localControllerCommand() }, onProgress: (line: string) => out.progress(line) });
+      const result = await stack.startStack({ root, ports, bucket: LOCAL_BUCKET, controller: localController(), onProgress: (line: string) => out.progress(line) });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       out.info(`local stack up in ${seconds} s (${root})`);
       out.info(`  flink  ${result.flink.restUrl}`);

@@ -18,6 +18,9 @@ export interface TestStack {
   target: ResolvedTarget;
 }
 
+// In-process deploys start the stack's controller unless told not to (see localController()).
+process.env.FLINKFN_LOCAL_CONTROLLER ??= '0';
+
 let users = 0;
 let started: Promise<TestStack> | undefined;
 
@@ -53,6 +56,8 @@ async function start(): Promise<TestStack> {
     FLINKFN_LOCAL_KAFKA_PORT: running.kafka.bootstrapServers.split(':').at(-1) ?? '',
     FLINKFN_LOCAL_S3_PORT: port(running.s3.endpoint),
     FLINKFN_CHECKPOINT_INTERVAL_MS: '1000',
+    // Commands are tested on their own here; the suites that test the controller start it themselves.
+    FLINKFN_LOCAL_CONTROLLER: '0',
   };
   const target = withStackEndpoints(await loadTarget({ cwd: root, env }), running);
   return { root, env, target };
