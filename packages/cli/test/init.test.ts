@@ -10,6 +10,7 @@ import { REPO_ROOT, flinkfn } from './helpers.js';
 const PNPM = path.join(REPO_ROOT, '.tools', 'node_modules', '.bin', 'pnpm');
 const pnpm = existsSync(PNPM) ? PNPM : 'pnpm';
 
+const VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'packages', 'cli', 'package.json'), 'utf8')) as { version: string }).version;
 const init = suite('flinkfn init');
 const templates = listTemplates();
 
@@ -35,6 +36,18 @@ for (const template of templates) {
       assert.ok(result.files.some((f) => f.startsWith('test/')), 'has tests');
       const handler = readFileSync(path.join(dir, 'src', 'handler.ts'), 'utf8');
       assert.not.match(handler, /\{\{name\}\}/, 'placeholders replaced');
+      // The project asks the registry for this version of flinkfn's packages (the registry path itself is
+      // tested in packages/create-flinkfn); here they are linked to this checkout's, to test the template fast.
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+      const ours = Object.entries({ ...manifest.dependencies, ...manifest.devDependencies }).filter(([name]) => name === 'flinkfn' || name.startsWith('@flinkfn/'));
+      assert.equal(ours.map(([name]) => name).sort(), ['@flinkfn/sdk', '@flinkfn/testing', 'flinkfn']);
+      for (const [name, range] of ours) assert.is(range, `^${VERSION}`, name);
+      for (const field of ['dependencies', 'devDependencies']) {
+        for (const name of Object.keys(manifest[field] ?? {})) {
+          if (name === 'flinkfn' || name.startsWith('@flinkfn/')) manifest[field]![name] = `link:${path.join(REPO_ROOT, 'packages', name === 'flinkfn' ? 'cli' : name.slice('@flinkfn/'.length))}`;
+        }
+      }
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
 
       const steps: Array<[string, string[]]> = [
         ['install', ['install', '--prefer-offline', '--reporter=silent']],

@@ -96,12 +96,16 @@ export async function runInit(args: InitArgs): Promise<{ dir: string; name: stri
   out.info(`created ${name} from template ${args.template} in ${relative}`);
   const pm = packageManager();
   const run = pm === 'npm' ? 'npm run' : pm;
+  const steps: Array<[string, string]> = [
+    [`cd ${relative}`, ''],
+    [`${pm} install`, ''],
+    [`${pm} test`, 'unit tests with @flinkfn/testing'],
+    [`${run} dev`, 'run data/events.jsonl through the embedded engine'],
+    [`${run} deploy`, 'run it on Flink (a local stack starts when no target is configured)'],
+  ];
+  const width = Math.max(...steps.map(([command]) => command.length)) + 2;
   out.info('next:');
-  out.info(`  cd ${relative}`);
-  out.info(`  ${pm} install`);
-  out.info(`  ${pm} test${' '.repeat(Math.max(1, 22 - pm.length))}# unit tests with @flinkfn/testing`);
-  out.info(`  ${run} dev${' '.repeat(Math.max(1, 19 - run.length))}# run data/events.jsonl through the embedded engine`);
-  out.info(`  ${run} deploy${' '.repeat(Math.max(1, 16 - run.length))}# run it on Flink (a local stack starts when no target is configured)`);
+  for (const [command, why] of steps) out.info(`  ${why ? `${command.padEnd(width)}# ${why}` : command}`);
   const relativeFiles = files.map((f) => path.relative(dir, f)).sort();
   out.data({ ok: true, dir, name, template: args.template, files: relativeFiles });
   return { dir, name, files: relativeFiles };
