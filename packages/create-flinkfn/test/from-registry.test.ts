@@ -4,65 +4,29 @@
  * install`, `npm test`, `flinkfn build`, `flinkfn dev` and `flinkfn deploy` to a real local stack (Flink,
  * Kafka, S3Proxy), which runs the runtime jar and the sidecar that came with the installed packages.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { useStack } from '../../deploy/test/support/stack.js';
 import { leftovers } from '../../deploy/test/support/inspect.js';
 import { FlinkClient } from '../../deploy/src/index.js';
-import { REPO, outsideEnv, useRegistry } from './support/registry.js';
+import { REPO, useRegistry } from './support/registry.js';
+import { ok, useUser } from './support/user.js';
 
 const test = suite('flinkfn from a registry');
 const registry = useRegistry(test);
 const stack = useStack(test);
 
-let home = '';
-test.before(async () => {
-  home = await mkdtemp(path.join(tmpdir(), 'flinkfn-user-'));
-});
-test.after(async () => {
-  await rm(home, { recursive: true, force: true });
-});
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A command as the user types it, in `cwd`, with the local registry and (when given) the local stack. */
-function user(command: string, args: string[], cwd: string, extra: Record<string, string> = {}): Run {
-  const { npmrc } = registry();
-  const env = outsideEnv({
-    // Only the local registry: its npmrc, an npm cache of this user's own, and no prompts from npx.
-    npm_config_userconfig: npmrc,
-    npm_config_cache: path.join(home, 'npm-cache'),
-    npm_config_yes: 'true',
-    npm_config_update_notifier: 'false',
-    npm_config_fund: 'false',
-    npm_config_audit: 'false',
-    ...extra,
-  });
-  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 900_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr || String(result.error ?? '') };
-}
-
-function ok(run: Run, what: string): Run {
-  assert.is(run.status, 0, `${what} failed (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
-  return run;
-}
+const user = useUser(test, registry);
 
 test('npm create flinkfn, then install, test, build, dev and deploy with only the registry configured', async () => {
-  assert.ok(!path.resolve(home).startsWith(REPO), 'the user directory is outside the checkout');
+  const { home, run } = user();
   assert.match(registry().published, /\+ @flinkfn\/deploy@/);
   assert.match(registry().published, /\+ create-flinkfn@/);
 
-  ok(user('npm', ['create', 'flinkfn@latest', 'my-fn'], home), 'npm create flinkfn@latest my-fn');
+  ok(run('npm', ['create', 'flinkfn@latest', 'my-fn'], home), 'npm create flinkfn@latest my-fn');
   const project = path.join(home, 'my-fn');
   const manifest = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
   assert.equal(manifest.dependencies['@flinkfn/sdk'], '^0.1.0');
@@ -70,7 +34,7 @@ test('npm create flinkfn, then install, test, build, dev and deploy with only th
   assert.equal(manifest.devDependencies['@flinkfn/testing'], '^0.1.0');
   assert.ok(existsSync(path.join(project, '.github', 'workflows', 'flinkfn-deploy.yml')));
 
-  ok(user('npm', ['install'], project), 'npm install');
+  ok(run('npm', ['install'], project), 'npm install');
   // Everything came from the registry: real folders in node_modules, no link into the checkout.
   const lock = readFileSync(path.join(project, 'package-lock.json'), 'utf8');
   assert.not.ok(lock.includes(REPO), 'package-lock.json names no path of the checkout');
@@ -82,20 +46,20 @@ test('npm create flinkfn, then install, test, build, dev and deploy with only th
   }
   assert.match(lock, new RegExp(`"resolved": "${registry().url.replace(/[.]/g, '\\.')}@flinkfn/deploy/-/deploy-0\\.1\\.0\\.tgz"`));
 
-  ok(user('npm', ['test'], project), 'npm test');
-  ok(user('npm', ['run', 'typecheck'], project), 'npm run typecheck');
-  const build = ok(user('npx', ['flinkfn', 'build', '--json'], project), 'npx flinkfn build');
+  ok(run('npm', ['test'], project), 'npm test');
+  ok(run('npm', ['run', 'typecheck'], project), 'npm run typecheck');
+  const build = ok(run('npx', ['flinkfn', 'build', '--json'], project), 'npx flinkfn build');
   const built = JSON.parse(build.stdout) as { id: string; file: string };
   assert.match(built.id, /^[0-9a-f]{64}$/);
   assert.ok(existsSync(built.file), `the artifact ${built.file} exists`);
 
-  const dev = ok(user('npx', ['flinkfn', 'dev', '--input', 'data/events.jsonl', '--json'], project), 'npx flinkfn dev');
+  const dev = ok(run('npx', ['flinkfn', 'dev', '--input', 'data/events.jsonl', '--json'], project), 'npx flinkfn dev');
   const lines = dev.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string });
   assert.ok(lines.some((line) => line.type === 'output'), `dev printed window results: ${dev.stdout}`);
 
   // Deploy to a real local stack; the jar and the sidecar are the installed packages' own.
   const { env: stackEnv, target } = stack();
-  const deploy = ok(user('npx', ['flinkfn', 'deploy', '--json', '--yes'], project, stackEnv), 'npx flinkfn deploy');
+  const deploy = ok(run('npx', ['flinkfn', 'deploy', '--json', '--yes'], project, stackEnv), 'npx flinkfn deploy');
   const result = JSON.parse(deploy.stdout.trim().split('\n').at(-1)!) as { jobId: string; name: string };
   assert.match(result.jobId, /^[0-9a-f]{32}$/);
   const flink = new FlinkClient(target.flinkUrl);
@@ -106,14 +70,15 @@ test('npm create flinkfn, then install, test, build, dev and deploy with only th
   const jars = (await (await fetch(`${target.flinkUrl}/jars`)).json()) as { files: Array<{ name: string }> };
   assert.ok(jars.files.some((jar) => jar.name === `flinkfn-runtime-${sha.slice(0, 16)}.jar`), `the cluster runs the packaged jar: ${JSON.stringify(jars.files)}`);
 
-  const status = ok(user('npx', ['flinkfn', 'status', result.name, '--json'], project, stackEnv), 'npx flinkfn status');
+  const status = ok(run('npx', ['flinkfn', 'status', result.name, '--json'], project, stackEnv), 'npx flinkfn status');
   assert.match(status.stdout, /RUNNING/);
-  ok(user('npx', ['flinkfn', 'destroy', result.name, '--yes', '--json'], project, stackEnv), 'npx flinkfn destroy');
+  ok(run('npx', ['flinkfn', 'destroy', result.name, '--yes', '--json'], project, stackEnv), 'npx flinkfn destroy');
   assert.equal(await leftovers(target, result.name, [], { scoped: true }), []);
 });
 
 test('npx flinkfn init, outside any project, fetches the CLI from the registry and writes semver ranges', async () => {
-  const created = ok(user('npx', ['flinkfn', 'init', 'other-fn', '--template', 'stateless-filter', '--json'], home), 'npx flinkfn init');
+  const { home, run } = user();
+  const created = ok(run('npx', ['flinkfn', 'init', 'other-fn', '--template', 'stateless-filter', '--json'], home), 'npx flinkfn init');
   const { name } = JSON.parse(created.stdout) as { name: string };
   assert.is(name, 'other-fn');
   const manifest = JSON.parse(readFileSync(path.join(home, 'other-fn', 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };

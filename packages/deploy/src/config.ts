@@ -88,7 +88,7 @@ export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5_000;
  * const target = await loadTarget({ cwd: process.cwd(), target: argv.target });
  */
 export async function loadTarget(options: LoadTargetOptions): Promise<ResolvedTarget> {
-  const env = options.env ?? process.env;
+  const env = withoutEmptyValues(options.env ?? process.env);
   const configPath = options.configPath ?? env.FLINKFN_CONFIG ?? path.join(options.cwd, CONFIG_FILE);
   const file = await readConfigFile(configPath, options.configPath !== undefined || env.FLINKFN_CONFIG !== undefined);
   const envTarget = remoteTargetFromEnv(env);
@@ -192,7 +192,7 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
       source,
     };
   }
-  const tls = env.FLINKFN_KAFKA_TLS !== undefined ? env.FLINKFN_KAFKA_TLS === 'true' : (config.kafka.tls ?? false);
+  const tls = booleanFromEnv(env, 'FLINKFN_KAFKA_TLS') ?? config.kafka.tls ?? false;
   const mechanism = env.FLINKFN_KAFKA_SASL_MECHANISM ?? config.kafka.sasl?.mechanism;
   if (mechanism !== undefined && !['plain', 'scram-sha-256', 'scram-sha-512'].includes(mechanism)) {
     throw new ConfigError(`FLINKFN_KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512, not "${mechanism}"`, 'environment');
@@ -212,7 +212,7 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
       bucket: env.FLINKFN_S3_BUCKET ?? config.s3.bucket,
       region: env.FLINKFN_S3_REGION ?? config.s3.region ?? env.AWS_REGION ?? 'us-east-1',
       endpoint: env.FLINKFN_S3_ENDPOINT ?? config.s3.endpoint ?? null,
-      forcePathStyle: env.FLINKFN_S3_FORCE_PATH_STYLE !== undefined ? env.FLINKFN_S3_FORCE_PATH_STYLE === 'true' : (config.s3.forcePathStyle ?? false),
+      forcePathStyle: booleanFromEnv(env, 'FLINKFN_S3_FORCE_PATH_STYLE') ?? config.s3.forcePathStyle ?? false,
       prefix: env.FLINKFN_S3_PREFIX ?? config.s3.prefix ?? '',
       credentials: null,
     },
@@ -234,6 +234,21 @@ function projectHome(cwd: string): string {
     if (parent === dir) return path.resolve(cwd);
     dir = parent;
   }
+}
+
+/**
+ * The environment without variables set to the empty string: CI systems pass an unset secret as "" (GitHub
+ * Actions does), and an empty FLINKFN_S3_REGION or FLINKFN_KAFKA_SASL_MECHANISM means "not set", not "".
+ */
+function withoutEmptyValues(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+}
+
+function booleanFromEnv(env: NodeJS.ProcessEnv, key: string): boolean | undefined {
+  const raw = env[key];
+  if (raw === undefined) return undefined;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new ConfigError(`must be true or false, not "${raw}"`, key);
 }
 
 function splitList(value: string | undefined): string[] {
