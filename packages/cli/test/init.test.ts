@@ -22,7 +22,7 @@ init('offers at least the four documented templates', () => {
 });
 
 for (const template of templates) {
-  init(`a project made from ${template.name} installs, type-checks and passes its own tests`, () => {
+  init(`a project made from ${template.name} installs, type-checks and passes its own tests`, async () => {
     const parent = mkdtempSync(path.join(os.tmpdir(), 'flinkfn-init-'));
     const dir = path.join(parent, `My ${template.name} Fn`);
     try {
@@ -30,7 +30,7 @@ for (const template of templates) {
       assert.is(created.code, 0, created.stderr);
       const result = JSON.parse(created.stdout) as { name: string; files: string[] };
       assert.is(result.name, `my-${template.name}-fn`);
-      for (const file of ['package.json', 'src/handler.ts', 'data/events.jsonl', '.gitignore', '.github/workflows/flinkfn-deploy.yml']) {
+      for (const file of ['package.json', 'flinkfn.config.json', 'src/handler.ts', 'data/events.jsonl', '.gitignore', '.github/workflows/flinkfn-deploy.yml']) {
         assert.ok(result.files.includes(file), `${file} missing from ${result.files.join(', ')}`);
       }
       assert.ok(result.files.some((f) => f.startsWith('test/')), 'has tests');
@@ -48,6 +48,13 @@ for (const template of templates) {
         }
       }
       writeFileSync(path.join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
+      // The config file is valid and leaves the target to the environment (no defaultTarget), so CI's
+      // FLINKFN_FLINK_URL picks the remote target; its $schema resolves once installed (tested in create-flinkfn).
+      const config = JSON.parse(readFileSync(path.join(dir, 'flinkfn.config.json'), 'utf8')) as Record<string, unknown>;
+      assert.equal(config, { $schema: './node_modules/flinkfn/schema/config.schema.json', targets: { local: { kind: 'local' } } });
+      const { loadTarget } = await import('@flinkfn/deploy');
+      assert.is((await loadTarget({ cwd: dir, env: {} })).kind, 'local');
+      assert.is((await loadTarget({ cwd: dir, env: { FLINKFN_FLINK_URL: 'http://f:8081', FLINKFN_KAFKA_BROKERS: 'k:1', FLINKFN_S3_BUCKET: 'bkt', FLINKFN_SIDECAR_COMMAND: 'n' } })).name, 'env');
 
       const steps: Array<[string, string[]]> = [
         ['install', ['install', '--prefer-offline', '--reporter=silent']],

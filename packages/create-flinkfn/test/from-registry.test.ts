@@ -46,6 +46,12 @@ test('npm create flinkfn, then install, test, build, dev and deploy with only th
   }
   assert.match(lock, new RegExp(`"resolved": "${registry().url.replace(/[.]/g, '\\.')}@flinkfn/deploy/-/deploy-0\\.1\\.0\\.tgz"`));
 
+  // The config file init wrote names its schema by a path that exists now, holding @flinkfn/deploy's schema.
+  const config = JSON.parse(readFileSync(path.join(project, 'flinkfn.config.json'), 'utf8')) as { $schema: string };
+  const schema = path.resolve(project, config.$schema);
+  assert.ok(existsSync(schema), `${config.$schema} resolves in the project`);
+  assert.is(readFileSync(schema, 'utf8'), readFileSync(path.join(REPO, 'packages', 'deploy', 'schema', 'config.schema.json'), 'utf8'));
+
   ok(run('npm', ['test'], project), 'npm test');
   ok(run('npm', ['run', 'typecheck'], project), 'npm run typecheck');
   const build = ok(run('npx', ['flinkfn', 'build', '--json'], project), 'npx flinkfn build');

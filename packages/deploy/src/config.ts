@@ -131,7 +131,7 @@ async function readConfigFile(file: string, required: boolean): Promise<ConfigFi
   }
   const validate = configValidator();
   if (!validate(parsed)) {
-    throw new ConfigError(formatSchemaErrors(configErrors(validate.errors ?? [], parsed), parsed), file, `The schema is @flinkfn/deploy/config.schema.json; point "$schema" at it for editor help.`);
+    throw new ConfigError(formatSchemaErrors(configErrors(validate.errors ?? [], parsed), parsed), file, 'The schema is @flinkfn/deploy/config.schema.json (a project has it at ./node_modules/flinkfn/schema/config.schema.json): point "$schema" at it for editor help.');
   }
   return parsed as ConfigFile;
 }
@@ -223,8 +223,6 @@ function describeSchemaError(e: ErrorObject, document: unknown): string {
       const near = typeof value === 'string' ? closest(value, allowed.map((v) => JSON.parse(v) as string)) : undefined;
       return `${at}: ${quoted}is not one of ${allowed.join(', ')}${near ? ` (did you mean "${near}"?)` : ''}`;
     }
-    case 'required':
-      return `${at}: "${String(params.missingProperty)}" is missing`;
     case 'pattern':
       return `${at}: ${quoted}does not match ${String(params.pattern)}`;
     case 'type':

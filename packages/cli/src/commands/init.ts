@@ -23,6 +23,17 @@ export const TEMPLATES_DIRECTORY = existsSync(path.join(CHECKOUT_TEMPLATES, '_ci
 /** flinkfn's packages are released together under one version: the generated project asks for this one's. */
 const { version: FLINKFN_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
+const CONFIG_FILE = 'flinkfn.config.json';
+/**
+ * The project's targets, to add remote ones to. No defaultTarget: with none, FLINKFN_FLINK_URL (CI) still picks
+ * the environment's target. "$schema" names the copy of @flinkfn/deploy's schema the flinkfn package carries:
+ * flinkfn is a direct dependency of the project, so it is at the top of node_modules with npm and pnpm alike.
+ */
+const STARTER_CONFIG = {
+  $schema: './node_modules/flinkfn/schema/config.schema.json',
+  targets: { local: { kind: 'local' } },
+};
+
 export interface InitArgs {
   dir: string;
   template: string;
@@ -84,6 +95,8 @@ export async function runInit(args: InitArgs): Promise<{ dir: string; name: stri
   // Every project gets the documented CI deploy step.
   await mkdir(path.join(dir, '.github', 'workflows'), { recursive: true });
   await cp(path.join(TEMPLATES_DIRECTORY, '_ci', 'flinkfn-deploy.yml'), path.join(dir, '.github', 'workflows', 'flinkfn-deploy.yml'));
+  // The project's targets, unless --force keeps the one there.
+  if (!existsSync(path.join(dir, CONFIG_FILE))) await writeFile(path.join(dir, CONFIG_FILE), JSON.stringify(STARTER_CONFIG, null, 2) + '\n');
 
   const files = await listFiles(dir);
   for (const file of files) {
