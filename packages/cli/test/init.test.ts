@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -71,6 +71,14 @@ for (const template of templates) {
     }
   });
 }
+
+init('every published package has the version init asks for (they are released together)', () => {
+  const published = readdirSync(path.join(REPO_ROOT, 'packages'))
+    .map((dir) => JSON.parse(readFileSync(path.join(REPO_ROOT, 'packages', dir, 'package.json'), 'utf8')) as { name: string; version: string; private?: boolean })
+    .filter((manifest) => !manifest.private);
+  assert.ok(published.some((m) => m.name === 'create-flinkfn') && published.some((m) => m.name === '@flinkfn/sdk'));
+  for (const manifest of published) assert.is(manifest.version, VERSION, manifest.name);
+});
 
 init('refuses to write into a directory that is not empty, unless --force', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flinkfn-init-'));

@@ -9,6 +9,7 @@ import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { stackStatus } from '@flinkfn/local-stack/stack.mjs';
 import { useStack } from '../../deploy/test/support/stack.js';
 import { leftovers } from '../../deploy/test/support/inspect.js';
 import { FlinkClient } from '../../deploy/src/index.js';
@@ -75,6 +76,12 @@ test('npm create flinkfn, then install, test, build, dev and deploy with only th
   const sha = createHash('sha256').update(readFileSync(packagedJar)).digest('hex');
   const jars = (await (await fetch(`${target.flinkUrl}/jars`)).json()) as { files: Array<{ name: string }> };
   assert.ok(jars.files.some((jar) => jar.name === `flinkfn-runtime-${sha.slice(0, 16)}.jar`), `the cluster runs the packaged jar: ${JSON.stringify(jars.files)}`);
+
+  // The stack now supervises a controller, and it is the installed CLI's (found from @flinkfn/deploy).
+  const { root } = stack();
+  const state = JSON.parse(readFileSync(path.join(root, 'stack.json'), 'utf8')) as { controller?: { command: string[] } };
+  assert.equal(state.controller?.command.slice(1), [path.join(project, 'node_modules', 'flinkfn', 'bin', 'flinkfn.js'), 'controller', '--target', 'local', '--json']);
+  assert.ok((await stackStatus({ root })).services.controller?.running, 'the controller runs');
 
   const status = ok(run('npx', ['flinkfn', 'status', result.name, '--json'], project, stackEnv), 'npx flinkfn status');
   assert.match(status.stdout, /RUNNING/);
