@@ -48,6 +48,33 @@ test('a closed pipe ends dev, help and a failing command quietly, with exit code
   }
 });
 
+test('a closed pipe stops a command that stops on SIGTERM (tail, controller) the way SIGTERM does', () => {
+  const parent = mkdtempSync(path.join(os.tmpdir(), 'flinkfn-pipe-'));
+  try {
+    const released = path.join(parent, 'released');
+    // What tail does: write results until its AbortController aborts on SIGTERM, then release what it holds.
+    const program = [
+      `import { writeFileSync } from 'node:fs';`,
+      `import { stopQuietlyOnClosedPipe } from ${JSON.stringify(path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'pipe.js'))};`,
+      'stopQuietlyOnClosedPipe();',
+      'const stop = new AbortController();',
+      "process.once('SIGTERM', () => stop.abort());",
+      'let n = 0;',
+      'const timer = setInterval(() => { for (let i = 0; i < 1000; i++) process.stdout.write(`result ${n++}\\n`); }, 1);',
+      `stop.signal.addEventListener('abort', () => { clearInterval(timer); writeFileSync(${JSON.stringify(released)}, String(n)); });`,
+    ].join('\n');
+    const script = path.join(parent, 'tailish.mjs');
+    shell(`cat > ${script} <<'EOF'\n${program}\nEOF`);
+    const run = shell(`${process.execPath} ${script} | head -1`);
+    assert.is(run.code, 0, run.stderr);
+    assert.is(run.stderr, '');
+    assert.is(run.stdout, 'result 0\n');
+    assert.ok(existsSync(released), 'the SIGTERM path ran and released what it held');
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
+});
+
 test('global options before or after the command', () => {
   const parent = mkdtempSync(path.join(os.tmpdir(), 'flinkfn-conventions-'));
   try {
