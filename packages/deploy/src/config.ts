@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { closest } from '@flinkfn/sdk/did-you-mean';
 import { ConfigError } from './errors.js';
 
 const require = createRequire(import.meta.url);
@@ -88,7 +90,7 @@ export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5_000;
  * const target = await loadTarget({ cwd: process.cwd(), target: argv.target });
  */
 export async function loadTarget(options: LoadTargetOptions): Promise<ResolvedTarget> {
-  const env = options.env ?? process.env;
+  const env = withoutEmptyValues(options.env ?? process.env);
   const configPath = options.configPath ?? env.FLINKFN_CONFIG ?? path.join(options.cwd, CONFIG_FILE);
   const file = await readConfigFile(configPath, options.configPath !== undefined || env.FLINKFN_CONFIG !== undefined);
   const envTarget = remoteTargetFromEnv(env);
@@ -123,34 +125,121 @@ async function readConfigFile(file: string, required: boolean): Promise<ConfigFi
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`is not valid JSON: ${(error as Error).message}`, file);
+  } catch {
+    const { line, column, problem } = syntaxError(text);
+    throw new ConfigError(`is not valid JSON: ${problem}`, `${file}:${line}:${column}`, 'Fix the JSON there (no comments or trailing commas; keys and strings in double quotes).');
   }
   const validate = configValidator();
   if (!validate(parsed)) {
-    throw new ConfigError(formatSchemaErrors(validate.errors ?? []), file, `The schema is @flinkfn/deploy/config.schema.json; point "$schema" at it for editor help.`);
+    throw new ConfigError(formatSchemaErrors(configErrors(validate.errors ?? [], parsed), parsed), file, 'The schema is @flinkfn/deploy/config.schema.json (a project has it at ./node_modules/flinkfn/schema/config.schema.json): point "$schema" at it for editor help.');
   }
   return parsed as ConfigFile;
 }
 
-let compiled: ReturnType<Ajv['compile']> | undefined;
-function configValidator(): ReturnType<Ajv['compile']> {
-  compiled ??= new Ajv({ allErrors: true, strict: true }).compile(require('../schema/config.schema.json') as object);
-  return compiled;
+/** Where the first JSON syntax error in `text` is (1-based line and column) and what it is (jsonc-parser, strict JSON). */
+function syntaxError(text: string): { line: number; column: number; problem: string } {
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  const offset = first?.offset ?? text.length;
+  const before = text.slice(0, offset).split('\n');
+  // "PropertyNameExpected" → "property name expected"
+  const problem = first ? printParseErrorCode(first.error).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase() : 'unexpected end of the file';
+  const found = text.slice(offset, offset + Math.max(first?.length ?? 0, 1)).trim();
+  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1, problem: found && offset < text.length ? `${problem}, found ${JSON.stringify(found)}` : problem };
 }
 
-/** Schema errors as one readable line per problem, with the JSON path. */
-export function formatSchemaErrors(errors: ErrorObject[]): string {
-  // oneOf over target kinds reports every branch; keep the most specific messages.
-  const useful = errors.filter((e) => e.keyword !== 'oneOf' && !(e.keyword === 'const' && e.instancePath.endsWith('/kind') && errors.length > 1));
+const CONFIG_SCHEMA = require('../schema/config.schema.json') as { $id: string };
+const TARGET_KINDS = ['local', 'remote'] as const;
+let ajv: Ajv | undefined;
+function configValidator(): ReturnType<Ajv['compile']> {
+  // verbose: errors carry the schema they come from, for the allowed keys and values.
+  ajv ??= new Ajv({ allErrors: true, strict: true, verbose: true });
+  return ajv.getSchema(CONFIG_SCHEMA.$id) ?? ajv.compile(CONFIG_SCHEMA);
+}
+
+/**
+ * A target is `oneOf` local or remote, and ajv reports the failures of both branches: one wrong value in a
+ * remote target would also read as 'unknown key "flink"' from the local branch. So a target with errors is
+ * validated again against the branch its own `kind` names, and those errors are the ones reported; an unknown
+ * or missing kind is the one error of that target.
+ */
+function configErrors(errors: ErrorObject[], document: unknown): ErrorObject[] {
+  configValidator();
+  const result: ErrorObject[] = [];
+  const targets = new Set<string>();
+  for (const e of errors) {
+    const target = /^\/targets\/([^/]+)/.exec(e.instancePath);
+    if (target) targets.add(target[1]!);
+    else if (e.keyword !== 'oneOf') result.push(e);
+  }
+  for (const name of targets) {
+    const at = `/targets/${name}`;
+    const target = valueAt(document, at);
+    const kind = target !== null && typeof target === 'object' ? (target as { kind?: unknown }).kind : undefined;
+    const branch = TARGET_KINDS.find((k) => k === kind);
+    if (!branch) {
+      result.push({ keyword: 'kind', instancePath: `${at}/kind`, schemaPath: '#/definitions', params: { allowedValues: [...TARGET_KINDS], present: kind !== undefined }, data: kind });
+      continue;
+    }
+    const validate = ajv!.getSchema(`${CONFIG_SCHEMA.$id}#/definitions/${branch}Target`)!;
+    validate(target);
+    for (const e of validate.errors ?? []) result.push({ ...e, instancePath: `${at}${e.instancePath}` });
+  }
+  return result.length > 0 ? result : errors;
+}
+
+/**
+ * Schema errors as one readable line per problem: the JSON path, the wrong value, what is allowed there, and
+ * the nearest allowed name when it looks like a typo. `document` (the validated value) lets it quote values.
+ */
+export function formatSchemaErrors(errors: ErrorObject[], document?: unknown): string {
+  // Without a document (other schemas): oneOf reports every branch; keep the most specific messages.
+  const useful = document !== undefined ? errors : errors.filter((e) => e.keyword !== 'oneOf' && !(e.keyword === 'const' && e.instancePath.endsWith('/kind') && errors.length > 1));
   return (useful.length > 0 ? useful : errors)
-    .map((e) => {
-      const at = e.instancePath || '(top level)';
-      if (e.keyword === 'additionalProperties') return `${at}: unknown key "${String(e.params.additionalProperty)}"`;
-      return `${at}: ${e.message ?? 'is invalid'}`;
-    })
+    .map((e) => describeSchemaError(e, document))
     .filter((line, i, all) => all.indexOf(line) === i)
     .join('; ');
+}
+
+function describeSchemaError(e: ErrorObject, document: unknown): string {
+  const at = e.instancePath || '(top level)';
+  const value = e.data !== undefined ? e.data : document === undefined ? undefined : valueAt(document, e.instancePath);
+  const quoted = value === undefined ? '' : `${JSON.stringify(value)} `;
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty);
+      const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const near = closest(key, allowed);
+      const notes = [near ? `did you mean "${near}"?` : '', allowed.length ? `allowed: ${allowed.join(', ')}` : ''].filter(Boolean);
+      return `${at}: unknown key "${key}"${notes.length ? ` (${notes.join(' ')})` : ''}`;
+    }
+    case 'kind':
+    case 'enum':
+    case 'const': {
+      const allowed = ((params.allowedValues as unknown[] | undefined) ?? (params.allowedValue !== undefined ? [params.allowedValue] : [])).map((v) => JSON.stringify(v));
+      if (e.keyword === 'kind' && !params.present) return `${at.replace(/\/kind$/, '')}: "kind" is missing (one of ${allowed.join(', ')})`;
+      const near = typeof value === 'string' ? closest(value, allowed.map((v) => JSON.parse(v) as string)) : undefined;
+      return `${at}: ${quoted}is not one of ${allowed.join(', ')}${near ? ` (did you mean "${near}"?)` : ''}`;
+    }
+    case 'pattern':
+      return `${at}: ${quoted}does not match ${String(params.pattern)}`;
+    case 'type':
+      return `${at}: ${quoted}is not ${String(params.type)}`;
+    default:
+      return `${at}: ${quoted}${e.message ?? "is invalid"}`;
+  }
+}
+
+/** The value at a JSON pointer (RFC 6901), or undefined. */
+function valueAt(document: unknown, pointer: string): unknown {
+  let value = document;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  }
+  return value;
 }
 
 /** FLINKFN_FLINK_URL & co. describe a remote target without a config file (for CI). */
@@ -192,10 +281,11 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
       source,
     };
   }
-  const tls = env.FLINKFN_KAFKA_TLS !== undefined ? env.FLINKFN_KAFKA_TLS === 'true' : (config.kafka.tls ?? false);
+  const tls = booleanFromEnv(env, 'FLINKFN_KAFKA_TLS') ?? config.kafka.tls ?? false;
   const mechanism = env.FLINKFN_KAFKA_SASL_MECHANISM ?? config.kafka.sasl?.mechanism;
   if (mechanism !== undefined && !['plain', 'scram-sha-256', 'scram-sha-512'].includes(mechanism)) {
-    throw new ConfigError(`FLINKFN_KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512, not "${mechanism}"`, 'environment');
+    const near = closest(mechanism, ['plain', 'scram-sha-256', 'scram-sha-512']);
+    throw new ConfigError(`must be plain, scram-sha-256 or scram-sha-512, not "${mechanism}"${near ? ` (did you mean "${near}"?)` : ''}`, env.FLINKFN_KAFKA_SASL_MECHANISM !== undefined ? 'FLINKFN_KAFKA_SASL_MECHANISM' : 'kafka.sasl.mechanism');
   }
   return {
     name,
@@ -212,7 +302,7 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
       bucket: env.FLINKFN_S3_BUCKET ?? config.s3.bucket,
       region: env.FLINKFN_S3_REGION ?? config.s3.region ?? env.AWS_REGION ?? 'us-east-1',
       endpoint: env.FLINKFN_S3_ENDPOINT ?? config.s3.endpoint ?? null,
-      forcePathStyle: env.FLINKFN_S3_FORCE_PATH_STYLE !== undefined ? env.FLINKFN_S3_FORCE_PATH_STYLE === 'true' : (config.s3.forcePathStyle ?? false),
+      forcePathStyle: booleanFromEnv(env, 'FLINKFN_S3_FORCE_PATH_STYLE') ?? config.s3.forcePathStyle ?? false,
       prefix: env.FLINKFN_S3_PREFIX ?? config.s3.prefix ?? '',
       credentials: null,
     },
@@ -234,6 +324,21 @@ function projectHome(cwd: string): string {
     if (parent === dir) return path.resolve(cwd);
     dir = parent;
   }
+}
+
+/**
+ * The environment without variables set to the empty string: CI systems pass an unset secret as "" (GitHub
+ * Actions does), and an empty FLINKFN_S3_REGION or FLINKFN_KAFKA_SASL_MECHANISM means "not set", not "".
+ */
+function withoutEmptyValues(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+}
+
+function booleanFromEnv(env: NodeJS.ProcessEnv, key: string): boolean | undefined {
+  const raw = env[key];
+  if (raw === undefined) return undefined;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new ConfigError(`must be true or false, not "${raw}"`, key);
 }
 
 function splitList(value: string | undefined): string[] {

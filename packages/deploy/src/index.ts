@@ -30,7 +30,7 @@ export { KafkaAdmin, kafkaClient } from './clients/kafka.js';
 export { openSession } from './session.js';
 export type { Session } from './session.js';
 export { ensureLocalStack, LOCAL_BUCKET } from './local.js';
-export { runtimeJar, localSidecarCommand, localController, INSTALL_ROOT } from './install.js';
+export { runtimeJar, runtimeJarFile, localSidecarCommand, localController, SOURCE_CHECKOUT, PACKAGED_RUNTIME_JAR } from './install.js';
 export { send } from './streams/send.js';
 export { runController } from './controller/run.js';
 export type { ControllerOptions } from './controller/run.js';

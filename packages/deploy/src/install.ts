@@ -1,34 +1,68 @@
 /**
  * Where the parts of this flinkfn installation are: the runtime jar every deployment runs, the sidecar
- * the TaskManagers start, the local-stack scripts. Paths are relative to this package's dist/.
+ * the TaskManagers start, the CLI the local stack's controller runs. Two layouts work:
+ * - a source checkout (this file at packages/deploy/dist/ of the repository): the jar is the one Maven
+ *   builds in packages/runtime-flink (built on first use), the CLI is packages/cli;
+ * - packages installed from a registry: the jar ships in this package (runtime/, copied in by prepack),
+ *   the sidecar and the CLI are found by Node's module resolution.
+ * FLINKFN_RUNTIME_JAR overrides the jar in both.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeployError } from './errors.js';
 
-export const INSTALL_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const RUNTIME_MODULE = path.join(INSTALL_ROOT, 'packages', 'runtime-flink');
+/** This package's folder (the one with package.json), in either layout. */
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The repository this runs from, or null when installed from a registry. */
+export const SOURCE_CHECKOUT: string | null = checkoutRoot(path.resolve(PACKAGE_ROOT, '..', '..'));
+/** The runtime jar inside the published package (files: runtime/). */
+export const PACKAGED_RUNTIME_JAR = path.join(PACKAGE_ROOT, 'runtime', 'flinkfn-runtime.jar');
 export const RUNTIME_ENTRY_CLASS = 'dev.flinkfn.runtime.FlinkfnRuntimeJob';
 
-/** The Node sidecar as a TaskManager on this machine starts it. */
+const require = createRequire(import.meta.url);
+
+function checkoutRoot(candidate: string): string | null {
+  return existsSync(path.join(candidate, 'pnpm-workspace.yaml')) && existsSync(path.join(candidate, 'packages', 'runtime-flink', 'pom.xml')) ? candidate : null;
+}
+
+/** The file a package's `bin` entry names, found by module resolution from this package. */
+function packageBin(packageName: string, bin: string): string | null {
+  let manifestPath: string;
+  try {
+    manifestPath = require.resolve(`${packageName}/package.json`);
+  } catch {
+    return null;
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { bin?: string | Record<string, string> };
+  const entry = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin?.[bin];
+  return entry ? path.resolve(path.dirname(manifestPath), entry) : null;
+}
+
+/** The Node sidecar as a TaskManager on this machine starts it (@flinkfn/sidecar is a dependency). */
 export function localSidecarCommand(): string {
-  const main = path.join(INSTALL_ROOT, 'packages', 'sidecar', 'bin', 'flinkfn-sidecar.js');
+  const main = packageBin('@flinkfn/sidecar', 'flinkfn-sidecar');
+  if (!main) throw new DeployError('the package @flinkfn/sidecar is not installed', { step: 'local-stack', hint: 'Reinstall flinkfn (npm install flinkfn); @flinkfn/deploy depends on @flinkfn/sidecar.' });
   return `${process.execPath} ${main}`;
 }
 
 /**
  * The controller the local stack supervises: this installation's `flinkfn controller`, on the local target
  * (the stack passes FLINKFN_LOCAL_ROOT and starts it in the stack's folder, away from any project config).
+ * The CLI depends on this package, not the other way round, so an installed CLI is found where npm and
+ * pnpm put it next to this package (hoisted), and a checkout's in packages/cli.
  * FLINKFN_LOCAL_CONTROLLER=0 runs the stack without one (null: stop it); deployments then end only by
  * commands and `flinkfn gc`, which tests of those commands rely on.
  */
 export function localController(env: NodeJS.ProcessEnv = process.env): { command: string[] } | null {
   if (env.FLINKFN_LOCAL_CONTROLLER === '0') return null;
-  return { command: [process.execPath, path.join(INSTALL_ROOT, 'packages', 'cli', 'bin', 'flinkfn.js'), 'controller', '--target', 'local', '--json'] };
+  const cli = (SOURCE_CHECKOUT && path.join(SOURCE_CHECKOUT, 'packages', 'cli', 'bin', 'flinkfn.js')) || packageBin('flinkfn', 'flinkfn');
+  if (!cli) throw new DeployError('the flinkfn command line is not installed next to @flinkfn/deploy', { step: 'local-stack', hint: 'Install it: npm install --save-dev flinkfn.' });
+  return { command: [process.execPath, cli, 'controller', '--target', 'local', '--json'] };
 }
 
 export interface RuntimeJar {
@@ -39,17 +73,22 @@ export interface RuntimeJar {
 }
 
 /**
- * The shaded runtime jar (FLINKFN_RUNTIME_JAR, or the one Maven builds in packages/runtime-flink),
- * built on first use when this is a source checkout.
+ * The shaded runtime jar: FLINKFN_RUNTIME_JAR; in a source checkout the one Maven builds in
+ * packages/runtime-flink (built on first use); otherwise the one this package was published with.
  */
 export async function runtimeJar(onProgress: (line: string) => void = () => {}): Promise<RuntimeJar> {
-  const file = process.env.FLINKFN_RUNTIME_JAR ?? path.join(RUNTIME_MODULE, 'target', 'flinkfn-runtime.jar');
+  const file = runtimeJarFile();
   if (!existsSync(file)) {
-    if (process.env.FLINKFN_RUNTIME_JAR || !existsSync(path.join(RUNTIME_MODULE, 'pom.xml'))) {
-      throw new DeployError(`the runtime jar ${file} does not exist`, { step: 'runtime-jar', hint: 'Set FLINKFN_RUNTIME_JAR to the flinkfn-runtime.jar of this flinkfn version.' });
+    if (process.env.FLINKFN_RUNTIME_JAR || !SOURCE_CHECKOUT) {
+      throw new DeployError(`the runtime jar ${file} does not exist`, {
+        step: 'runtime-jar',
+        hint: process.env.FLINKFN_RUNTIME_JAR
+          ? 'Set FLINKFN_RUNTIME_JAR to the flinkfn-runtime.jar of this flinkfn version, or unset it to use the one @flinkfn/deploy ships.'
+          : 'This installation of @flinkfn/deploy lacks its runtime jar: reinstall it, or set FLINKFN_RUNTIME_JAR to the flinkfn-runtime.jar of this version.',
+      });
     }
     onProgress('building the runtime jar with Maven (first use, about 30 s)');
-    await buildRuntimeJar();
+    await buildRuntimeJar(SOURCE_CHECKOUT);
   }
   // Hash the 21 MB jar once per process (a deploy that rolls back asks again), again only if the file changed.
   const { mtimeMs, size } = await stat(file);
@@ -59,11 +98,18 @@ export async function runtimeJar(onProgress: (line: string) => void = () => {}):
   return { file, sha256: hashed.sha256, clusterName: `flinkfn-runtime-${hashed.sha256.slice(0, 16)}.jar` };
 }
 
+/** Where the runtime jar is (or will be built), without checking that it exists. */
+export function runtimeJarFile(): string {
+  if (process.env.FLINKFN_RUNTIME_JAR) return path.resolve(process.env.FLINKFN_RUNTIME_JAR);
+  if (SOURCE_CHECKOUT) return path.join(SOURCE_CHECKOUT, 'packages', 'runtime-flink', 'target', 'flinkfn-runtime.jar');
+  return PACKAGED_RUNTIME_JAR;
+}
+
 let hashed: { file: string; mtimeMs: number; size: number; sha256: string } | undefined;
 
-function buildRuntimeJar(): Promise<void> {
+function buildRuntimeJar(checkout: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('mvn', ['-q', '-B', '-f', path.join(RUNTIME_MODULE, 'pom.xml'), 'package', '-DskipTests'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('mvn', ['-q', '-B', '-f', path.join(checkout, 'packages', 'runtime-flink', 'pom.xml'), 'package', '-DskipTests'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -98,13 +98,79 @@ test('an unknown key in the config file is reported with its path', async () => 
   const error = await rejects(loadTarget({ cwd: project, target: 'prod', env: {} }));
   assert.instance(error, ConfigError);
   assert.match(error.message, 'flinkfn.config.json');
-  assert.match(error.message, '/targets/prod/flink: unknown key "user"');
+  assert.match(error.message, '/targets/prod/flink: unknown key "user" (allowed: restUrl)');
 });
 
-test('a broken JSON config file is reported as such, with the file name', async () => {
-  const project = await withConfig('{ "targets": ');
+test('a config file that is not valid JSON is reported with the line and column of the mistake', async () => {
+  const cases: Array<[string, string]> = [
+    ['{ "targets": ', 'flinkfn.config.json:1:14: is not valid JSON: value expected'],
+    ['{\n  "targets": {\n    "a": { "kind": "local", }\n  }\n}\n', 'flinkfn.config.json:3:29: is not valid JSON: property name expected, found "}"'],
+    ['{\n  "targets": {\n    "a": { "kind": tru }\n  }\n}\n', 'flinkfn.config.json:3:20: is not valid JSON: invalid symbol, found "tru"'],
+    ['{\n  targets: {}\n}\n', 'flinkfn.config.json:2:3: is not valid JSON: invalid symbol, found "targets"'],
+    ['{\n  "defaultTarget": "local"\n  "targets": {}\n}\n', 'flinkfn.config.json:3:3: is not valid JSON: comma expected, found "\\"targets\\""'],
+  ];
+  for (const [text, expected] of cases) {
+    const project = await withConfig(text);
+    const error = (await rejects(loadTarget({ cwd: project, env: {} }))) as ConfigError;
+    assert.instance(error, ConfigError);
+    assert.is(error.message, `${path.join(project, expected.split(':')[0]!)}:${expected.split(':').slice(1).join(':')}`, JSON.stringify(text));
+    assert.match(error.hint ?? '', /double quotes/);
+  }
+});
+
+test('one wrong value in a remote target is the one error: its JSON path, the value, the allowed values', async () => {
+  const project = await withConfig({
+    targets: {
+      prod: {
+        kind: 'remote',
+        flink: { restUrl: 'https://flink.example.com' },
+        kafka: { brokers: ['b1:9093'], tls: true, sasl: { mechanism: 'SCRAM-SHA-512' } },
+        s3: { bucket: 'flinkfn-prod', region: 'eu-west-1' },
+        sidecarCommand: 'node /opt/flinkfn/sidecar/main.js',
+      },
+    },
+  });
+  const error = await rejects(loadTarget({ cwd: project, target: 'prod', env: {} }));
+  assert.is(
+    error.message,
+    `${path.join(project, 'flinkfn.config.json')}: /targets/prod/kafka/sasl/mechanism: "SCRAM-SHA-512" is not one of "plain", "scram-sha-256", "scram-sha-512" (did you mean "scram-sha-512"?)`,
+  );
+});
+
+test('each mistake of a config file is named once, in the branch its target\'s kind chose', async () => {
+  const project = await withConfig({
+    targets: {
+      dev: { kind: 'remot' },
+      nokind: { root: 'a' },
+      loc: { kind: 'local', ports: { flink: 1 }, checkpointIntervalMs: 5 },
+      prod: { kind: 'remote', flink: { restUrl: 'flink:8081' }, kafka: { brokers: ['b1:9093'], tsl: true }, s3: { bucket: 'flinkfn-prod' }, sidecarCommand: 'node s.js' },
+    },
+  });
   const error = await rejects(loadTarget({ cwd: project, env: {} }));
-  assert.match(error.message, /flinkfn\.config\.json: is not valid JSON/);
+  const problems = error.message.slice(error.message.indexOf(': ') + 2).split('; ');
+  assert.equal(problems, [
+    '/targets/dev/kind: "remot" is not one of "local", "remote" (did you mean "remote"?)',
+    '/targets/nokind: "kind" is missing (one of "local", "remote")',
+    '/targets/loc/ports: unknown key "flink" (allowed: flinkRest, kafka, s3)',
+    '/targets/loc/checkpointIntervalMs: 5 must be >= 100',
+    '/targets/prod/flink/restUrl: "flink:8081" does not match ^https?://',
+    '/targets/prod/kafka: unknown key "tsl" (did you mean "tls"? allowed: brokers, tls, sasl)',
+  ]);
+});
+
+test('environment variables set to "" count as unset (CI passes unset secrets so); booleans are true or false', async () => {
+  const project = await mkdtemp(path.join(dir, 'env-'));
+  const base = { FLINKFN_FLINK_URL: 'http://flink:8081', FLINKFN_KAFKA_BROKERS: 'k:9092', FLINKFN_S3_BUCKET: 'bkt', FLINKFN_SIDECAR_COMMAND: 'node s.js' };
+  const empty = { FLINKFN_KAFKA_TLS: '', FLINKFN_KAFKA_SASL_MECHANISM: '', FLINKFN_S3_REGION: '', FLINKFN_S3_ENDPOINT: '', FLINKFN_S3_FORCE_PATH_STYLE: '', FLINKFN_S3_PREFIX: '', FLINKFN_CHECKPOINT_INTERVAL_MS: '', FLINKFN_TARGET: '' };
+  const target = await loadTarget({ cwd: project, env: { ...base, ...empty } });
+  assert.is(target.name, 'env');
+  assert.equal(target.kafka, { brokers: ['k:9092'], tls: false, sasl: null });
+  assert.equal({ region: target.s3.region, endpoint: target.s3.endpoint, prefix: target.s3.prefix, forcePathStyle: target.s3.forcePathStyle }, { region: 'us-east-1', endpoint: null, prefix: '', forcePathStyle: false });
+  assert.is((await loadTarget({ cwd: project, env: {} })).kind, 'local', 'an empty FLINKFN_FLINK_URL leaves the local target');
+  const tls = await rejects(loadTarget({ cwd: project, env: { ...base, FLINKFN_KAFKA_TLS: 'yes' } }));
+  assert.is(tls.message, 'FLINKFN_KAFKA_TLS: must be true or false, not "yes"');
+  const sasl = await rejects(loadTarget({ cwd: project, env: { ...base, FLINKFN_KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512' } }));
+  assert.is(sasl.message, 'FLINKFN_KAFKA_SASL_MECHANISM: must be plain, scram-sha-256 or scram-sha-512, not "SCRAM-SHA-512" (did you mean "scram-sha-512"?)');
 });
 
 test('asking for a target that does not exist lists the known ones', async () => {

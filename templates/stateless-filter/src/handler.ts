@@ -40,7 +40,8 @@ const round2 = (value: number): number => Math.round(value * 100) / 100;
 
 export default defineFunction({
   name: '{{name}}',
-  // The topic to read. It must exist already; the function never creates or deletes its source.
+  // The topic to read. With create: true the first deployment creates it and the last one to end deletes it;
+  // without, it must exist already (a topic flinkfn did not create is never deleted).
   source: { topic: 'orders', format: 'json', create: true },
   // Output topics are created with the function, so they are named after it to stay unique.
   sinks: { enriched: { topic: '{{name}}-enriched' } },

@@ -32,7 +32,7 @@ export const deployCommand: CommandModule<object, DeployArgs> = {
       .option('name', { type: 'string', describe: 'Deployment name (default: the function name)' })
       .option('from-scratch', { type: 'boolean', default: false, describe: 'On upgrade, start without the running version\'s state' })
       .option('wait', { type: 'boolean', default: true, describe: 'Wait until the job runs (--no-wait returns after submission)' })
-      .option('yes', { type: 'boolean', default: false, describe: 'Never prompt (implied by CI=true; deploy does not prompt today)' })
+      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Accepted for scripts that pass it to every command; deploy never asks for confirmation' })
       .option('savepoint-timeout', { type: 'number', default: 60, describe: 'Seconds to wait for the upgrade savepoint' })
       .option('start-timeout', { type: 'number', default: 120, describe: 'Seconds to wait for the job to run' })
       .option('ttl', { type: 'string', describe: 'Time to live, e.g. 30m or 2h: then the controller stops it and releases everything (overrides lifetime.ttl)' })

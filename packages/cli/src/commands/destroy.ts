@@ -21,7 +21,7 @@ export const destroyCommand: CommandModule<object, DestroyArgs> = {
       .positional('name', { type: 'string', demandOption: true, describe: 'Deployment name (flinkfn ls)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'List every item and what would happen to it; change nothing' })
       .option('keep-state', { type: 'boolean', default: false, describe: 'Take a final savepoint and keep it' })
-      .option('yes', { type: 'boolean', default: false, describe: 'Never prompt (implied by CI=true; destroy does not prompt today)' })
+      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation. It is asked only on a terminal: CI=true, --json, --dry-run and input that is not a terminal never ask' })
       .example('$0 destroy clickstream --dry-run', 'Show what would be deleted')
       .epilog('Idempotent and resumable: after a crash, run it again and it finishes. Retained topics (lifecycle "retain") are kept.') as Argv<DestroyArgs>,
   handler: async (args) => {
@@ -53,7 +53,7 @@ export const destroyCommand: CommandModule<object, DestroyArgs> = {
   },
 };
 
-/** Asks on a terminal only: --yes, CI=true, --json or a non-terminal stdin never prompt. */
+/** Asks on a terminal only (the --yes help says the same): --yes, CI=true, --json or a non-terminal stdin never prompt. */
 async function confirmed(args: DestroyArgs): Promise<boolean> {
   if (args.yes || args.json || process.env.CI === 'true' || !process.stdin.isTTY) return true;
   const rl = createInterface({ input: process.stdin, output: process.stderr });

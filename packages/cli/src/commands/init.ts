@@ -2,6 +2,7 @@
  * `flinkfn init <dir> --template <name>`: scaffold a project from `templates/<name>`.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cp, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,13 +10,31 @@ import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../errors.js';
 import { createOutput } from '../output.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-/** The repository (or installation) this CLI runs from: templates and packages live there. */
-const INSTALL_ROOT = path.resolve(HERE, '..', '..', '..', '..');
-export const TEMPLATES_DIRECTORY = path.join(INSTALL_ROOT, 'templates');
-const PACKAGES_DIRECTORY = path.join(INSTALL_ROOT, 'packages');
+/** This package's folder (dist/commands/../..). */
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CHECKOUT_TEMPLATES = path.resolve(PACKAGE_ROOT, '..', '..', 'templates');
+/**
+ * The templates: the repository's templates/ when this runs from a source checkout, else the copy the
+ * published package carries (scripts/pack-templates.mjs).
+ */
+export const TEMPLATES_DIRECTORY = existsSync(path.join(CHECKOUT_TEMPLATES, '_ci')) && existsSync(path.resolve(PACKAGE_ROOT, '..', '..', 'pnpm-workspace.yaml'))
+  ? CHECKOUT_TEMPLATES
+  : path.join(PACKAGE_ROOT, 'templates');
+/** flinkfn's packages are released together under one version: the generated project asks for this one's. */
+const { version: FLINKFN_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-interface InitArgs {
+const CONFIG_FILE = 'flinkfn.config.json';
+/**
+ * The project's targets, to add remote ones to. No defaultTarget: with none, FLINKFN_FLINK_URL (CI) still picks
+ * the environment's target. "$schema" names the copy of @flinkfn/deploy's schema the flinkfn package carries:
+ * flinkfn is a direct dependency of the project, so it is at the top of node_modules with npm and pnpm alike.
+ */
+const STARTER_CONFIG = {
+  $schema: './node_modules/flinkfn/schema/config.schema.json',
+  targets: { local: { kind: 'local' } },
+};
+
+export interface InitArgs {
   dir: string;
   template: string;
   force: boolean;
@@ -76,22 +95,30 @@ export async function runInit(args: InitArgs): Promise<{ dir: string; name: stri
   // Every project gets the documented CI deploy step.
   await mkdir(path.join(dir, '.github', 'workflows'), { recursive: true });
   await cp(path.join(TEMPLATES_DIRECTORY, '_ci', 'flinkfn-deploy.yml'), path.join(dir, '.github', 'workflows', 'flinkfn-deploy.yml'));
+  // The project's targets, unless --force keeps the one there.
+  if (!existsSync(path.join(dir, CONFIG_FILE))) await writeFile(path.join(dir, CONFIG_FILE), JSON.stringify(STARTER_CONFIG, null, 2) + '\n');
 
   const files = await listFiles(dir);
   for (const file of files) {
     const text = await readFile(file, 'utf8');
     if (text.includes('{{name}}')) await writeFile(file, text.replaceAll('{{name}}', name));
   }
-  await linkLocalPackages(path.join(dir, 'package.json'));
+  await pinFlinkfnPackages(path.join(dir, 'package.json'));
 
   const relative = path.relative(process.cwd(), dir) || '.';
   out.info(`created ${name} from template ${args.template} in ${relative}`);
+  const pm = packageManager();
+  const run = pm === 'npm' ? 'npm run' : pm;
+  const steps: Array<[string, string]> = [
+    [`cd ${relative}`, ''],
+    [`${pm} install`, ''],
+    [`${pm} test`, 'unit tests with @flinkfn/testing'],
+    [`${run} dev`, 'run data/events.jsonl through the embedded engine'],
+    [`${run} deploy`, 'run it on Flink (a local stack starts when no target is configured)'],
+  ];
+  const width = Math.max(...steps.map(([command]) => command.length)) + 2;
   out.info('next:');
-  out.info(`  cd ${relative}`);
-  out.info('  pnpm install');
-  out.info('  pnpm test                  # unit tests with @flinkfn/testing');
-  out.info('  pnpm run dev               # run data/events.jsonl through the embedded engine');
-  out.info('  pnpm run deploy            # run it on Flink (a local stack starts when no target is configured)');
+  for (const [command, why] of steps) out.info(`  ${why ? `${command.padEnd(width)}# ${why}` : command}`);
   const relativeFiles = files.map((f) => path.relative(dir, f)).sort();
   out.data({ ok: true, dir, name, template: args.template, files: relativeFiles });
   return { dir, name, files: relativeFiles };
@@ -104,22 +131,26 @@ export function functionName(base: string): string {
 }
 
 /**
- * The @flinkfn packages are not published to a registry yet, so a generated project links to the ones
- * next to this CLI.
+ * The template names flinkfn's packages; the project gets the version range of this CLI (`^0.1.0`), so
+ * that it installs from the registry the CLI came from.
  */
-async function linkLocalPackages(packageJson: string): Promise<void> {
+async function pinFlinkfnPackages(packageJson: string): Promise<void> {
   if (!existsSync(packageJson)) return;
   const manifest = JSON.parse(await readFile(packageJson, 'utf8')) as Record<string, unknown>;
   for (const field of ['dependencies', 'devDependencies']) {
     const deps = manifest[field] as Record<string, string> | undefined;
     if (!deps) continue;
     for (const dependency of Object.keys(deps)) {
-      if (!dependency.startsWith('@flinkfn/')) continue;
-      const local = path.join(PACKAGES_DIRECTORY, dependency.slice('@flinkfn/'.length));
-      if (existsSync(path.join(local, 'package.json'))) deps[dependency] = `link:${local}`;
+      if (dependency.startsWith('@flinkfn/') || dependency === 'flinkfn') deps[dependency] = `^${FLINKFN_VERSION}`;
     }
   }
   await writeFile(packageJson, JSON.stringify(manifest, null, 2) + '\n');
+}
+
+/** The package manager that ran this (npm create, pnpm create, yarn create), for the next steps it prints. */
+function packageManager(): 'npm' | 'pnpm' | 'yarn' {
+  const agent = process.env.npm_config_user_agent ?? '';
+  return agent.startsWith('pnpm/') ? 'pnpm' : agent.startsWith('yarn/') ? 'yarn' : 'npm';
 }
 
 async function listFiles(dir: string): Promise<string[]> {
