@@ -90,10 +90,11 @@ async function kill(victim: Victim, s: TestStack, cli: ChildProcess | undefined)
   }
 }
 
-/** Brings back what a kill took down, as `flinkfn local up` and a supervisor would. */
-async function heal(victim: Victim, s: TestStack): Promise<void> {
+/** Brings back what a kill took down, as `flinkfn local up` and a supervisor would; says what it did. */
+async function heal(victim: Victim, s: TestStack): Promise<string> {
   if (victim === 'controller') startController(s.env);
-  if (victim === 'jobmanager' || victim === 'taskmanager') await healStack(s);
+  if (victim === 'jobmanager' || victim === 'taskmanager') return `local up: ${(await healStack(s)).join(' ')}`;
+  return victim === 'controller' ? 'controller restarted' : '';
 }
 
 /** Ends a deployment the way the round chose: destroy, or a cancel from Flink's REST API for the controller to see. */
@@ -136,7 +137,8 @@ test(`${ROUNDS} rounds of SIGKILL at random moments; then gc leaves nothing, and
       await sleep(delay);
       killed = await kill(victim, s, cli);
       tally.kills++;
-      await heal(victim, s);
+      const healed = await heal(victim, s);
+      if (healed) killed += `; ${healed}`;
     };
 
     const deploying = cliProcess(['deploy', fn.entry, '--root', fn.root, '--json'], s.env);

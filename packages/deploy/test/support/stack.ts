@@ -69,12 +69,25 @@ export async function flinkPids(root: string): Promise<{ jobManager: number; tas
   return { jobManager: services.jobManager.pid ?? 0, taskManager: services.taskManager.pid ?? 0 };
 }
 
-/** `flinkfn local up` for the test stack: starts what is down, on the same ports; returns what it started. */
-export async function healStack(stack: TestStack): Promise<string[]> {
+/**
+ * `flinkfn local up` for the test stack: starts what is down, on the same ports; returns what it started.
+ * Like a user, it runs `up` again when a start fails (seen once: a JobManager started right after the SIGKILL
+ * of the previous one exited at once); every failed attempt is in the returned list.
+ */
+export async function healStack(stack: TestStack, attempts = 3): Promise<string[]> {
   const { target, root } = stack;
   const ports = { flinkRest: Number(new URL(target.flinkUrl).port), kafka: Number(target.kafka.brokers[0]!.split(':').at(-1)), s3: Number(new URL(target.s3.endpoint!).port) };
-  const result = await startStack({ root, ports, bucket: LOCAL_BUCKET });
-  return result.started;
+  const failures: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await startStack({ root, ports, bucket: LOCAL_BUCKET });
+      return [...failures, ...result.started];
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      failures.push(`(up failed: ${(error as Error).message.split('\n')[0]})`);
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+    }
+  }
 }
 
 /** The sidecar processes a TaskManager runs (its child processes; none when it runs no job). */
