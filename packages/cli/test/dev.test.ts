@@ -32,6 +32,28 @@ dev('reads stdin with --input - and prints JSON lines with --json, ending with a
   }
 });
 
+dev('--partitions: an event within its own partition\'s bound is on time although another partition ran ahead', () => {
+  // Partition 0 runs two minutes ahead of partition 1, as a consumer reading partitions in chunks sees them.
+  const events = ['@0 {"k":"a","ts":1000}', '@0 {"k":"a","ts":150000}', '@1 {"k":"b","ts":2000}', '@1 {"k":"b","ts":3000}', '@1 {"k":"b","ts":170000}'].join('\n');
+  const { dir, cleanup } = project({ 'src/handler.ts': handler() });
+  try {
+    const partitioned = flinkfn(['dev', '--root', dir, '--input', '-', '--json', '--partitions', '2'], { input: events });
+    assert.is(partitioned.code, 0, partitioned.stderr);
+    const lines = partitioned.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.is(lines.at(-1)?.['lateDropped'], 0, 'no event is late within its partition');
+    assert.ok(lines.some((l) => l['type'] === 'output' && l['key'] === 'b' && l['value'] === 2), partitioned.stdout);
+    // Read as one partition, the same order makes partition 1's first events late.
+    const single = flinkfn(['dev', '--root', dir, '--input', '-', '--json'], { input: events.replace(/^@\d /gm, '') });
+    const summary = JSON.parse(single.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    assert.is(summary['lateDropped'], 2, single.stdout);
+    const wrong = flinkfn(['dev', '--root', dir, '--input', '-', '--partitions', '2'], { input: '@5 {"k":"a","ts":1}' });
+    assert.is(wrong.code, 1);
+    assert.match(wrong.stderr, /partition 5 is not one of the 2 partitions/);
+  } finally {
+    cleanup();
+  }
+});
+
 dev('a handler that throws sends the event to the dead-letter output and the run continues', () => {
   const source = handler().replace(
     "  key: (e: { k: string }) => e.k,",

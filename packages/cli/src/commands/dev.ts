@@ -17,7 +17,11 @@ interface DevArgs {
   input?: string;
   watch: boolean;
   json: boolean;
+  partitions: number;
 }
+
+/** `@<partition> ` at the start of an input line, with --partitions. */
+const PARTITION_PREFIX = /^@(\d+) /;
 
 export const devCommand: CommandModule<object, DevArgs> = {
   command: 'dev [entry]',
@@ -32,6 +36,11 @@ export const devCommand: CommandModule<object, DevArgs> = {
         describe: 'Events, one record per line (JSON for json sources, text for string/bytes); - for stdin',
       })
       .option('watch', { alias: 'w', type: 'boolean', default: false, describe: 'Rebuild and re-run when the handler changes' })
+      .option('partitions', {
+        type: 'number',
+        default: 1,
+        describe: 'Source partitions to model, as Flink does (the watermark is the minimum over partitions that are not idle); a line starting with @<partition> and a space comes from that partition, others from 0',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object per result, late event and dead letter' })
       .epilogue(
         'Event time: the watermark follows the events (max timestamp - outOfOrderness - 1 ms after each record), ' +
@@ -94,7 +103,7 @@ async function runOnce(args: DevArgs, input: string, stdin: Readable, out: Outpu
         out.info(`dead-letter (${letter.stage}) ${letter.error} :: ${subject}`);
       },
     },
-    { processingTime: Date.now() },
+    { processingTime: Date.now(), partitions: args.partitions },
   );
 
   const stream = input === '-' ? stdin : createReadStream(path.resolve(args.root, input));
@@ -102,7 +111,12 @@ async function runOnce(args: DevArgs, input: string, stdin: Readable, out: Outpu
   for await (const line of lines) {
     if (line.trim() === '') continue;
     engine.advanceProcessingTime(Date.now());
-    engine.pushRecord(line);
+    const origin = args.partitions > 1 ? PARTITION_PREFIX.exec(line) : null;
+    if (origin && Number(origin[1]) >= args.partitions) {
+      throw new UserError(`${line.slice(0, 40)}: partition ${origin[1]} is not one of the ${args.partitions} partitions`, `Use @0 to @${args.partitions - 1}, or raise --partitions.`);
+    }
+    if (origin) engine.pushRecord(line.slice(origin[0].length), { partition: Number(origin[1]) });
+    else engine.pushRecord(line);
   }
   engine.finish({ fireProcessingTimeWindows: true });
   const s = engine.stats;
