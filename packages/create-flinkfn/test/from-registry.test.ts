@@ -65,7 +65,9 @@ test('npm create flinkfn, then install, test, build, dev and deploy with only th
   assert.ok(lines.some((line) => line.type === 'output'), `dev printed window results: ${dev.stdout}`);
 
   // Deploy to a real local stack; the jar and the sidecar are the installed packages' own.
-  const { env: stackEnv, target } = stack();
+  const { env: testEnv, target } = stack();
+  // A user's shell points at the stack, and runs it with its controller (the command tests' stacks run without).
+  const { FLINKFN_LOCAL_CONTROLLER: _withoutController, ...stackEnv } = testEnv;
   const deploy = ok(run('npx', ['flinkfn', 'deploy', '--json', '--yes'], project, stackEnv), 'npx flinkfn deploy');
   const result = JSON.parse(deploy.stdout.trim().split('\n').at(-1)!) as { jobId: string; name: string };
   assert.match(result.jobId, /^[0-9a-f]{32}$/);
