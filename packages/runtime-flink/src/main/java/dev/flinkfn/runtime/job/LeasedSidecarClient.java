@@ -43,6 +43,12 @@ final class LeasedSidecarClient implements SidecarClient {
         return client.fire(fires);
     }
 
+    @Override
+    public void setMetricsListener(
+            java.util.function.Consumer<List<dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricUpdate>> listener) {
+        client.setMetricsListener(listener);
+    }
+
     /** The sidecar stops first, so the file is not deleted under a process that still runs. */
     @Override
     public void close() {

@@ -1,5 +1,8 @@
 package dev.flinkfn.runtime.sidecar;
 
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricUpdate;
+import java.util.function.Consumer;
+
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateGroup;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateResult;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.FireRequest;
@@ -32,6 +35,12 @@ public interface SidecarClient extends AutoCloseable {
 
     /** Fires windows; one list of outputs per window, in order. */
     CompletableFuture<List<List<Output>>> fire(List<FireRequest> fires);
+
+    /**
+     * Where the metrics user code records (METRICS frames) go; called on the client's reader thread before the
+     * future of the request they belong to completes. Without a listener they are dropped.
+     */
+    default void setMetricsListener(Consumer<List<MetricUpdate>> listener) {}
 
     /** Fails what is still pending, closes the connection and stops a sidecar process this client started. */
     @Override

@@ -94,6 +94,7 @@ public final class SocketSidecarClient implements SidecarClient {
     private SidecarException failure;
 
     private volatile boolean closed;
+    private volatile java.util.function.Consumer<List<SidecarProtocol.MetricUpdate>> metricsListener;
     private volatile String functionName;
 
     private SocketSidecarClient(
@@ -209,6 +210,11 @@ public final class SocketSidecarClient implements SidecarClient {
         checkNotNull(fires, "fires");
         return send(id -> new FireMessage(id, fires), SidecarProtocol.FIRED, fires.size(),
                 response -> ((FiredMessage) response).results());
+    }
+
+    @Override
+    public void setMetricsListener(java.util.function.Consumer<List<SidecarProtocol.MetricUpdate>> listener) {
+        this.metricsListener = listener;
     }
 
     /** Fails what is pending, closes the socket, and stops the sidecar process if this client started it. */
@@ -374,6 +380,22 @@ public final class SocketSidecarClient implements SidecarClient {
 
     private void dispatch(int type, int id, ByteBuffer body) throws SidecarProtocolException {
         Response response = SidecarProtocol.decodeResponse(type, id, body);
+        if (response instanceof SidecarProtocol.MetricsMessage metrics) {
+            // not an answer: the metrics of the oldest pending request, whose answer follows
+            Pending<?> owner;
+            synchronized (stateLock) {
+                owner = pending.peekFirst();
+            }
+            if (owner == null || owner.id != id) {
+                throw new SidecarProtocolException("the sidecar sent METRICS for request " + Integer.toUnsignedString(id)
+                        + ", which is not the oldest request waiting for an answer");
+            }
+            java.util.function.Consumer<List<SidecarProtocol.MetricUpdate>> listener = metricsListener;
+            if (listener != null) {
+                listener.accept(metrics.metrics());
+            }
+            return;
+        }
         Pending<?> request;
         synchronized (stateLock) {
             request = pending.pollFirst();
