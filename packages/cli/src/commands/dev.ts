@@ -106,12 +106,12 @@ async function runOnce(args: DevArgs, input: string, stdin: Readable, out: Outpu
   }
   engine.finish({ fireProcessingTimeWindows: true });
   const s = engine.stats;
-  out.data({ type: 'summary', function: built.manifest.name, artifact: built.id, ...s });
   const metrics = describeMetrics(engine.metrics);
   if (metrics.length > 0) {
     out.data({ type: 'metrics', ...engine.metrics });
     for (const line of metrics) out.info(`metric ${line}`);
   }
+  out.data({ type: 'summary', function: built.manifest.name, artifact: built.id, ...s });
   process.stderr.write(
     `${built.manifest.name}: ${s.recordsIn} records → ${s.outputs} results, ${s.late} late` +
       `${s.lateDropped ? ` (+${s.lateDropped} too late, dropped)` : ''}, ${s.deadLetters} dead letters\n`,
