@@ -1,16 +1,15 @@
 package dev.flinkfn.runtime.sidecar;
 
-import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricUpdate;
-import java.util.function.Consumer;
-
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateGroup;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateResult;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.FireRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeResult;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricUpdate;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.Output;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * An operator's connection to the sidecar that runs its function's JavaScript. Every call sends one request (one

@@ -17,6 +17,8 @@ import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeResult;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergedMessage;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricUpdate;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricsMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.Output;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.ProcessMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.ProcessedMessage;
@@ -38,6 +40,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import org.slf4j.Logger;
@@ -94,7 +97,7 @@ public final class SocketSidecarClient implements SidecarClient {
     private SidecarException failure;
 
     private volatile boolean closed;
-    private volatile java.util.function.Consumer<List<SidecarProtocol.MetricUpdate>> metricsListener;
+    private volatile Consumer<List<MetricUpdate>> metricsListener;
     private volatile String functionName;
 
     private SocketSidecarClient(
@@ -213,7 +216,7 @@ public final class SocketSidecarClient implements SidecarClient {
     }
 
     @Override
-    public void setMetricsListener(java.util.function.Consumer<List<SidecarProtocol.MetricUpdate>> listener) {
+    public void setMetricsListener(Consumer<List<MetricUpdate>> listener) {
         this.metricsListener = listener;
     }
 
@@ -380,7 +383,7 @@ public final class SocketSidecarClient implements SidecarClient {
 
     private void dispatch(int type, int id, ByteBuffer body) throws SidecarProtocolException {
         Response response = SidecarProtocol.decodeResponse(type, id, body);
-        if (response instanceof SidecarProtocol.MetricsMessage metrics) {
+        if (response instanceof MetricsMessage metrics) {
             // not an answer: the metrics of the oldest pending request, whose answer follows
             Pending<?> owner;
             synchronized (stateLock) {
@@ -390,7 +393,7 @@ public final class SocketSidecarClient implements SidecarClient {
                 throw new SidecarProtocolException("the sidecar sent METRICS for request " + Integer.toUnsignedString(id)
                         + ", which is not the oldest request waiting for an answer");
             }
-            java.util.function.Consumer<List<SidecarProtocol.MetricUpdate>> listener = metricsListener;
+            Consumer<List<MetricUpdate>> listener = metricsListener;
             if (listener != null) {
                 listener.accept(metrics.metrics());
             }
