@@ -43,6 +43,16 @@ export interface CaseExpectation {
   outputs: unknown[] | Record<string, unknown[]>;
   late?: unknown[];
   deadLetters?: unknown[];
+  /**
+   * Totals of what the handler recorded through `ctx.metrics`: counters summed, histograms' count/min/max (on Flink
+   * over all subtasks and operators). Gauges are left out: their last value depends on the order across subtasks.
+   */
+  metrics?: CaseMetrics;
+}
+
+export interface CaseMetrics {
+  counters?: Record<string, number>;
+  histograms?: Record<string, { count: number; min: number; max: number }>;
 }
 
 export interface ConformanceCase {

@@ -33,5 +33,14 @@ export function differences(testCase: ConformanceCase, actual: CaseOutputs): str
   for (const sink of sinks) compare(`sink ${sink}`, expected[sink] ?? [], actual.outputs[sink] ?? []);
   compare('late', testCase.expected.late ?? [], actual.late);
   compare('dead letters', testCase.expected.deadLetters ?? [], actual.deadLetters);
+  const metrics = testCase.expected.metrics;
+  if (metrics !== undefined) {
+    const want = canonical({ counters: metrics.counters ?? {}, histograms: metrics.histograms ?? {} });
+    const histograms = Object.fromEntries(
+      Object.entries(actual.metrics.histograms).map(([name, h]) => [name, { count: h.count, min: h.min, max: h.max }]),
+    );
+    const got = canonical({ counters: actual.metrics.counters, histograms });
+    if (want !== got) problems.push(`metrics: expected ${want}; got ${got}`);
+  }
   return problems;
 }

@@ -2,19 +2,20 @@
  * Runs a case on the embedded engine and collects its outputs in the shape of a case's expectation.
  */
 import { Engine } from '@flinkfn/engine';
-import { loadArtifactFile } from '@flinkfn/host';
+import { loadArtifactFile, type MetricsSnapshot } from '@flinkfn/host';
 import type { ConformanceCase } from './cases.js';
 
 export interface CaseOutputs {
   outputs: Record<string, unknown[]>;
   late: unknown[];
   deadLetters: unknown[];
+  metrics: MetricsSnapshot;
 }
 
 /** Replays a case's steps on the engine, then ends the input. */
 export async function runOnEngine(testCase: ConformanceCase, artifactFile: string): Promise<CaseOutputs> {
   const { host } = await loadArtifactFile(artifactFile);
-  const actual: CaseOutputs = { outputs: {}, late: [], deadLetters: [] };
+  const actual: CaseOutputs = { outputs: {}, late: [], deadLetters: [], metrics: { counters: {}, gauges: {}, histograms: {} } };
   const engine = new Engine(
     host,
     {
@@ -31,5 +32,6 @@ export async function runOnEngine(testCase: ConformanceCase, artifactFile: strin
     else engine.advanceProcessingTime(step.processingTime);
   }
   engine.finish();
+  actual.metrics = engine.metrics;
   return actual;
 }

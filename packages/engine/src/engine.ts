@@ -20,6 +20,7 @@
  */
 import type { FunctionDeclarations, ManifestWindow, WindowBounds } from '@flinkfn/sdk';
 import type { DeadLetter, FunctionHost, Output } from '@flinkfn/host';
+import { MetricsSummary, type MetricsSnapshot } from '@flinkfn/host';
 import { assignWindows, maxTimestamp, mergeWindows, sameWindow, windowId } from './assigners.js';
 import { TimerQueue, type Timer } from './timers.js';
 
@@ -114,6 +115,7 @@ export class Engine {
   private readonly partitions = new Map<number, PartitionClock>();
   private now: number;
   private finished = false;
+  private readonly metricsSummary = new MetricsSummary();
 
   constructor(
     private readonly host: FunctionHost,
@@ -135,6 +137,12 @@ export class Engine {
 
   get currentProcessingTime(): number {
     return this.now;
+  }
+
+  /** What the handler recorded through `ctx.metrics` so far: counters summed, last gauge values, histogram summaries. */
+  get metrics(): MetricsSnapshot {
+    this.metricsSummary.add(this.host.metrics.drain());
+    return this.metricsSummary.snapshot();
   }
 
   /** Number of windows holding state, over all keys. */

@@ -5,7 +5,8 @@
  * same results and a non-JSON accumulator fails in development, not in production.
  */
 import { isUtf8 } from 'node:buffer';
-import { isRouted, type FunctionDeclarations, type WindowBounds } from '@flinkfn/sdk';
+import { isDeclarationError, isRouted, type FunctionDeclarations, type WindowBounds } from '@flinkfn/sdk';
+import { MetricsRecorder } from './metrics.js';
 
 /**
  * Why an event (or a window) went to the dead-letter output instead of a sink.
@@ -70,6 +71,9 @@ export class FunctionHost {
   private readonly spec: Callable;
   private readonly sinkNames: ReadonlySet<string>;
   private readonly defaultSink: string;
+  /** What user code records through `ctx.metrics`; drained by the engine and the sidecar. */
+  readonly metrics = new MetricsRecorder();
+  private readonly handleContext: { topic: string; metrics: MetricsRecorder };
 
   /** `spec` is the declaration object given to defineFunction (`definition.spec`). */
   constructor(manifest: FunctionDeclarations, spec: object) {
@@ -77,6 +81,7 @@ export class FunctionHost {
     this.spec = spec as Callable;
     this.sinkNames = new Set(manifest.sinks.map((s) => s.name));
     this.defaultSink = manifest.sinks[0]?.name ?? 'main';
+    this.handleContext = { topic: manifest.source.topic, metrics: this.metrics };
   }
 
   /** Turns a source record into the event a handler sees, per the source format. */
@@ -116,9 +121,9 @@ export class FunctionHost {
     }
     let returned: unknown;
     try {
-      returned = (handle as (e: unknown, c: unknown) => unknown)(event, { topic: this.manifest.source.topic });
+      returned = (handle as (e: unknown, c: unknown) => unknown)(event, this.handleContext);
     } catch (error) {
-      return fail({ stage: 'handle', error: String(error), event: jsonSafe(event) });
+      return fail({ stage: 'handle', error: errorText(error), event: jsonSafe(event) });
     }
     const outputs = this.outputs(returned, null, this.manifest.window !== null);
     if (!outputs.ok) return fail({ ...outputs.deadLetter, event: jsonSafe(event) });
@@ -182,9 +187,9 @@ export class FunctionHost {
   result(accumulator: string, key: string, window: WindowBounds): Step<Output[]> {
     let returned: unknown;
     try {
-      returned = this.aggregate().result(JSON.parse(accumulator) as never, { key, window } as never);
+      returned = this.aggregate().result(JSON.parse(accumulator) as never, { key, window, metrics: this.metrics } as never);
     } catch (error) {
-      return fail({ stage: 'result', error: String(error), key, window: { ...window } });
+      return fail({ stage: 'result', error: errorText(error), key, window: { ...window } });
     }
     return this.withContext(this.outputs(returned, key, false), key, window);
   }
@@ -194,9 +199,9 @@ export class FunctionHost {
     let returned: unknown;
     try {
       const parsed = events.map((e) => JSON.parse(e) as unknown);
-      returned = (this.spec.process as (e: unknown, c: unknown) => unknown)(parsed, { key, window: { start: window.start, end: window.end } });
+      returned = (this.spec.process as (e: unknown, c: unknown) => unknown)(parsed, { key, window: { start: window.start, end: window.end }, metrics: this.metrics });
     } catch (error) {
-      return fail({ stage: 'process', error: String(error), key, window: { ...window } });
+      return fail({ stage: 'process', error: errorText(error), key, window: { ...window } });
     }
     return this.withContext(this.outputs(returned, key, false), key, window);
   }
@@ -361,6 +366,11 @@ function notJson<T>(value: unknown): Step<T> {
 
 function fail<T>(deadLetter: DeadLetter): Step<T> {
   return { ok: false, deadLetter };
+}
+
+/** What user code threw, as a dead letter says it; a DeclarationError (a bad metric name) with its hint. */
+function errorText(error: unknown): string {
+  return isDeclarationError(error) ? `${String(error)} (${error.hint})` : String(error);
 }
 
 function messageOf(error: unknown): string {

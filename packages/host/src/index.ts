@@ -9,3 +9,5 @@ export { FunctionHost, jsonSafe } from './host.js';
 export type { DeadLetter, Output, Step } from './host.js';
 export { LoadError, importBundle, loadArtifactFile, loadFunction } from './load.js';
 export type { LoadedFunction } from './load.js';
+export { MetricsRecorder, MetricsSummary, describeMetrics } from './metrics.js';
+export type { HistogramSummary, MetricUpdates, MetricsSnapshot } from './metrics.js';

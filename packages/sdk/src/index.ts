@@ -14,3 +14,5 @@ export { SDK_VERSION, MANIFEST_VERSION, PROTOCOL_VERSION } from './version.js';
 export { ROUTED } from './types.js';
 export type * from './types.js';
 export type * from './manifest.js';
+export { checkMetricName, METRIC_NAME_PATTERN } from './metrics.js';
+export type { MetricKind } from './metrics.js';

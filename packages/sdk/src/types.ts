@@ -154,6 +154,62 @@ export interface WindowBounds {
 }
 
 /**
+ * A counter a handler increments; on Flink a Flink `Counter` of the function's operator. Increments are whole
+ * numbers ≥ 0.
+ *
+ * @example
+ * ctx.metrics.counter('orders').inc();
+ * ctx.metrics.counter('items').inc(order.items.length);
+ */
+export interface MetricCounter {
+  /** Adds `n` (default 1): a whole number ≥ 0. */
+  inc(n?: number): void;
+}
+
+/**
+ * A gauge: the last value set wins; on Flink a Flink `Gauge` of the function's operator.
+ *
+ * @example
+ * ctx.metrics.gauge('queue-depth').set(event.queue.length);
+ */
+export interface MetricGauge {
+  /** Sets the value: a finite number. */
+  set(value: number): void;
+}
+
+/**
+ * A histogram of values (sizes, durations); on Flink a Flink `Histogram` of the function's operator (count,
+ * min, max, mean, quantiles over the recent values). Flink histograms hold whole numbers, so values are rounded to
+ * the nearest integer everywhere (in `dev` and the test harness too).
+ *
+ * @example
+ * ctx.metrics.histogram('basket-size').update(order.items.length);
+ */
+export interface MetricHistogram {
+  /** Records one value: a finite number, rounded to an integer. */
+  update(value: number): void;
+}
+
+/**
+ * The handler's own metrics. A name is letters, digits, `_` and `-`, starting with a letter, at most 64
+ * characters, and belongs to one kind; a bad name throws a DeclarationError at its first use (the event goes to
+ * the dead-letter output). On Flink they are metrics of the function's operators in the group `flinkfn`
+ * (`<operator>.flinkfn.<name>`), per subtask, for as long as the job runs.
+ *
+ * @example
+ * handle(order, ctx) {
+ *   ctx.metrics.counter('orders').inc();
+ *   ctx.metrics.histogram('order-total-cents').update(order.totalCents);
+ *   return order;
+ * }
+ */
+export interface Metrics {
+  counter(name: string): MetricCounter;
+  gauge(name: string): MetricGauge;
+  histogram(name: string): MetricHistogram;
+}
+
+/**
  * What a window function learns about the window it computes.
  *
  * @example
@@ -163,6 +219,8 @@ export interface WindowContext {
   /** The key, as a string (numbers are converted). */
   key: string;
   window: WindowBounds;
+  /** The function's own counters, gauges and histograms. */
+  metrics: Metrics;
 }
 
 /**
@@ -174,6 +232,8 @@ export interface WindowContext {
 export interface HandleContext {
   /** Source topic of the record. */
   topic: string;
+  /** The function's own counters, gauges and histograms. */
+  metrics: Metrics;
 }
 
 /**

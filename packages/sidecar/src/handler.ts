@@ -2,9 +2,11 @@
  * Answers protocol requests by calling the function's user code through the host. Stateless here: the
  * accumulators and window contents come in each request from Flink state and go back in the response.
  */
-import type { DeadLetter, FunctionHost, Output as HostOutput } from '@flinkfn/host';
+import type { DeadLetter, FunctionHost, MetricUpdates, Output as HostOutput } from '@flinkfn/host';
 import {
   MessageType,
+  MetricKind,
+  type MetricUpdate,
   NO_TIMESTAMP,
   OutputKind,
   PROTOCOL_VERSION,
@@ -72,6 +74,16 @@ export class SidecarHandler {
       case MessageType.SHUTDOWN:
         return undefined;
     }
+  }
+
+  /**
+   * The METRICS frame for what user code recorded while request `id` was handled, or undefined when it recorded
+   * nothing (the common case costs one null check). The server sends it right before the request's response.
+   */
+  takeMetrics(id: number): Response | undefined {
+    const updates = this.host.metrics.drain();
+    if (updates === null) return undefined;
+    return { type: MessageType.METRICS, id, metrics: metricFrames(updates) };
   }
 
   /** decode → handle → (windowed: key, timestamp, serialized event). */
@@ -160,4 +172,12 @@ function text(bytes: Uint8Array): string {
 
 function deadLetter(letter: DeadLetter): Output {
   return { kind: OutputKind.DEAD_LETTER, deadLetter: JSON.stringify(letter) };
+}
+
+function metricFrames(updates: MetricUpdates): MetricUpdate[] {
+  const metrics: MetricUpdate[] = [];
+  for (const [name, increment] of updates.counters) metrics.push({ kind: MetricKind.COUNTER, name, increment });
+  for (const [name, value] of updates.gauges) metrics.push({ kind: MetricKind.GAUGE, name, value });
+  for (const [name, values] of updates.histograms) metrics.push({ kind: MetricKind.HISTOGRAM, name, values });
+  return metrics;
 }

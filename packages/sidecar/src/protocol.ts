@@ -1,5 +1,5 @@
 /**
- * The operator ⇄ sidecar protocol, version 1. The Java side mirrors this file in
+ * The operator ⇄ sidecar protocol, version 2 (2 added METRICS). The Java side mirrors this file in
  * `packages/runtime-flink/src/main/java/dev/flinkfn/runtime/sidecar/SidecarProtocol.java`; both test
  * against the golden frames in `packages/sidecar/test/golden/`. docs/protocol.md explains the choices.
  *
@@ -38,6 +38,10 @@
  *   → FIRE       0x24  u32 n, each: str key, i64 start, i64 end, u8 mode,
  *                      mode 0 (aggregate): bytes accumulator; mode 1 (process): u32 m, m × bytes event
  *   ← FIRED      0x25  u32 n, each: u32 m, m × output
+ *   ← METRICS    0x30  u32 n, n × metric — what user code recorded through `ctx.metrics` while the request was
+ *                      handled; sent right before that request's response, with its id, and only when something
+ *                      was recorded (a request whose code records nothing costs no byte more). Not a response: the
+ *                      request is still answered by the frame that follows.
  *   ← ERROR      0x7e  str message — the request could not be handled at all; the operator fails the task
  *   → SHUTDOWN   0x7f  (no body, no response) — the sidecar closes the connection and exits
  *
@@ -45,6 +49,11 @@
  *     kind 0 SINK        u16 sinkIndex (into manifest.sinks), nstr key, bytes value
  *     kind 1 ELEMENT     str key, i64 timestamp (Long.MIN_VALUE with processing time), bytes event
  *     kind 2 DEAD_LETTER bytes deadLetter (JSON of the host's DeadLetter)
+ *
+ *   metric: u8 kind, str name (letters, digits, '_', '-'; the SDK's METRIC_NAME_PATTERN), then
+ *     kind 0 COUNTER     i64 increment (the sum of the request's increments, ≥ 0)
+ *     kind 1 GAUGE       f64 value (IEEE 754 binary64; the last value set)
+ *     kind 2 HISTOGRAM   u32 m, m × i64 value (every value recorded, rounded to an integer, in order)
  *
  * Errors in user code never produce ERROR: they are DEAD_LETTER outputs (PROCESS, FIRE) or dead letters
  * next to the accumulator (AGGREGATE, MERGE), and processing continues. ERROR means a broken frame or a
@@ -54,7 +63,7 @@
  * New message types get new codes; a change to an existing body is a new protocol version.
  */
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export const MessageType = {
   HELLO: 0x01,
@@ -67,12 +76,20 @@ export const MessageType = {
   MERGED: 0x23,
   FIRE: 0x24,
   FIRED: 0x25,
+  METRICS: 0x30,
   ERROR: 0x7e,
   SHUTDOWN: 0x7f,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
 export const OutputKind = { SINK: 0, ELEMENT: 1, DEAD_LETTER: 2 } as const;
+
+export const MetricKind = { COUNTER: 0, GAUGE: 1, HISTOGRAM: 2 } as const;
+
+export type MetricUpdate =
+  | { kind: typeof MetricKind.COUNTER; name: string; increment: number }
+  | { kind: typeof MetricKind.GAUGE; name: string; value: number }
+  | { kind: typeof MetricKind.HISTOGRAM; name: string; values: number[] };
 
 /** Long.MIN_VALUE: "no event timestamp" (processing time). −2^63 is exactly representable as a double. */
 export const NO_TIMESTAMP = -(2 ** 63);
@@ -109,6 +126,7 @@ export type Response =
   | { type: typeof MessageType.AGGREGATED; id: number; results: Array<{ accumulator: Payload | null; deadLetters: Payload[] }> }
   | { type: typeof MessageType.MERGED; id: number; results: Array<{ accumulator: Payload; deadLetters: Payload[] }> }
   | { type: typeof MessageType.FIRED; id: number; results: Output[][] }
+  | { type: typeof MessageType.METRICS; id: number; metrics: MetricUpdate[] }
   | { type: typeof MessageType.ERROR; id: number; message: string };
 
 // --- writing -----------------------------------------------------------------------------------
@@ -159,6 +177,13 @@ export class FrameWriter {
       this.buffer.writeInt32BE(high, this.offset);
       this.buffer.writeUInt32BE(value - high * TWO_TO_32, this.offset + 4);
     }
+    this.offset += 8;
+    return this;
+  }
+
+  f64(value: number): this {
+    this.reserve(8);
+    this.buffer.writeDoubleBE(value, this.offset);
     this.offset += 8;
     return this;
   }
@@ -265,6 +290,18 @@ export function encodeResponse(response: Response, writer = new FrameWriter()): 
         for (const letter of result.deadLetters) writer.bytes(letter);
       }
       break;
+    case MessageType.METRICS:
+      writer.u32(response.metrics.length);
+      for (const metric of response.metrics) {
+        writer.u8(metric.kind).str(metric.name);
+        if (metric.kind === MetricKind.COUNTER) writer.i64(metric.increment);
+        else if (metric.kind === MetricKind.GAUGE) writer.f64(metric.value);
+        else {
+          writer.u32(metric.values.length);
+          for (const value of metric.values) writer.i64(value);
+        }
+      }
+      break;
     case MessageType.ERROR:
       writer.str(response.message);
       break;
@@ -355,6 +392,28 @@ export class FrameReader {
     if (Number.isSafeInteger(value)) return value;
     if (high === -0x80000000 && low === 0) return NO_TIMESTAMP;
     throw new ProtocolError(`i64 field ${(BigInt(high) << 32n) | BigInt(low)} is outside the safe integer range`);
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = this.buffer.readDoubleBE(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
+  metric(): MetricUpdate {
+    const kind = this.u8();
+    const name = this.str();
+    switch (kind) {
+      case MetricKind.COUNTER:
+        return { kind, name, increment: this.i64() };
+      case MetricKind.GAUGE:
+        return { kind, name, value: this.f64() };
+      case MetricKind.HISTOGRAM:
+        return { kind, name, values: this.list(() => this.i64()) };
+      default:
+        throw new ProtocolError(`unknown metric kind ${kind}`);
+    }
   }
 
   bytes(): Buffer {
@@ -514,6 +573,9 @@ export function decodeResponse(type: number, id: number, body: Buffer): Response
       break;
     case MessageType.MERGED:
       response = { type, id, results: r.list(() => ({ accumulator: r.bytes(), deadLetters: r.list(() => r.bytes()) })) };
+      break;
+    case MessageType.METRICS:
+      response = { type, id, metrics: r.list(() => r.metric()) };
       break;
     case MessageType.ERROR:
       response = { type, id, message: r.str() };

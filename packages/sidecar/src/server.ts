@@ -62,6 +62,8 @@ export async function serve(handler: SidecarHandler, socketPath: string): Promis
         } catch (error) {
           response = { type: MessageType.ERROR, id: frame.id, message: String(error) } as const;
         }
+        const metrics = handler.takeMetrics(frame.id);
+        if (metrics) out.push(encodeResponse(metrics, writer));
         if (response) out.push(encodeResponse(response, writer));
       }
       if (out.length > 0) socket.write(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out));

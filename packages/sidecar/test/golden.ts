@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MessageType, NO_TIMESTAMP, OutputKind, encodeRequest, encodeResponse, type Request, type Response } from '../src/protocol.js';
+import { MessageType, MetricKind, NO_TIMESTAMP, OutputKind, encodeRequest, encodeResponse, type Request, type Response } from '../src/protocol.js';
 
 const b = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -58,10 +58,20 @@ export const RESPONSES: Array<[string, Response]> = [
   }],
   ['merged', { type: MessageType.MERGED, id: 4, results: [{ accumulator: b('6'), deadLetters: [] }] }],
   ['fired', { type: MessageType.FIRED, id: 5, results: [[{ kind: OutputKind.SINK, sinkIndex: 0, key: 'k', value: b('{"count":2}') }], []] }],
+  ['metrics', {
+    type: MessageType.METRICS,
+    id: 7,
+    metrics: [
+      { kind: MetricKind.COUNTER, name: 'orders', increment: 3 },
+      { kind: MetricKind.GAUGE, name: 'queue-depth', value: -2.5 },
+      { kind: MetricKind.HISTOGRAM, name: 'basket_size', values: [1, -4, 1_700_000_000_000] },
+      { kind: MetricKind.HISTOGRAM, name: 'empty', values: [] },
+    ],
+  }],
   ['error', { type: MessageType.ERROR, id: 6, message: 'frame ends in the middle of a field' }],
 ];
 
-const I64_FIELDS = new Set(['start', 'end', 'timestamp']);
+const I64_FIELDS = new Set(['start', 'end', 'timestamp', 'increment']);
 const TYPE_NAMES = Object.fromEntries(Object.entries(MessageType).map(([name, code]) => [code, name]));
 
 /** The JSON form of a message: type names, bytes as text, i64 fields (window bounds, timestamps) as decimal strings. */
@@ -72,6 +82,8 @@ export function toJsonForm(message: Request | Response): unknown {
       const original = this[key];
       if (key === 'type' && typeof value === 'number') return TYPE_NAMES[value];
       if (I64_FIELDS.has(key) && typeof original === 'number') return BigInt(original).toString();
+      // a histogram's values are i64 too
+      if (key === 'values' && Array.isArray(original)) return original.map((v: number) => BigInt(v).toString());
       if (original instanceof Uint8Array) return new TextDecoder().decode(original);
       return value;
     }),

@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildCase, loadCases } from '@flinkfn/conformance';
 import { isOwnerAlive, readOwnerMarker } from '../src/owner.js';
-import { MessageType } from '../src/protocol.js';
+import { MessageType, PROTOCOL_VERSION } from '../src/protocol.js';
 import { PACKAGE_ROOT, TestClient, startSidecar, type RunningSidecar } from './helpers.js';
 
 const leftovers = suite('what a sidecar leaves on the host');
@@ -94,7 +94,7 @@ leftovers('a SIGKILLed sidecar leaves its folder; the next sidecar to start remo
     started.push(next);
     assert.equal(socketFolders(tmp), [folderName(live), folderName(next)].sort());
     const client = await TestClient.connect(live.socketPath);
-    const hello = await client.send({ type: MessageType.HELLO, id: 1, protocolVersion: 1, artifactId: path.basename(artifact, '.flinkfn') });
+    const hello = await client.send({ type: MessageType.HELLO, id: 1, protocolVersion: PROTOCOL_VERSION, artifactId: path.basename(artifact, '.flinkfn') });
     assert.is(hello.type, MessageType.HELLO_OK, 'the live sidecar still serves on its socket');
     client.close();
 

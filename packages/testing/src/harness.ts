@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { build, type BuildOptions } from '@flinkfn/bundler';
 import { Engine } from '@flinkfn/engine';
-import { FunctionHost, loadArtifactFile, loadFunction, type DeadLetter, type Output } from '@flinkfn/host';
+import { FunctionHost, loadArtifactFile, loadFunction, type DeadLetter, type MetricsSnapshot, type Output } from '@flinkfn/host';
 import { isFunctionDefinition, type FunctionDefinition } from '@flinkfn/sdk';
 
 /**
@@ -100,6 +100,18 @@ export class Harness {
   /** The current event-time watermark (−∞ before the first). */
   get currentWatermark(): number {
     return this.engine.currentWatermark;
+  }
+
+  /**
+   * What the handler recorded through `ctx.metrics` since the harness started (`clear()` keeps it): counters
+   * summed, each gauge's last value, each histogram's count, min, max and mean.
+   *
+   * @example
+   * h.push(order, order);
+   * h.metrics.counters.orders; // 2
+   */
+  get metrics(): MetricsSnapshot {
+    return this.engine.metrics;
   }
 
   /** Windows currently holding state. */

@@ -77,7 +77,7 @@ export async function runDev(args: DevArgs, stdin: Readable = process.stdin): Pr
 
 async function runOnce(args: DevArgs, input: string, stdin: Readable, out: Output): Promise<EngineStats> {
   out.progress('building');
-  const [{ build }, { Engine }, { loadFunction }] = await Promise.all([
+  const [{ build }, { Engine }, { loadFunction, describeMetrics }] = await Promise.all([
     import('@flinkfn/bundler'),
     import('@flinkfn/engine'),
     import('@flinkfn/host'),
@@ -120,6 +120,11 @@ async function runOnce(args: DevArgs, input: string, stdin: Readable, out: Outpu
   }
   engine.finish({ fireProcessingTimeWindows: true });
   const s = engine.stats;
+  const metrics = describeMetrics(engine.metrics);
+  if (metrics.length > 0) {
+    out.data({ type: 'metrics', ...engine.metrics });
+    for (const line of metrics) out.info(`metric ${line}`);
+  }
   out.data({ type: 'summary', function: built.manifest.name, artifact: built.id, ...s });
   process.stderr.write(
     `${built.manifest.name}: ${s.recordsIn} records → ${s.outputs} results, ${s.late} late` +

@@ -8,9 +8,11 @@ import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateResult;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.FireRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeResult;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricUpdate;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.Output;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /** A sidecar client that holds its artifact file while it is open: closing it closes the client, then the lease. */
 final class LeasedSidecarClient implements SidecarClient {
@@ -41,6 +43,11 @@ final class LeasedSidecarClient implements SidecarClient {
     @Override
     public CompletableFuture<List<List<Output>>> fire(List<FireRequest> fires) {
         return client.fire(fires);
+    }
+
+    @Override
+    public void setMetricsListener(Consumer<List<MetricUpdate>> listener) {
+        client.setMetricsListener(listener);
     }
 
     /** The sidecar stops first, so the file is not deleted under a process that still runs. */

@@ -38,6 +38,7 @@ abstract class AbstractSidecarOperator<IN> extends AbstractStreamOperator<StageR
     public void open() throws Exception {
         super.open();
         client = createClient();
+        client.setMetricsListener(new HandlerMetrics(getMetricGroup()));
     }
 
     /** Overridable so operator tests can run without a Node process. */

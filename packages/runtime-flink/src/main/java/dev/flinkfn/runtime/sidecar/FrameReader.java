@@ -49,6 +49,11 @@ final class FrameReader {
         return body.getLong();
     }
 
+    double f64() throws SidecarProtocolException {
+        need(8);
+        return body.getDouble();
+    }
+
     byte[] bytes() throws SidecarProtocolException {
         int length = u32();
         need(length);
@@ -77,6 +82,17 @@ final class FrameReader {
     }
 
     /** A {@code u32 n, n × item} list. */
+    /** {@code u32 m, m × i64}: checked against the bytes left before anything is allocated. */
+    long[] i64Array() throws SidecarProtocolException {
+        int n = u32();
+        need((int) Math.min(Integer.MAX_VALUE, 8L * n));
+        long[] values = new long[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = body.getLong();
+        }
+        return values;
+    }
+
     <T> List<T> list(Item<T> item) throws SidecarProtocolException {
         int n = u32();
         // Every item takes at least one byte: a corrupt count fails on the data, not with an enormous allocation.

@@ -74,6 +74,12 @@ final class FrameWriter {
         return this;
     }
 
+    FrameWriter f64(double value) throws SidecarProtocolException {
+        reserve(8);
+        buffer.putDouble(value);
+        return this;
+    }
+
     FrameWriter bytes(byte[] value) throws SidecarProtocolException {
         reserve(4 + value.length);
         buffer.putInt(value.length).put(value);

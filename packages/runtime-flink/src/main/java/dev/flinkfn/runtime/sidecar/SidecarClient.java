@@ -5,9 +5,11 @@ import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateResult;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.FireRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeResult;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricUpdate;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.Output;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * An operator's connection to the sidecar that runs its function's JavaScript. Every call sends one request (one
@@ -32,6 +34,12 @@ public interface SidecarClient extends AutoCloseable {
 
     /** Fires windows; one list of outputs per window, in order. */
     CompletableFuture<List<List<Output>>> fire(List<FireRequest> fires);
+
+    /**
+     * Where the metrics user code records (METRICS frames) go; called on the client's reader thread before the
+     * future of the request they belong to completes. Without a listener they are dropped.
+     */
+    default void setMetricsListener(Consumer<List<MetricUpdate>> listener) {}
 
     /** Fails what is still pending, closes the connection and stops a sidecar process this client started. */
     @Override

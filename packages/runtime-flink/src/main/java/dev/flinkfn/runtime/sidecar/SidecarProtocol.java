@@ -48,6 +48,10 @@ import java.util.List;
  *   → FIRE       0x24  u32 n, each: str key, i64 start, i64 end, u8 mode,
  *                      mode 0 (aggregate): bytes accumulator; mode 1 (process): u32 m, m × bytes event
  *   ← FIRED      0x25  u32 n, each: u32 m, m × output
+ *   ← METRICS    0x30  u32 n, n × metric — what user code recorded through `ctx.metrics` while the request was
+ *                      handled; sent right before that request's response, with its id, and only when something
+ *                      was recorded (a request whose code records nothing costs no byte more). Not a response: the
+ *                      request is still answered by the frame that follows.
  *   ← ERROR      0x7e  str message — the request could not be handled at all; the operator fails the task
  *   → SHUTDOWN   0x7f  (no body, no response) — the sidecar closes the connection and exits
  *
@@ -55,6 +59,11 @@ import java.util.List;
  *     kind 0 SINK        u16 sinkIndex (into manifest.sinks), nstr key, bytes value
  *     kind 1 ELEMENT     str key, i64 timestamp (Long.MIN_VALUE with processing time), bytes event
  *     kind 2 DEAD_LETTER bytes deadLetter (JSON of the host's DeadLetter)
+ *
+ *   metric: u8 kind, str name (letters, digits, '_', '-'; the SDK's METRIC_NAME_PATTERN), then
+ *     kind 0 COUNTER     i64 increment (the sum of the request's increments, ≥ 0)
+ *     kind 1 GAUGE       f64 value (IEEE 754 binary64; the last value set)
+ *     kind 2 HISTOGRAM   u32 m, m × i64 value (every value recorded, rounded to an integer, in order)
  *
  * Errors in user code never produce ERROR: they are DEAD_LETTER outputs (PROCESS, FIRE) or dead letters
  * next to the accumulator (AGGREGATE, MERGE), and processing continues. ERROR means a broken frame or a
@@ -70,7 +79,7 @@ import java.util.List;
  */
 public final class SidecarProtocol {
 
-    public static final int PROTOCOL_VERSION = 1;
+    public static final int PROTOCOL_VERSION = 2;
 
     // message types
     public static final int HELLO = 0x01;
@@ -83,6 +92,7 @@ public final class SidecarProtocol {
     public static final int MERGED = 0x23;
     public static final int FIRE = 0x24;
     public static final int FIRED = 0x25;
+    public static final int METRICS = 0x30;
     public static final int ERROR = 0x7e;
     public static final int SHUTDOWN = 0x7f;
 
@@ -90,6 +100,10 @@ public final class SidecarProtocol {
     public static final int OUTPUT_SINK = 0;
     public static final int OUTPUT_ELEMENT = 1;
     public static final int OUTPUT_DEAD_LETTER = 2;
+
+    public static final int METRIC_COUNTER = 0;
+    public static final int METRIC_GAUGE = 1;
+    public static final int METRIC_HISTOGRAM = 2;
 
     // fire modes
     public static final int FIRE_MODE_AGGREGATE = 0;
@@ -122,6 +136,7 @@ public final class SidecarProtocol {
             case MERGED: return "MERGED";
             case FIRE: return "FIRE";
             case FIRED: return "FIRED";
+            case METRICS: return "METRICS";
             case ERROR: return "ERROR";
             case SHUTDOWN: return "SHUTDOWN";
             default: return "0x" + Integer.toHexString(type);
@@ -235,7 +250,8 @@ public final class SidecarProtocol {
 
     /** A message from the sidecar to the operator. */
     public sealed interface Response extends Message
-            permits HelloOkMessage, ProcessedMessage, AggregatedMessage, MergedMessage, FiredMessage, ErrorMessage {}
+            permits HelloOkMessage, ProcessedMessage, AggregatedMessage, MergedMessage, FiredMessage, MetricsMessage,
+                    ErrorMessage {}
 
     public record HelloMessage(int id, int protocolVersion, String artifactId) implements Request {
         public HelloMessage {
@@ -354,6 +370,59 @@ public final class SidecarProtocol {
         }
     }
 
+    /** One metric update of a METRICS frame: a counter increment, a gauge value or histogram values. */
+    public sealed interface MetricUpdate permits CounterUpdate, GaugeUpdate, HistogramUpdate {
+        String name();
+
+        int kind();
+    }
+
+    public record CounterUpdate(String name, long increment) implements MetricUpdate {
+        public CounterUpdate {
+            checkNotNull(name, "name");
+        }
+
+        @Override
+        public int kind() {
+            return METRIC_COUNTER;
+        }
+    }
+
+    public record GaugeUpdate(String name, double value) implements MetricUpdate {
+        public GaugeUpdate {
+            checkNotNull(name, "name");
+        }
+
+        @Override
+        public int kind() {
+            return METRIC_GAUGE;
+        }
+    }
+
+    public record HistogramUpdate(String name, long[] values) implements MetricUpdate {
+        public HistogramUpdate {
+            checkNotNull(name, "name");
+            checkNotNull(values, "values");
+        }
+
+        @Override
+        public int kind() {
+            return METRIC_HISTOGRAM;
+        }
+    }
+
+    /** What user code recorded while request {@code id} was handled; precedes that request's response. */
+    public record MetricsMessage(int id, List<MetricUpdate> metrics) implements Response {
+        public MetricsMessage {
+            checkNotNull(metrics, "metrics");
+        }
+
+        @Override
+        public int type() {
+            return METRICS;
+        }
+    }
+
     /** The sidecar could not handle a request at all (a broken frame or a bug, never an error in user code). */
     public record ErrorMessage(int id, String message) implements Response {
         public ErrorMessage {
@@ -440,6 +509,22 @@ public final class SidecarProtocol {
             for (MergeResult result : merged.results()) {
                 w.bytes(result.accumulator());
                 writeByteList(w, result.deadLetters());
+            }
+        } else if (response instanceof MetricsMessage metrics) {
+            w.u32(metrics.metrics().size());
+            for (MetricUpdate metric : metrics.metrics()) {
+                w.u8(metric.kind()).str(metric.name());
+                if (metric instanceof CounterUpdate counter) {
+                    w.i64(counter.increment());
+                } else if (metric instanceof GaugeUpdate gauge) {
+                    w.f64(gauge.value());
+                } else {
+                    long[] values = ((HistogramUpdate) metric).values();
+                    w.u32(values.length);
+                    for (long value : values) {
+                        w.i64(value);
+                    }
+                }
             }
         } else if (response instanceof ErrorMessage error) {
             w.str(error.message());
@@ -539,6 +624,9 @@ public final class SidecarProtocol {
             case FIRED:
                 response = new FiredMessage(id, r.list(() -> r.list(() -> readOutput(r))));
                 break;
+            case METRICS:
+                response = new MetricsMessage(id, r.list(() -> readMetric(r)));
+                break;
             case ERROR:
                 response = new ErrorMessage(id, r.str());
                 break;
@@ -547,6 +635,21 @@ public final class SidecarProtocol {
         }
         r.done();
         return response;
+    }
+
+    private static MetricUpdate readMetric(FrameReader r) throws SidecarProtocolException {
+        int kind = r.u8();
+        String name = r.str();
+        switch (kind) {
+            case METRIC_COUNTER:
+                return new CounterUpdate(name, r.i64());
+            case METRIC_GAUGE:
+                return new GaugeUpdate(name, r.f64());
+            case METRIC_HISTOGRAM:
+                return new HistogramUpdate(name, r.i64Array());
+            default:
+                throw new SidecarProtocolException("unknown metric kind " + kind);
+        }
     }
 
     private static FireRequest readFire(FrameReader r) throws SidecarProtocolException {

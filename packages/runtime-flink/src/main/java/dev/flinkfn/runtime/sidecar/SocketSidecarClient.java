@@ -17,6 +17,8 @@ import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeResult;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergedMessage;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricUpdate;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricsMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.Output;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.ProcessMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.ProcessedMessage;
@@ -38,6 +40,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import org.slf4j.Logger;
@@ -94,6 +97,7 @@ public final class SocketSidecarClient implements SidecarClient {
     private SidecarException failure;
 
     private volatile boolean closed;
+    private volatile Consumer<List<MetricUpdate>> metricsListener;
     private volatile String functionName;
 
     private SocketSidecarClient(
@@ -209,6 +213,11 @@ public final class SocketSidecarClient implements SidecarClient {
         checkNotNull(fires, "fires");
         return send(id -> new FireMessage(id, fires), SidecarProtocol.FIRED, fires.size(),
                 response -> ((FiredMessage) response).results());
+    }
+
+    @Override
+    public void setMetricsListener(Consumer<List<MetricUpdate>> listener) {
+        this.metricsListener = listener;
     }
 
     /** Fails what is pending, closes the socket, and stops the sidecar process if this client started it. */
@@ -374,6 +383,22 @@ public final class SocketSidecarClient implements SidecarClient {
 
     private void dispatch(int type, int id, ByteBuffer body) throws SidecarProtocolException {
         Response response = SidecarProtocol.decodeResponse(type, id, body);
+        if (response instanceof MetricsMessage metrics) {
+            // not an answer: the metrics of the oldest pending request, whose answer follows
+            Pending<?> owner;
+            synchronized (stateLock) {
+                owner = pending.peekFirst();
+            }
+            if (owner == null || owner.id != id) {
+                throw new SidecarProtocolException("the sidecar sent METRICS for request " + Integer.toUnsignedString(id)
+                        + ", which is not the oldest request waiting for an answer");
+            }
+            Consumer<List<MetricUpdate>> listener = metricsListener;
+            if (listener != null) {
+                listener.accept(metrics.metrics());
+            }
+            return;
+        }
         Pending<?> request;
         synchronized (stateLock) {
             request = pending.pollFirst();

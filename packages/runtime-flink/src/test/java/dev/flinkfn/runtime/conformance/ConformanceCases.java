@@ -61,6 +61,11 @@ final class ConformanceCases {
             return steps;
         }
 
+        /** Expected totals of the handler's metrics ({@code counters}, {@code histograms}), or a missing node. */
+        JsonNode expectedMetrics() {
+            return json.path("expected").path("metrics");
+        }
+
         /** Expected values per output: "sink:<name>", "late", "dead-letters". */
         Map<String, List<JsonNode>> expected(List<String> sinkNames) {
             Map<String, List<JsonNode>> expected = new HashMap<>();

@@ -22,7 +22,16 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.util.CloseableIterator;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -40,9 +49,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class ConformanceOnFlinkTest {
 
+    /** Keeps every metric of a job after it finished, so a case's handler metrics can be read at its end. */
+    static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
+
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+            new MiniClusterResourceConfiguration.Builder()
+                    .setConfiguration(METRICS.addToConfiguration(new Configuration()))
+                    .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
 
     static final String SIDECAR = ConformanceCases.REPO.resolve("packages/sidecar/bin/flinkfn-sidecar.js").toString();
     private static List<ConformanceCases.Case> cases;
@@ -84,7 +98,14 @@ class ConformanceOnFlinkTest {
         }
 
         Map<String, List<JsonNode>> actual = new HashMap<>();
-        for (String line : tagged.executeAndCollect(10_000)) {
+        List<String> lines = new ArrayList<>();
+        JobClient job;
+        try (CloseableIterator<String> collected = tagged.collectAsync()) {
+            job = env.executeAsync(testCase.id());
+            collected.forEachRemaining(lines::add);
+        }
+        job.getJobExecutionResult().get();
+        for (String line : lines) {
             int tab = line.indexOf('\t');
             actual.computeIfAbsent(line.substring(0, tab), k -> new ArrayList<>())
                     .add(ConformanceCases.JSON.readTree(line.substring(tab + 1)));
@@ -94,6 +115,49 @@ class ConformanceOnFlinkTest {
             assertThat(ConformanceCases.multiset(actual.getOrDefault(output, List.of())))
                     .as("%s: %s", testCase.id(), output)
                     .isEqualTo(ConformanceCases.multiset(expected.getOrDefault(output, List.of())));
+        }
+        JsonNode metrics = testCase.expectedMetrics();
+        if (!metrics.isMissingNode()) {
+            assertThat(handlerMetrics(job.getJobID()))
+                    .as("%s: the handler's metrics, over every operator and subtask", testCase.id())
+                    .isEqualTo(ConformanceCases.JSON.readTree(
+                            "{\"counters\":" + metrics.path("counters") + ",\"histograms\":" + metrics.path("histograms") + "}"));
+        }
+    }
+
+    /**
+     * The handler's counters (summed) and histograms (count, min, max) as Flink registered them: metrics of the job's
+     * operators in their {@code flinkfn} group ({@code <operator>.flinkfn.<name>}).
+     */
+    private static JsonNode handlerMetrics(JobID job) {
+        Map<String, Long> counters = new java.util.TreeMap<>();
+        Map<String, long[]> histograms = new java.util.TreeMap<>();
+        // by group, not by identifier: the job's operators' names are not unique (two "Map"s), their groups are
+        for (Map.Entry<MetricGroup, Map<String, Metric>> group : METRICS.getMetricsByGroup().entrySet()) {
+            String[] scope = group.getKey().getScopeComponents();
+            if (!job.toString().equals(group.getKey().getAllVariables().get("<job_id>"))
+                    || !scope[scope.length - 1].equals("flinkfn")) {
+                continue;
+            }
+            for (Map.Entry<String, Metric> entry : group.getValue().entrySet()) {
+                String name = entry.getKey();
+                if (entry.getValue() instanceof Counter counter) {
+                    counters.merge(name, counter.getCount(), Long::sum);
+                } else if (entry.getValue() instanceof Histogram histogram && histogram.getCount() > 0) {
+                    long[] stats = {histogram.getCount(), histogram.getStatistics().getMin(), histogram.getStatistics().getMax()};
+                    histograms.merge(name, stats, (a, b) -> new long[] {a[0] + b[0], Math.min(a[1], b[1]), Math.max(a[2], b[2])});
+                }
+            }
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode json = ConformanceCases.JSON.createObjectNode();
+        com.fasterxml.jackson.databind.node.ObjectNode counterNode = json.putObject("counters");
+        counters.forEach(counterNode::put);
+        com.fasterxml.jackson.databind.node.ObjectNode histogramNode = json.putObject("histograms");
+        histograms.forEach((name, h) -> histogramNode.putObject(name).put("count", h[0]).put("min", h[1]).put("max", h[2]));
+        try {
+            return ConformanceCases.JSON.readTree(json.toString()); // numbers as the expectation's parse gives them
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -21,10 +21,24 @@ final class FakeSidecarClient implements SidecarClient {
     volatile Executor answer = Runnable::run;
     volatile boolean neverAnswer;
 
+    /** Where the operator wants the handler's metrics; a record starting with {@code counted} counts one. */
+    volatile java.util.function.Consumer<List<SidecarProtocol.MetricUpdate>> metricsListener;
+
+    @Override
+    public void setMetricsListener(java.util.function.Consumer<List<SidecarProtocol.MetricUpdate>> listener) {
+        metricsListener = listener;
+    }
+
     @Override
     public CompletableFuture<List<List<SidecarProtocol.Output>>> process(List<byte[]> records) {
         requests.add("process " + records.size());
         List<List<SidecarProtocol.Output>> results = new ArrayList<>();
+        long counted = records.stream().filter(r -> new String(r, StandardCharsets.UTF_8).startsWith("counted")).count();
+        if (counted > 0 && metricsListener != null) {
+            metricsListener.accept(List.of(new SidecarProtocol.CounterUpdate("counted", counted),
+                    new SidecarProtocol.GaugeUpdate("last-bundle", records.size()),
+                    new SidecarProtocol.HistogramUpdate("bundle-size", new long[] {records.size()})));
+        }
         for (byte[] record : records) {
             String text = new String(record, StandardCharsets.UTF_8);
             if (text.startsWith("bad")) {

@@ -10,6 +10,12 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.groups.OperatorMetricGroup;
+import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -44,6 +50,44 @@ class JsStageOperatorTest {
 
     private static StreamRecord<SourceRecord> record(int partition, String text) {
         return new StreamRecord<>(SourceRecord.of(partition, text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void theHandlersMetricsAreRegisteredInTheOperatorsFlinkfnGroupAtTheirFirstUpdate() throws Exception {
+        InterceptingOperatorMetricGroup handlerGroup = new InterceptingOperatorMetricGroup();
+        InterceptingOperatorMetricGroup operatorGroup = new InterceptingOperatorMetricGroup() {
+            @Override
+            public MetricGroup addGroup(String name) {
+                return name.equals("flinkfn") ? handlerGroup : super.addGroup(name);
+            }
+        };
+        JsStageOperator operator = new JsStageOperator(() -> sidecar,
+                new BundleOptions(2, Duration.ofSeconds(10), 2, Duration.ofSeconds(5)), false) {
+            @Override
+            protected dev.flinkfn.runtime.sidecar.SidecarClient createClient() {
+                return sidecar;
+            }
+
+            @Override
+            public OperatorMetricGroup getMetricGroup() {
+                return operatorGroup;
+            }
+        };
+        try (var harness = new OneInputStreamOperatorTestHarness<SourceRecord, StageRecord>(operator)) {
+            harness.open();
+            harness.processElement(record("a:1"));
+            harness.processElement(record("b:2")); // a bundle that records nothing
+            assertThat(handlerGroup.get("counted")).isNull();
+            harness.processElement(record("counted:3"));
+            harness.processElement(record("counted:4"));
+            harness.processElement(record("counted:5"));
+            harness.endInput();
+            assertThat(((Counter) handlerGroup.get("counted")).getCount()).isEqualTo(3);
+            assertThat(((Gauge<?>) handlerGroup.get("last-bundle")).getValue()).isEqualTo(1.0);
+            Histogram sizes = (Histogram) handlerGroup.get("bundle-size");
+            assertThat(sizes.getCount()).isEqualTo(2);
+            assertThat(sizes.getStatistics().getMax()).isEqualTo(2);
+        }
     }
 
     @Test

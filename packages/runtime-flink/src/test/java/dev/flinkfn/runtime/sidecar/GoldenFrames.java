@@ -10,7 +10,12 @@ import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateResult;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregatedMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.DeadLetterOutput;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.ElementOutput;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.CounterUpdate;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.ErrorMessage;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.GaugeUpdate;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.HistogramUpdate;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricUpdate;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricsMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.FireMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.FireRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.FiredMessage;
@@ -121,6 +126,8 @@ final class GoldenFrames {
         } else if (message instanceof MergedMessage merged) {
             json.set("results", array(merged.results(), r -> MAPPER.createObjectNode()
                     .put("accumulator", text(r.accumulator())).set("deadLetters", texts(r.deadLetters()))));
+        } else if (message instanceof MetricsMessage metrics) {
+            json.set("metrics", array(metrics.metrics(), GoldenFrames::metric));
         } else if (message instanceof ErrorMessage error) {
             json.put("message", error.message());
         }
@@ -129,6 +136,20 @@ final class GoldenFrames {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static ObjectNode metric(MetricUpdate metric) {
+        ObjectNode node = MAPPER.createObjectNode().put("kind", metric.kind()).put("name", metric.name());
+        if (metric instanceof CounterUpdate counter) {
+            return node.put("increment", Long.toString(counter.increment()));
+        } else if (metric instanceof GaugeUpdate gauge) {
+            return node.put("value", gauge.value());
+        }
+        ArrayNode values = node.putArray("values");
+        for (long value : ((HistogramUpdate) metric).values()) {
+            values.add(Long.toString(value));
+        }
+        return node;
     }
 
     private static ObjectNode output(Output output) {
@@ -204,10 +225,27 @@ final class GoldenFrames {
             case "MERGED":
                 return new MergedMessage(id, list(json.get("results"),
                         r -> new MergeResult(bytes(r.get("accumulator")), bytesList(r.get("deadLetters")))));
+            case "METRICS":
+                return new MetricsMessage(id, list(json.get("metrics"), GoldenFrames::toMetric));
             case "ERROR":
                 return new ErrorMessage(id, json.get("message").asText());
             default:
                 throw new IllegalArgumentException("not a response: " + json);
+        }
+    }
+
+    private static MetricUpdate toMetric(JsonNode json) {
+        String name = json.get("name").asText();
+        switch (json.get("kind").asInt()) {
+            case SidecarProtocol.METRIC_COUNTER:
+                return new CounterUpdate(name, i64(json.get("increment")));
+            case SidecarProtocol.METRIC_GAUGE:
+                return new GaugeUpdate(name, json.get("value").asDouble());
+            case SidecarProtocol.METRIC_HISTOGRAM:
+                return new HistogramUpdate(name, list(json.get("values"), GoldenFrames::i64).stream()
+                        .mapToLong(Long::longValue).toArray());
+            default:
+                throw new IllegalArgumentException("unknown metric " + json);
         }
     }
 

@@ -7,9 +7,13 @@ import dev.flinkfn.runtime.sidecar.GoldenFrames.Frame;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.FireRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.Message;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,7 +33,7 @@ class SidecarProtocolTest {
     void theGoldenFramesCoverEveryMessageType() {
         assertThat(goldenFrames().map(f -> f.message().get("type").asText()))
                 .containsExactlyInAnyOrder("HELLO", "PROCESS", "AGGREGATE", "MERGE", "FIRE", "SHUTDOWN",
-                        "HELLO_OK", "PROCESSED", "AGGREGATED", "MERGED", "FIRED", "ERROR");
+                        "HELLO_OK", "PROCESSED", "AGGREGATED", "MERGED", "FIRED", "METRICS", "ERROR");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -142,8 +146,18 @@ class SidecarProtocolTest {
     }
 
     @Test
-    void theConstantsMatchTheSpecification() {
-        assertThat(SidecarProtocol.PROTOCOL_VERSION).isEqualTo(1);
+    void theConstantsMatchTheSpecification() throws Exception {
+        // the version's one home is packages/sidecar/src/protocol.ts
+        String typescript = Files.readString(GoldenFrames.moduleDirectory()
+                .resolve(Path.of("..", "sidecar", "src", "protocol.ts")).normalize());
+        Matcher version = Pattern.compile("export const PROTOCOL_VERSION = (\\d+);").matcher(typescript);
+        assertThat(version.find()).isTrue();
+        assertThat(SidecarProtocol.PROTOCOL_VERSION).isEqualTo(Integer.parseInt(version.group(1)));
+        assertThat(typescript).contains("METRICS: 0x30,")
+                .contains("export const MetricKind = { COUNTER: 0, GAUGE: 1, HISTOGRAM: 2 } as const;");
+        assertThat(SidecarProtocol.METRICS).isEqualTo(0x30);
+        assertThat(List.of(SidecarProtocol.METRIC_COUNTER, SidecarProtocol.METRIC_GAUGE, SidecarProtocol.METRIC_HISTOGRAM))
+                .containsExactly(0, 1, 2);
         assertThat(SidecarProtocol.NO_TIMESTAMP).isEqualTo(Long.MIN_VALUE);
         assertThat(List.of(SidecarProtocol.OUTPUT_SINK, SidecarProtocol.OUTPUT_ELEMENT, SidecarProtocol.OUTPUT_DEAD_LETTER))
                 .containsExactly(0, 1, 2);

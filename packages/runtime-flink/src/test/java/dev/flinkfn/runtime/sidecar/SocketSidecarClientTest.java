@@ -54,6 +54,38 @@ class SocketSidecarClientTest {
     }
 
     @Test
+    void metricsFramesReachTheListenerBeforeTheirRequestCompletes() throws Exception {
+        try (FakeSidecar fake = FakeSidecar.start(directory, connection -> {
+            connection.hello("f");
+            Request first = connection.read();
+            Request second = connection.read();
+            connection.write(new SidecarProtocol.MetricsMessage(first.id(), List.of(
+                    new SidecarProtocol.CounterUpdate("orders", 2),
+                    new SidecarProtocol.HistogramUpdate("size", new long[] {3, 4}))));
+            connection.write(new ProcessedMessage(first.id(), List.of(List.of())));
+            connection.write(new ProcessedMessage(second.id(), List.of(List.of()))); // recorded nothing: no frame
+            Request third = connection.read();
+            connection.write(new SidecarProtocol.MetricsMessage(third.id() + 1, List.of(
+                    new SidecarProtocol.GaugeUpdate("depth", 1.5))));
+            connection.ignoreEverything();
+        }); SocketSidecarClient client = SocketSidecarClient.connect(fake.socket, "a", TIMEOUT)) {
+            List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+            client.setMetricsListener(updates -> updates.forEach(u -> received.add(u.name())));
+            CompletableFuture<List<List<Output>>> first = client.process(List.of(bytes("1")));
+            CompletableFuture<List<List<Output>>> second = client.process(List.of(bytes("2")));
+            first.get(10, TimeUnit.SECONDS);
+            assertThat(received).containsExactly("orders", "size");
+            second.get(10, TimeUnit.SECONDS);
+            assertThat(received).containsExactly("orders", "size");
+            // metrics for a request that is not the oldest pending one break the protocol
+            assertThatThrownBy(() -> client.process(List.of(bytes("3"))).get(10, TimeUnit.SECONDS))
+                    .cause()
+                    .isInstanceOf(SidecarException.class)
+                    .hasMessageContaining("the sidecar sent METRICS for request 5, which is not the oldest request");
+        }
+    }
+
+    @Test
     void anAnswerToAnotherRequestBreaksTheConnection() throws Exception {
         try (FakeSidecar fake = FakeSidecar.start(directory, connection -> {
             connection.hello("f");
