@@ -18,8 +18,9 @@ export function summarize(exception: JobException | undefined): string {
 }
 
 /**
- * Resolves when the job and all its tasks run. A job that reports an exception while starting has failed
- * to start (with checkpointing on, Flink would otherwise restart it forever).
+ * Resolves when the job and all its tasks run, or when it already finished without an exception (a bounded
+ * job). A job that reports an exception while starting has failed to start (with checkpointing on, Flink would
+ * otherwise restart it forever).
  */
 export async function waitUntilRunning(flink: FlinkClient, jobId: string, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
@@ -28,6 +29,8 @@ export async function waitUntilRunning(flink: FlinkClient, jobId: string, timeou
     const status = await flink.jobStatus(jobId);
     if (status !== null && status !== 'INITIALIZING' && status !== 'CREATED') {
       const exceptions = await flink.exceptions(jobId, 1);
+      // A bounded job (source.until) can run to its end before a poll sees it running: that is a success.
+      if (status === 'FINISHED' && exceptions.length === 0) return jobRunningAt ?? performance.now();
       if (exceptions.length > 0 || status === 'FAILING' || status === 'RESTARTING' || TERMINAL_JOB_STATES.has(status)) {
         throw new DeployError(`the job failed while starting (${status}): ${summarize(exceptions[0])}`, {
           step: 'wait',
