@@ -146,7 +146,7 @@ export async function status(target: ResolvedTarget, name: string): Promise<Depl
 }
 
 /**
- * Records in (what the Kafka source operators emitted) and out (what the sink writers sent to result topics),
+ * Records in (what the Kafka source operators read) and out (what the sink writers sent to result topics),
  * from operator metrics: a chained job has no network edge, so the vertex-level read/write counters stay 0.
  */
 async function recordCounts(session: Session, jobId: string, vertexIds: string[], deployment: Deployment): Promise<{ recordsIn: number; recordsOut: number }> {
@@ -155,7 +155,9 @@ async function recordCounts(session: Session, jobId: string, vertexIds: string[]
   let recordsOut = 0;
   for (const vertexId of vertexIds) {
     const ids = Object.keys(await session.flink.vertexMetrics(jobId, vertexId));
-    const sources = ids.filter((id) => /^Source__kafka__.+\.numRecordsOut$/.test(id));
+    // The source operator's numRecordsIn counts records read from Kafka (its numRecordsOut also counts the
+    // partition markers the readers emit for the watermark operator).
+    const sources = ids.filter((id) => /^Source__kafka__.+\.numRecordsIn$/.test(id));
     const writers = ids.filter((id) => /^kafka__(.+)__Writer\.numRecordsSend$/.test(id) && sinkTopics.has(/^kafka__(.+)__Writer/.exec(id)![1]!));
     if (sources.length + writers.length === 0) continue;
     const values = await session.flink.vertexMetrics(jobId, vertexId, [...sources, ...writers]);
