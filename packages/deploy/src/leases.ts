@@ -12,7 +12,8 @@
  * - The lease is written before the resource is created (state `creating`) and before it is deleted (state
  *   `releasing`, no holders): an attacher that finds `releasing` waits until the lease is gone and creates the
  *   resource anew. A `creating` or `releasing` lease left by a writer that died is taken over: at once when the
- *   writer was a process on this host that no longer runs, otherwise after `STALE_MS`.
+ *   writer was a process on this host that no longer runs (never while it runs), and after `STALE_MS` when
+ *   it was on another host.
  * - S3Proxy answers a conditional DELETE with 501, so a lease is deleted unconditionally, and only by the writer
  *   of its `releasing` state after re-reading it (the window between that read and the delete is the one
  *   place a writer stalled for longer than `STALE_MS` could race a takeover; killed processes cannot).
@@ -254,10 +255,15 @@ export class Leases {
     return now !== null && now.lease.writer.token === this.token && now.lease.state === 'releasing';
   }
 
-  /** A writer that left its lease in a transitional state and can no longer finish it. */
+  /**
+   * A writer that left its lease in a transitional state and can no longer finish it. On this host that is
+   * known for sure: its process is gone. A live local writer is never overtaken, however slow (a topic
+   * deletion under load can take longer than `STALE_MS`): a takeover would race its delete. A writer on
+   * another host is presumed dead after `STALE_MS`.
+   */
   isStale(lease: Lease): boolean {
     if (lease.writer.token === this.token) return true;
-    if (lease.writer.host === hostname() && !processRuns(lease.writer.pid)) return true;
+    if (lease.writer.host === hostname()) return !processRuns(lease.writer.pid);
     return Date.now() - Date.parse(lease.writer.at) > STALE_MS;
   }
 
