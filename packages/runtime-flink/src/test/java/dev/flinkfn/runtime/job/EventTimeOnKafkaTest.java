@@ -184,9 +184,11 @@ class EventTimeOnKafkaTest {
         String savepoint1 = flink.stopWithSavepoint(first, savepoints.toUri().toString(), false, SavepointFormatType.CANONICAL)
                 .get(2, TimeUnit.MINUTES);
 
+        // Counted while no job runs: counted after the submit, a fast second stage could have committed all its
+        // results already, and the wait below would never end (seen in CI).
+        long before = countCommitted(name + "-out");
         produce(name + "-in", input.events(), third, 2 * third);
         JobID second = submit(scenario, manifest, name, 2, null, savepoint1);
-        long before = countCommitted(name + "-out");
         awaitCommitted(name + "-out", before + 1);
         String savepoint2 = flink.stopWithSavepoint(second, savepoints.toUri().toString(), false, SavepointFormatType.CANONICAL)
                 .get(2, TimeUnit.MINUTES);
