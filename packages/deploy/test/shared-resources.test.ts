@@ -32,7 +32,7 @@ test('a source topic created outside flinkfn: destroying one reader leaves it an
   assert.is((await consume(target, 'ext-out-a', 500)).length, 500);
   // While it runs, status counts its records (Flink's REST metrics refresh every few seconds) and its lag per partition.
   let running = await status(target, 'ext-reader-a');
-  for (const deadline = Date.now() + 60_000; (running.recordsIn ?? 0) < 500 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 1_000))) {
+  for (const deadline = Date.now() + 180_000; ((running.recordsIn ?? 0) < 500 || (running.recordsOut ?? 0) < 500) && Date.now() < deadline; await new Promise((r) => setTimeout(r, 1_000))) {
     running = await status(target, 'ext-reader-a');
   }
   assert.is(running.recordsIn, 500, 'records in while running');
