@@ -23,6 +23,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectStore } from './clients/object-store.js';
 import { DeployError } from './errors.js';
+import { processRuns } from './processes.js';
 import type { Lifecycle } from './registry.js';
 
 export type SharedKind = 'kafka-topic' | 's3-object';
@@ -295,16 +296,6 @@ function parseLease(text: string, where: string): Lease {
     throw new DeployError(`${where} is not a flinkfn lease`, { hint: 'It was changed by hand or by another program; restore it or remove it once no deployment uses the resource.' });
   }
   return value as Lease;
-}
-
-/** Whether a process with this pid runs on this host (signal 0 checks without sending anything). */
-export function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function backoff(deadline: number, what: string): Promise<void> {

@@ -10,7 +10,7 @@ import { Ajv } from 'ajv';
 import type { ObjectStore } from './clients/object-store.js';
 import { formatSchemaErrors } from './config.js';
 import { DeployError } from './errors.js';
-import { processRuns } from './leases.js';
+import { processRuns } from './processes.js';
 
 const require = createRequire(import.meta.url);
 

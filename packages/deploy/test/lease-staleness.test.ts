@@ -28,8 +28,9 @@ const lease = (writer: Partial<Lease['writer']>): Lease => ({
   writer: { token: 'someone-else', pid: process.pid, host: hostname(), at: new Date().toISOString(), ...writer },
 });
 
-const longAgo = new Date(Date.now() - 10 * STALE_MS).toISOString();
-const justNow = new Date().toISOString();
+// Computed when each test runs: uvu loads every file before the first suite runs.
+const longAgo = (): string => new Date(Date.now() - 10 * STALE_MS).toISOString();
+const justNow = (): string => new Date().toISOString();
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
@@ -38,16 +39,16 @@ function deadPid(): number {
 }
 
 test('a live writer on this host is never stale, however long ago it wrote (a slow topic deletion)', () => {
-  assert.is(leases.isStale(lease({ at: longAgo })), false);
+  assert.is(leases.isStale(lease({ at: longAgo() })), false);
 });
 
 test('a writer on this host whose process is gone is stale at once', () => {
-  assert.is(leases.isStale(lease({ pid: deadPid(), at: justNow })), true);
+  assert.is(leases.isStale(lease({ pid: deadPid(), at: justNow() })), true);
 });
 
 test('a writer on another host is stale only after STALE_MS', () => {
-  assert.is(leases.isStale(lease({ host: 'elsewhere', at: justNow })), false);
-  assert.is(leases.isStale(lease({ host: 'elsewhere', at: longAgo })), true);
+  assert.is(leases.isStale(lease({ host: 'elsewhere', at: justNow() })), false);
+  assert.is(leases.isStale(lease({ host: 'elsewhere', at: longAgo() })), true);
 });
 
 test.run();

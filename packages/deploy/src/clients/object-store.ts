@@ -16,6 +16,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { ResolvedTarget } from '../config.js';
+import { hostLockDir, withHostLock } from './host-lock.js';
 
 // The pinned SDK supports Node 20; its warning is about SDK releases after January 2027 and would land in
 // every command's output (and in --json consumers' stderr). Users can still opt in by setting it to false.
@@ -25,10 +26,13 @@ export class ObjectStore {
   private readonly client: S3Client;
   readonly bucket: string;
   readonly prefix: string;
+  /** Set for an S3 server on loopback (S3Proxy): its conditional writes are serialised per key (see host-lock.ts). */
+  private readonly lockDir: string | null;
 
   constructor(s3: ResolvedTarget['s3']) {
     this.bucket = s3.bucket;
     this.prefix = s3.prefix;
+    this.lockDir = hostLockDir(s3.endpoint ?? null);
     this.client = new S3Client({
       region: s3.region,
       forcePathStyle: s3.forcePathStyle,
@@ -110,28 +114,37 @@ export class ObjectStore {
    * Returns the new ETag, or null when another writer got there first.
    */
   async putIfUnchanged(key: string, body: string, etag: string | null): Promise<string | null> {
-    try {
-      const response = await this.client.send(new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: this.prefix + key,
-        Body: body,
-        ContentType: 'application/json',
-        ...(etag === null ? { IfNoneMatch: '*' } : { IfMatch: etag }),
-      }));
-      if (!response.ETag) throw new Error(`the S3 server returned no ETag for ${this.uri(key)}; flinkfn needs conditional writes`);
-      return response.ETag;
-    } catch (error) {
-      if (isPreconditionFailed(error)) return null;
-      throw error;
-    }
+    return this.serialised(key, async () => {
+      try {
+        const response = await this.client.send(new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.prefix + key,
+          Body: body,
+          ContentType: 'application/json',
+          ...(etag === null ? { IfNoneMatch: '*' } : { IfMatch: etag }),
+        }));
+        if (!response.ETag) throw new Error(`the S3 server returned no ETag for ${this.uri(key)}; flinkfn needs conditional writes`);
+        return response.ETag;
+      } catch (error) {
+        if (isPreconditionFailed(error)) return null;
+        throw error;
+      }
+    });
   }
 
   async putFile(key: string, file: string): Promise<void> {
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: await readFile(file), ContentType: 'application/octet-stream' }));
   }
 
+  /** Serialised with conditional writes of the same key, so a delete never lands between a check and its write. */
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+    await this.serialised(key, async () => {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+    });
+  }
+
+  private serialised<T>(key: string, request: () => Promise<T>): Promise<T> {
+    return this.lockDir ? withHostLock(this.lockDir, `${this.bucket}/${this.prefix}${key}`, request) : request();
   }
 
   /** Keys (without the target prefix) under `keyPrefix`. */
