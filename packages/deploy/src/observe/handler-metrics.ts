@@ -54,8 +54,8 @@ export async function handlerMetrics(flink: FlinkClient, jobId: string, function
     for (const id of single) {
       const stage = stageOf(id);
       const value = values[id];
-      if (!stage || !value) continue;
-      const raw = text[firstSubtaskId.get(id)!] ?? '';
+      const raw = text[firstSubtaskId.get(id)!];
+      if (!stage || !value || raw === undefined) continue;
       metrics.push(/^-?\d+$/.test(raw) ? { stage, name: nameOf(id), kind: 'counter', value: value.sum } : { stage, name: nameOf(id), kind: 'gauge', value: value.max });
     }
     for (const h of histograms) {
