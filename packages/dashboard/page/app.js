@@ -24,10 +24,19 @@ const duration = (ms) => {
 const rate = (r) => (r === null || r === undefined ? '–' : r < 10 ? r.toFixed(1) : String(Math.round(r)));
 const time = (ms) => (ms === null || ms === undefined ? '–' : new Date(ms).toISOString().replace('T', ' ').replace('Z', ''));
 
+/** A counter's sum, a gauge's highest value, a histogram's statistics over the subtasks (docs/dashboard.md). */
+const metricValue = (m) => {
+  const n = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
+  if (m.kind !== 'histogram') return n(m.value);
+  return `min ${n(m.min)}, p50 ${n(m.p50)}, mean ${n(m.mean)}, p95 ${n(m.p95)}, p99 ${n(m.p99)}, max ${n(m.max)}`;
+};
+
 // ── deployments ────────────────────────────────────────────────────────────────────────────────────────
 const panels = new Map();
+let latest; // the last deployments snapshot: a panel opened between two shows its metrics at once
 
 function renderDeployments(snapshot) {
+  latest = snapshot;
   $('#refreshed').textContent = `refreshed ${new Date(snapshot.at).toLocaleTimeString()}`;
   const body = $('#deployments tbody');
   body.replaceChildren();
@@ -61,6 +70,7 @@ function renderDeployments(snapshot) {
     row.append(actions);
     if (d.error) row.title = d.error;
     body.append(row);
+    panels.get(d.name)?.metrics(d.handlerMetrics);
   }
 }
 
@@ -180,6 +190,20 @@ function openPanel(name, { query = false } = {}) {
 
   const panel = {
     node,
+    /** The handler's metrics, from each deployments snapshot (Flink refreshes its metric store every few seconds). */
+    metrics(metrics) {
+      const body = $('.metrics tbody', node);
+      body.replaceChildren(
+        ...metrics.map((m) => {
+          const row = el('tr');
+          row.dataset.metric = `${m.stage} ${m.name}`;
+          const value = el('td', metricValue(m), 'num');
+          value.dataset.field = 'value';
+          row.append(el('td', m.stage), el('td', m.name), el('td', m.kind), value);
+          return row;
+        }),
+      );
+    },
     ended(text) {
       source?.close();
       status(text);
@@ -205,6 +229,7 @@ function openPanel(name, { query = false } = {}) {
     };
   }
   panels.set(name, panel);
+  panel.metrics(latest?.deployments.find((d) => d.name === name)?.handlerMetrics ?? []);
   connect();
   return panel;
 }

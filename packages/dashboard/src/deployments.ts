@@ -1,10 +1,10 @@
 /**
  * What the deployments table shows: every deployment of the target with its job's state, version, uptime,
  * input and output rates, watermark and its lag behind wall time, consumer lag, last checkpoint, restarts,
- * TTL and resources. Polled from `list` and `status` (@flinkfn/deploy) only while someone watches, and
+ * TTL and resources; and what a result panel shows beside the results, the handler's own metrics. Polled from `list` and `status` (@flinkfn/deploy) only while someone watches, and
  * pushed to every watcher.
  */
-import { list, status, type DeploymentStatus, type ResolvedTarget } from '@flinkfn/deploy';
+import { list, status, type DeploymentStatus, type HandlerMetric, type ResolvedTarget } from '@flinkfn/deploy';
 import { describe } from './errors.js';
 
 export interface DeploymentRow {
@@ -32,6 +32,8 @@ export interface DeploymentRow {
   owns: string[];
   /** Shared resources it is attached to, with their owner and the other deployments attached. */
   attachedTo: Array<{ resource: string; role: string | null; owner: string; others: string[] }>;
+  /** What the handler records through `ctx.metrics`, over the job's subtasks (as `flinkfn status` shows them). */
+  handlerMetrics: HandlerMetric[];
   jobUrl: string | null;
   /** Why its status could not be read (the row still shows what the record says). */
   error: string | null;
@@ -99,7 +101,7 @@ export class DeploymentWatch {
         try {
           return this.row(await status(this.target, summary.name));
         } catch (error) {
-          return { ...this.row({ ...summary, artifactId: null, uptimeMs: null, recordsIn: null, recordsOut: null, watermark: null, partitions: [], lag: [], restarts: null, lastCheckpoint: null, versions: [], resources: [], record: '', jobUrl: null }), error: describe(error) };
+          return { ...this.row({ ...summary, artifactId: null, uptimeMs: null, recordsIn: null, recordsOut: null, watermark: null, partitions: [], lag: [], restarts: null, lastCheckpoint: null, handlerMetrics: [], versions: [], resources: [], record: '', jobUrl: null }), error: describe(error) };
         }
       }),
     );
@@ -135,6 +137,7 @@ export class DeploymentWatch {
       idleTimeoutMs: s.lifetime?.idleTimeoutMs ?? null,
       owns: live.filter((r) => r.owner === 'this deployment').map((r) => `${r.kind} ${r.id}${r.attached.length > 0 ? ` (also ${r.attached.join(' ')})` : ''}`),
       attachedTo: live.filter((r) => r.owner !== 'this deployment').map((r) => ({ resource: `${r.kind} ${r.id}`, role: r.role ?? null, owner: r.owner, others: r.attached })),
+      handlerMetrics: s.handlerMetrics,
       jobUrl: s.jobUrl,
       error: null,
     };

@@ -7,7 +7,7 @@
  * const dashboard = await startDashboard({ target: await loadTarget({ cwd: '.' }), root: '.' });
  * console.log(dashboard.url);
  */
-export { startDashboard } from './server.js';
+export { startDashboard, QUERY_CHECKPOINT_INTERVAL_MS } from './server.js';
 export type { Dashboard, DashboardOptions } from './server.js';
 export { checkBinding, isLoopback, TOKEN_COOKIE } from './access.js';
 export { DashboardError } from './errors.js';

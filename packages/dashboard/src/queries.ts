@@ -22,6 +22,12 @@ export interface QueryOptions {
   graceMs: number;
   /** TTL given to every query deployment (the controller's backstop). */
   ttlMs: number;
+  /**
+   * Checkpoint interval of query deployments (default: the target's). Results are read read_committed from
+   * transactional sinks, so they reach the page when the checkpoint after them completes: a shorter interval
+   * shows a query's results sooner, at the cost of more checkpoints while it runs.
+   */
+  checkpointIntervalMs?: number;
   onEvent?: (event: QueryEvent) => void;
 }
 
@@ -73,7 +79,8 @@ export class Queries {
     const started = performance.now();
     let deployment: ScopedDeployment;
     try {
-      deployment = await deployScoped({ target: this.options.target, root: dir, entry: 'query.ts', name, ttlMs: this.options.ttlMs });
+      const { target, checkpointIntervalMs } = this.options;
+      deployment = await deployScoped({ target: checkpointIntervalMs ? { ...target, checkpointIntervalMs } : target, root: dir, entry: 'query.ts', name, ttlMs: this.options.ttlMs });
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       throw new QueryFailed(failureOf(error));

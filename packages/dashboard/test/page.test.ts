@@ -4,7 +4,7 @@
 /**
  * The dashboard page in Chromium against the real local stack: deployment states, a windowed function's
  * results arriving live (and how long after the window fired), a late event updating its window's row and
- * point in place, late events and dead letters with their reasons, and ad-hoc queries that are torn down
+ * point in place, the function's handler metrics beside its results, late events and dead letters with their reasons, and ad-hoc queries that are torn down
  * when their panel closes or their tab goes away.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -15,7 +15,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { deploy, destroy, FlinkClient, KafkaAdmin, list } from '@flinkfn/deploy';
 import { useStack } from '../../deploy/test/support/stack.js';
-import { READER_GROUP_PREFIX, startDashboard, type Dashboard } from '../src/index.js';
+import { QUERY_CHECKPOINT_INTERVAL_MS, READER_GROUP_PREFIX, startDashboard, type Dashboard } from '../src/index.js';
 import { launchBrowser } from './support/browser.js';
 import { counterSource, PROJECT, relaySource, sender, writeFunction, type Sender } from './support/project.js';
 import { percentile, sleep, until } from './support/wait.js';
@@ -85,7 +85,7 @@ const sendSecond = async (topic: string, second: number): Promise<void> => {
   await events!.send(topic, 1, [tick('b', base + second * 1000 + 100)]);
 };
 
-test('a windowed function: results appear live, a late event updates its row and point in place, late events and dead letters show their reasons', async () => {
+test('a windowed function: results appear live, a late event updates its row and point in place, late events and dead letters show their reasons, handler metrics beside them', async () => {
   const { target } = stack();
   const entry = await writeFunction('dash-counter.ts', counterSource('dash-counter', 'dash-ticks'));
   const counter = await deploy({ target, root: PROJECT, entry });
@@ -142,6 +142,13 @@ test('a windowed function: results appear live, a late event updates its row and
   assert.match(late ?? '', /"ts":\s*\d+/, 'the late event itself');
   assert.match(late ?? '', /too late for every window/);
   assert.match((await page.textContent(`${panel} .dead-letters tbody tr`)) ?? '', /^.*decode: /, 'the failed step and its error');
+
+  // Beside the results, the handler's metrics from Flink (pushed with each deployments snapshot): every window
+  // computed, the re-fired one included; windows of one tick, and the re-fired one of two.
+  const metric = (name: string): Promise<string | null> =>
+    page.evaluate(([p, n]) => document.querySelector(`${p} .metrics tr[data-metric="window ${n}"] [data-field="value"]`)?.textContent ?? null, [panel, name] as const);
+  await until('the window counter in the panel', async () => (await metric('windows')) === String(expected + 1), 180_000);
+  assert.match((await metric('window-size')) ?? '', /^min 1, .*, max 2$/);
 
   // The deployments row shows the job's progress too.
   await until('watermark and rates on the page', async () => (await cellText(page, 'dash-counter', 'watermark')) !== '–' && (await cellText(page, 'dash-counter', 'in-rate')) !== '–');
@@ -219,13 +226,25 @@ test('an ad-hoc query: build errors at their line, a failed step named, then dep
   assert.match((await page.textContent('#query-errors')) ?? '', /no-such-topic/);
 
   const { name, jobId } = await deployQuery(page, 'dash-q1-out');
+  const { target } = stack();
+  // Queries checkpoint more often than the target (their results are read read_committed, so they show sooner).
+  const config = (await (await fetch(`${target.flinkUrl}/jobs/${jobId}/checkpoints/config`)).json()) as { interval: number };
+  assert.is(config.interval, QUERY_CHECKPOINT_INTERVAL_MS, "the query's checkpoint interval");
   const panel = `.panel[data-deployment="${name}"]`;
-  for (let second = WINDOWS + 2; second < WINDOWS + 6; second++) {
+  const first = WINDOWS + 2;
+  for (let second = first; second < first + WINDOWS; second++) {
     await sendSecond('dash-ticks', second);
-    await sleep(300);
+    await sleep(400);
   }
-  await page.waitForFunction((p) => document.querySelectorAll(`${p} .results tbody tr`).length >= 2, panel, { timeout: 60_000 });
+  const queryRows = 2 * (WINDOWS - 1);
+  await page.waitForFunction(([p, n]) => document.querySelectorAll(`${p} .results tbody tr`).length >= n, [panel, queryRows] as const, { timeout: 120_000 });
   assert.match((await page.textContent(`${panel} .results tbody`)) ?? '', /"count":1/);
+  // The same measurement as for the windowed function, for the query's results.
+  const latencies = await page.evaluate(() => (window as unknown as { __flinkfn: { latencies: Array<{ ms: number; serverMs: number; upsertKey: string }> } }).__flinkfn.latencies);
+  const ms = latencies.filter((l) => l.upsertKey.startsWith('["dash-q1-out"')).map((l) => l.ms);
+  const history = ((await (await fetch(`${target.flinkUrl}/jobs/${jobId}/checkpoints`)).json()) as { history: Array<{ end_to_end_duration: number }> }).history;
+  figures.queryCheckpoints = { intervalMs: config.interval, count: history.length, durationP50: percentile(history.map((h) => h.end_to_end_duration), 50), durationP95: percentile(history.map((h) => h.end_to_end_duration), 95) };
+  figures.queryWindowFireToPage = { results: ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95), max: Math.max(...ms) };
 
   const closed = Date.now();
   await page.click(`${panel} button.close`);

@@ -13,6 +13,7 @@ interface DashboardArgs extends TargetArgs {
   token?: string;
   grace: number;
   'query-ttl': number;
+  'query-checkpoint-interval'?: number;
 }
 
 export const dashboardCommand: CommandModule<object, DashboardArgs> = {
@@ -25,6 +26,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
       .option('token', { type: 'string', describe: 'Access token every request must carry (env FLINKFN_DASHBOARD_TOKEN)' })
       .option('grace', { type: 'number', default: 10, describe: 'Seconds an ad-hoc query runs after its last viewer left' })
       .option('query-ttl', { type: 'number', default: 3600, describe: "Seconds of TTL on ad-hoc queries (the controller's backstop if the dashboard dies)" })
+      .option('query-checkpoint-interval', { type: 'number', describe: "Milliseconds between checkpoints of ad-hoc queries, whose results show when a checkpoint commits them (default 500; 0: the target's interval)" })
       .example('$0 dashboard', 'Open http://127.0.0.1:8090/')
       .example('$0 dashboard --host 0.0.0.0 --token "$(openssl rand -hex 24)"', 'Reachable from other machines: open http://<host>:8090/?token=<token>')
       .epilog('Stream endpoints and their event format: docs/dashboard.md. Ctrl-C stops the server and tears down its ad-hoc queries.') as Argv<DashboardArgs>,
@@ -42,6 +44,7 @@ export const dashboardCommand: CommandModule<object, DashboardArgs> = {
         ...(token ? { token } : {}),
         graceMs: args.grace * 1000,
         queryTtlMs: args['query-ttl'] * 1000,
+        ...(args['query-checkpoint-interval'] !== undefined ? { queryCheckpointIntervalMs: args['query-checkpoint-interval'] } : {}),
         onLog: (line) => out.progress(line),
       });
     } catch (error) {

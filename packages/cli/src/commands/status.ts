@@ -1,7 +1,9 @@
 /**
- * `flinkfn status <name>`: job state, uptime, records in/out, watermark, last checkpoint, restarts.
+ * `flinkfn status <name>`: job state, uptime, records in/out, watermark, last checkpoint, restarts, and the
+ * handler's own metrics (`ctx.metrics`) over the job's subtasks.
  */
 import type { Argv, CommandModule } from 'yargs';
+import type { HandlerMetric } from '@flinkfn/deploy';
 import { createOutput, formatBytes } from '../output.js';
 import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
 
@@ -12,7 +14,7 @@ interface StatusArgs extends TargetArgs {
 
 export const statusCommand: CommandModule<object, StatusArgs> = {
   command: 'status <name>',
-  describe: 'Show a deployment: job state, uptime, records in/out, watermark, lag per partition, last checkpoint, restarts, resources with owners',
+  describe: 'Show a deployment: job state, uptime, records in/out, watermark, lag per partition, last checkpoint, restarts, handler metrics, resources with owners',
   builder: (yargs) =>
     withTargetOptions(yargs as Argv<object>)
       .positional('name', { type: 'string', demandOption: true })
@@ -35,6 +37,10 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     if (s.lag.length > 0) out.info(`  lag         ${s.lag.reduce((n, p) => n + p.lag, 0)} records not yet committed (${s.lag.map((p) => `p${p.partition} ${p.lag}`).join(', ')})`);
     out.info(`  checkpoint  ${s.lastCheckpoint ? `#${s.lastCheckpoint.id} at ${new Date(s.lastCheckpoint.at).toISOString()}, ${s.lastCheckpoint.durationMs} ms, ${formatBytes(s.lastCheckpoint.bytes)}` : 'none yet'}`);
     if (s.restarts !== null) out.info(`  restarts    ${s.restarts}`);
+    if (s.handlerMetrics.length > 0) {
+      out.info('  metrics     (ctx.metrics, over all subtasks)');
+      for (const m of s.handlerMetrics) out.info(`    ${`${m.stage} ${m.name}`.padEnd(28)} ${describeMetric(m)}`);
+    }
     if (s.operation) out.info(`  unfinished  ${s.operation.kind} since ${s.operation.startedAt}`);
     out.info(`  versions    ${s.versions.map((v) => `v${v.version} ${v.state}`).join(', ')}`);
     if (s.lifetime) out.info(`  lifetime    ${s.lifetime.expiresAt ? `expires ${s.lifetime.expiresAt}` : 'no TTL'}${s.lifetime.idleTimeoutMs ? `, released after ${Math.round(s.lifetime.idleTimeoutMs / 1000)} s idle` : ''}`);
@@ -48,3 +54,11 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     out.data({ ok: true, ...s });
   },
 };
+
+/** A counter's sum, a gauge's highest value, a histogram's statistics (see HandlerMetric). */
+function describeMetric(m: HandlerMetric): string {
+  const n = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(2));
+  if (m.kind === 'counter') return `counter    ${n(m.value)}`;
+  if (m.kind === 'gauge') return `gauge      ${n(m.value)}`;
+  return `histogram  min ${n(m.min)}, p50 ${n(m.p50)}, mean ${n(m.mean)}, p95 ${n(m.p95)}, p99 ${n(m.p99)}, max ${n(m.max)}`;
+}

@@ -19,7 +19,8 @@ export async function writeFunction(file: string, source: string): Promise<strin
 
 /**
  * Counts ticks per key in 1 s event-time windows (parallelism 2, a two-partition source it creates),
- * keeps windows open for late ticks for an hour, and sends older ticks to its late topic.
+ * keeps windows open for late ticks for an hour, and sends older ticks to its late topic. Its window function
+ * counts the windows it computes and records their sizes (handler metrics).
  */
 export function counterSource(name: string, topic: string): string {
   return `import { defineFunction, eventTime, tumbling } from '@flinkfn/sdk';
@@ -39,7 +40,11 @@ export default defineFunction({
   aggregate: {
     create: () => 0,
     add: (count: number) => count + 1,
-    result: (count: number, { key, window }) => ({ key, windowStart: window.start, count }),
+    result: (count: number, { key, window, metrics }) => {
+      metrics.counter('windows').inc();
+      metrics.histogram('window-size').update(count);
+      return { key, windowStart: window.start, count };
+    },
   },
 });
 `;

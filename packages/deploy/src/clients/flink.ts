@@ -146,6 +146,22 @@ export class FlinkClient {
     return Object.fromEntries(rows.map((row) => [row.id, row[agg] ?? Number.NaN]));
   }
 
+  /**
+   * Every subtask's metrics of a vertex as Flink reports them (`<subtask>.<id>` with the value's text), by id. Without
+   * `names`, every metric the vertex has (ids only, values absent).
+   */
+  async vertexSubtaskMetrics(jobId: string, vertexId: string, names?: string[]): Promise<Record<string, string | undefined>> {
+    const query = names ? `?get=${names.map(encodeURIComponent).join(',')}` : '';
+    const rows = await this.call<Array<{ id: string; value?: string }>>('GET', `/jobs/${jobId}/vertices/${vertexId}/metrics${query}`);
+    return Object.fromEntries(rows.map((row) => [row.id, row.value]));
+  }
+
+  /** Metrics of a vertex with their minimum, maximum, sum and average over the subtasks that have them, by id. */
+  async vertexMetricAggregates(jobId: string, vertexId: string, names: string[]): Promise<Record<string, { min: number; max: number; sum: number; avg: number }>> {
+    const rows = await this.call<Array<{ id: string; min: number; max: number; sum: number; avg: number }>>('GET', `/jobs/${jobId}/vertices/${vertexId}/subtasks/metrics?get=${names.map(encodeURIComponent).join(',')}&agg=min,max,sum,avg`);
+    return Object.fromEntries(rows.map(({ id, min, max, sum, avg }) => [id, { min, max, sum, avg }]));
+  }
+
   checkpoints(jobId: string): Promise<{ counts: { completed: number; failed: number }; latest: { completed: null | { id: number; latest_ack_timestamp: number; state_size: number; end_to_end_duration: number; external_path: string } } }> {
     return this.call('GET', `/jobs/${jobId}/checkpoints`);
   }

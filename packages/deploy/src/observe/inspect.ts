@@ -7,6 +7,7 @@ import { DeployError } from '../errors.js';
 import { Deployment, type DeploymentRecord, type TrackedResource } from '../registry.js';
 import { openSession, type Session } from '../session.js';
 import { summarize } from '../lifecycle/jobs.js';
+import { handlerMetrics, type HandlerMetric } from './handler-metrics.js';
 
 export interface DeploymentSummary {
   name: string;
@@ -60,6 +61,8 @@ export interface DeploymentStatus extends DeploymentSummary {
   lag: Array<{ topic: string; partition: number; end: number; committed: number | null; lag: number }>;
   restarts: number | null;
   lastCheckpoint: { id: number; at: number; durationMs: number; bytes: number } | null;
+  /** What the handler records through `ctx.metrics`, over the job's subtasks (empty before Flink's metric store has them). */
+  handlerMetrics: HandlerMetric[];
   versions: DeploymentRecord['versions'];
   resources: ResourceStatus[];
   record: string;
@@ -119,6 +122,7 @@ export async function status(target: ResolvedTarget, name: string): Promise<Depl
       lag: [],
       restarts: null,
       lastCheckpoint: null,
+      handlerMetrics: [],
       versions: deployment.record.versions,
       resources: await resourceStatus(session, deployment),
       record: deployment.location,
@@ -135,6 +139,7 @@ export async function status(target: ResolvedTarget, name: string): Promise<Depl
     base.lag = await consumerLag(session, deployment);
     const metrics = await session.flink.jobMetrics(current.jobId, ['numRestarts']);
     base.restarts = metrics.numRestarts !== undefined ? Number(metrics.numRestarts) : null;
+    base.handlerMetrics = await handlerMetrics(session.flink, current.jobId, deployment.record.functionName, job.vertices);
     base.watermark = await lowestWatermark(session, current.jobId, job.vertices.map((v) => v.id));
     const checkpoints = await session.flink.checkpoints(current.jobId);
     const latest = checkpoints.latest.completed;

@@ -57,7 +57,10 @@ final class HandlerMetrics implements Consumer<List<MetricUpdate>> {
         }
     }
 
-    /** A gauge of the last value the handler set; read by reporters on other threads. */
+    /**
+     * A gauge of the last value the handler set; read by reporters on other threads. A Double: in the REST API its text
+     * ("2.0") is what tells it from a counter ("2") for {@code flinkfn status} (packages/deploy observe/handler-metrics.ts).
+     */
     private static final class LastValue implements Gauge<Double> {
         volatile double value;
 
