@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -266,7 +267,11 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
       kafka: intFromEnv(env, 'FLINKFN_LOCAL_KAFKA_PORT') ?? config.ports?.kafka ?? DEFAULT_LOCAL_PORTS.kafka,
       s3: intFromEnv(env, 'FLINKFN_LOCAL_S3_PORT') ?? config.ports?.s3 ?? DEFAULT_LOCAL_PORTS.s3,
     };
-    const root = env.FLINKFN_LOCAL_ROOT ? path.resolve(env.FLINKFN_LOCAL_ROOT) : path.resolve(projectHome(cwd), config.root ?? '.flinkfn/local');
+    // One stack per user, shared by all their projects (each deployment has its own record and resources):
+    // stacks per project would fight over the same ports. A config `root` gives a project a stack of its own.
+    const root = env.FLINKFN_LOCAL_ROOT
+      ? path.resolve(env.FLINKFN_LOCAL_ROOT)
+      : config.root !== undefined ? path.resolve(projectHome(cwd), config.root) : path.join(flinkfnHome(env), 'local');
     // Endpoints are filled in from the running stack (stack.json) by the local module.
     return {
       name,
@@ -316,6 +321,11 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
  * Where the local stack lives by default: the nearest folder up from `cwd` with a flinkfn.config.json or a
  * .git, so that the functions of one repository share one stack (and its ports) instead of each starting its own.
  */
+/** The user's flinkfn folder: FLINKFN_HOME, or ~/.flinkfn. */
+function flinkfnHome(env: NodeJS.ProcessEnv): string {
+  return env.FLINKFN_HOME ? path.resolve(env.FLINKFN_HOME) : path.join(env.HOME || homedir(), '.flinkfn');
+}
+
 function projectHome(cwd: string): string {
   let dir = path.resolve(cwd);
   for (;;) {

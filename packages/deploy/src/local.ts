@@ -1,5 +1,5 @@
 /**
- * The local target: the stack `flinkfn local up` runs under the project's .flinkfn/local. Deploying to
+ * The local target: the user's stack (~/.flinkfn/local unless configured) that `flinkfn local up` runs. Deploying to
  * it starts it when it is down, then fills the target's endpoints and credentials from what runs.
  */
 import type { ResolvedTarget } from './config.js';

@@ -30,21 +30,29 @@ async function rejects(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
-test('with no config file and no environment the target is the local stack under .flinkfn/local', async () => {
+test('with no config file and no environment the target is the user\'s local stack under ~/.flinkfn/local', async () => {
   const project = await mkdtemp(path.join(dir, 'empty-'));
-  const target = await loadTarget({ cwd: project, env: {} });
+  const home = await mkdtemp(path.join(dir, 'home-'));
+  const target = await loadTarget({ cwd: project, env: { HOME: home } });
   assert.is(target.kind, 'local');
   assert.is(target.name, 'local');
-  assert.is(target.localRoot, path.join(project, '.flinkfn', 'local'));
+  assert.is(target.localRoot, path.join(home, '.flinkfn', 'local'));
   assert.equal(target.localPorts, { flinkRest: 8081, kafka: 9092, s3: 9000 });
+  assert.is((await loadTarget({ cwd: project, env: { HOME: home, FLINKFN_HOME: path.join(home, 'elsewhere') } })).localRoot, path.join(home, 'elsewhere', 'local'), 'FLINKFN_HOME moves it');
 });
 
-test('functions in folders of one repository share the repository\'s local stack', async () => {
-  const repo = await mkdtemp(path.join(dir, 'repo-'));
-  await mkdir(path.join(repo, '.git'));
-  await mkdir(path.join(repo, 'functions', 'alerts'), { recursive: true });
-  const target = await loadTarget({ cwd: path.join(repo, 'functions', 'alerts'), env: {} });
-  assert.is(target.localRoot, path.join(repo, '.flinkfn', 'local'));
+test('two projects of one user share one local stack; a project with its own root gets its own', async () => {
+  const home = await mkdtemp(path.join(dir, 'home-'));
+  const first = await mkdtemp(path.join(dir, 'first-'));
+  const second = await mkdtemp(path.join(dir, 'second-'));
+  await mkdir(path.join(second, '.git'));
+  await mkdir(path.join(second, 'functions', 'alerts'), { recursive: true });
+  const a = await loadTarget({ cwd: first, env: { HOME: home } });
+  const b = await loadTarget({ cwd: path.join(second, 'functions', 'alerts'), env: { HOME: home } });
+  assert.is(a.localRoot, b.localRoot);
+  const own = await mkdtemp(path.join(dir, 'own-'));
+  await writeFile(path.join(own, 'flinkfn.config.json'), JSON.stringify({ targets: { local: { kind: 'local', root: '.stack' } } }));
+  assert.is((await loadTarget({ cwd: own, env: { HOME: home } })).localRoot, path.join(own, '.stack'));
 });
 
 test('local ports come from the config file and environment variables override them', async () => {

@@ -23,7 +23,7 @@ export const localCommand: CommandModule<object, LocalArgs> = {
       .option('lines', { type: 'number', default: 40, describe: 'logs: lines per log file' })
       .example('$0 local up', 'Start the stack (first run resolves about 300 MB of jars from Maven Central)')
       .example('FLINKFN_LOCAL_FLINK_PORT=18081 $0 local up', 'Use another port for the Flink REST API / UI')
-      .epilog('Data and logs live in <root>/.flinkfn/local. Ports: FLINKFN_LOCAL_FLINK_PORT, FLINKFN_LOCAL_KAFKA_PORT, FLINKFN_LOCAL_S3_PORT or "ports" in flinkfn.config.json.') as Argv<LocalArgs>,
+      .epilog('One stack per user, shared by their projects: data and logs live in ~/.flinkfn/local (FLINKFN_HOME moves it; "root" in flinkfn.config.json gives a project its own; FLINKFN_LOCAL_ROOT names any folder). Ports: FLINKFN_LOCAL_FLINK_PORT, FLINKFN_LOCAL_KAFKA_PORT, FLINKFN_LOCAL_S3_PORT or "ports" in flinkfn.config.json.') as Argv<LocalArgs>,
   handler: async (args) => {
     const out = createOutput(args.json);
     const target = await resolveTarget(args);
