@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every test suite of the workspace, one after another, and exits non-zero if any failed:
 // the uvu suites of packages/* and examples/* (TypeScript through tsx), then the Java tests of
-// packages that have a pom.xml. Usage: node scripts/run-tests.mjs [name-filter]
+// packages that have a pom.xml, then the stack-free suites on Node.js 22 and 24 (scripts/node-lines.mjs).
+// Usage: node scripts/run-tests.mjs [name-filter]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +24,11 @@ for (const group of ['packages', 'examples']) {
       suites.push({ label: `${group}/${name} (maven)`, cwd: dir, command: 'mvn', args: ['-B', '-q', 'verify'] });
     }
   }
+}
+
+// The same suites (those that need no stack) on the maintained Node.js LTS lines, 22 and 24.
+if ('scripts/node-lines'.includes(filter)) {
+  suites.push({ label: 'Node.js 22 and 24 (scripts/node-lines.mjs)', cwd: root, command: process.execPath, args: [path.join(root, 'scripts', 'node-lines.mjs')] });
 }
 
 const results = [];
