@@ -36,12 +36,17 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.CheckpointingMode;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.graph.StreamGraph;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -56,7 +61,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * code: every event is within its own partition's bound, so none may be late. A topic is read partition by partition in
  * chunks, so one partition runs far ahead of another; watermarks per partition keep every window exact.
  *
- * <p>Then a rescale: the same function runs at parallelism 1, 2 and 1 again, stopped with a savepoint between stages
+ * <p>Then a topic that grows from 2 to 4 partitions while the job runs, and a rescale: the same function runs at
+ * parallelism 1, 2 and 1 again, stopped with a savepoint between stages
  * while input keeps arriving, and the output is exactly what the whole input gives. Every scenario's line (expected
  * windows, missing, extra) goes to {@code target/event-time-scenarios.md}.
  */
@@ -220,6 +226,67 @@ class EventTimeOnKafkaTest {
         assertThat(committed.keyedInOrder()).isTrue();
     }
 
+    /**
+     * Partitions added to the topic while the job runs: the source discovers them, reads them from their beginning, and
+     * until they deliver they hold the watermark back like any assigned partition. The input is in three phases: events
+     * on the topic's 2 partitions; after the topic grows to 4, events only on the 2 new ones (later in event time, so
+     * the old partitions hold the watermark and none of them can be late, whenever discovery happens); once the job has
+     * read and committed the new partitions' offsets, events on all 4. Every window of the whole input must be exact.
+     */
+    @Test
+    void partitionsAddedWhileRunningAreReadAndKeepEveryWindowExact() throws Exception {
+        Scenario scenario = new Scenario("2 → 4 partitions while running, p=2, tumbling", 2, 2, Kind.TUMBLING, 0, null, 0,
+                false, false);
+        String name = "grow";
+        KAFKA.createTopics(2, name + "-in");
+        KAFKA.createTopics(2, name + "-out", name + "-late", name + "-dead-letters");
+        Random random = new Random(7);
+        // key k<i> always goes to partition i % 4; phase 1 uses partitions 0-1, phase 2 partitions 2-3, phase 3 all
+        long[] phaseStart = {0, 10_000, 15_000, 25_000};
+        int[][] phasePartitions = {{0, 1}, {2, 3}, {0, 1, 2, 3}};
+        List<List<Event>> phases = new ArrayList<>();
+        List<Event> events = new ArrayList<>();
+        for (int phase = 0; phase < 3; phase++) {
+            List<Event> inPhase = new ArrayList<>();
+            for (long t = phaseStart[phase]; t < phaseStart[phase + 1]; t += 5) {
+                int partition = phasePartitions[phase][random.nextInt(phasePartitions[phase].length)];
+                String key = "k" + (partition + 4 * random.nextInt(3));
+                Event event = new Event(events.size(), key, BASE + t + random.nextInt((int) (BOUND / 2)), partition);
+                inPhase.add(event);
+                events.add(event);
+            }
+            phases.add(inPhase);
+        }
+        List<Event> first = phases.get(0);
+        List<Event> second = phases.get(1);
+        List<Event> third = phases.get(2);
+
+        produceToPartitions(name + "-in", first);
+        JobID job = submit(scenario, manifest(scenario, name), name, 2, null, null);
+        awaitCommitted(name + "-out", 1);
+        try (Admin admin = Admin.create(KAFKA.clientProperties())) {
+            admin.createPartitions(Map.of(name + "-in", NewPartitions.increaseTo(4))).all().get(1, TimeUnit.MINUTES);
+        }
+        produceToPartitions(name + "-in", second);
+        awaitGroupCommittedToEnd("flinkfn-" + name, name + "-in", 4);
+        long closingTime = events.stream().mapToLong(Event::ts).max().orElseThrow() + 10_000;
+        List<Event> closers = new ArrayList<>(third);
+        for (int partition = 0; partition < 4; partition++) {
+            closers.add(new Event(-1 - partition, "close" + partition, closingTime, partition));
+        }
+        produceToPartitions(name + "-in", closers);
+
+        Map<String, List<Long>> expected = expectedWindows(scenario, events);
+        Committed committed = readCommitted(name + "-out", expected.size());
+        flink.cancelJob(job).get(1, TimeUnit.MINUTES);
+        Comparison comparison = compare(expected, committed);
+        rows.add("| " + scenario.name() + " | " + expected.size() + " | " + comparison.missing() + " | "
+                + comparison.extra() + " |");
+        assertThat(comparison.examples()).isEmpty();
+        assertThat(countCommitted(name + "-late")).as("late events").isZero();
+        assertThat(committed.keyedInOrder()).isTrue();
+    }
+
     // --- the job ---------------------------------------------------------------------------------------------------
 
     private static Manifest manifest(Scenario scenario, String name) throws Exception {
@@ -378,6 +445,51 @@ class EventTimeOnKafkaTest {
             }
             assertThat(metadata.partition()).as("Kafka's partitioner and the test agree")
                     .isEqualTo(events.get(from + i).partition());
+        }
+    }
+
+    /** Events to the partition each names (a topic that grows cannot use the key's default partition). */
+    private static void produceToPartitions(String topic, List<Event> events) throws Exception {
+        Properties properties = KAFKA.clientProperties();
+        properties.put("key.serializer", ByteArraySerializer.class.getName());
+        properties.put("value.serializer", ByteArraySerializer.class.getName());
+        properties.put("acks", "all");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(properties)) {
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
+            for (Event e : events) {
+                String json = "{\"id\":" + e.id() + ",\"key\":\"" + e.key() + "\",\"ts\":" + e.ts() + "}";
+                sent.add(producer.send(new ProducerRecord<>(topic, e.partition(), e.key().getBytes(StandardCharsets.UTF_8),
+                        json.getBytes(StandardCharsets.UTF_8))));
+            }
+            producer.flush();
+            for (Future<RecordMetadata> future : sent) {
+                future.get(1, TimeUnit.MINUTES);
+            }
+        }
+    }
+
+    /** Until the job's consumer group has committed every one of the topic's partitions up to its end offset. */
+    private static void awaitGroupCommittedToEnd(String group, String topic, int partitions) throws Exception {
+        long deadline = System.currentTimeMillis() + 300_000;
+        try (Admin admin = Admin.create(KAFKA.clientProperties())) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int p = 0; p < partitions; p++) {
+                latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+            }
+            Map<TopicPartition, Long> ends = new HashMap<>();
+            admin.listOffsets(latest).all().get(1, TimeUnit.MINUTES).forEach((tp, info) -> ends.put(tp, info.offset()));
+            for (;;) {
+                Map<TopicPartition, OffsetAndMetadata> committed =
+                        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(1, TimeUnit.MINUTES);
+                boolean done = ends.entrySet().stream().allMatch(end -> committed.get(end.getKey()) != null
+                        && committed.get(end.getKey()).offset() >= end.getValue());
+                if (done) {
+                    return;
+                }
+                assertThat(System.currentTimeMillis()).as(group + " committed " + topic + " up to " + ends + " within 5 minutes; it has "
+                        + committed).isLessThan(deadline);
+                Thread.sleep(500);
+            }
         }
     }
 
