@@ -1,12 +1,13 @@
 /**
- * Crash recovery on the real local stack: while 100,000 events flow into a windowed function, SIGKILL the
+ * Crash recovery on the real local stack, in the world's shape (a 4-partition topic, parallelism 2): while
+ * 100,000 events flow into a windowed function, SIGKILL the
  * sidecar, the TaskManager, or the JobManager. The job resumes by itself (sidecar), after `flinkfn local up`
  * restarts what is down (TaskManager), or through the controller resuming the lost job from its latest
  * retained checkpoint (JobManager). The committed output (read_committed) must equal what the embedded
  * engine computes from the same input: nothing lost, nothing duplicated.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -25,13 +26,16 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PROJECT = path.join(SCRATCH, 'recovery');
 const EVENTS = Number(process.env.FLINKFN_RECOVERY_EVENTS ?? 100_000);
 const KEYS = 10;
+const PARTITIONS = 4;
+const PARALLELISM = 2;
 
 let controller: ChildProcess | undefined;
 const report: string[] = [];
 
 test.before(async () => {
   await mkdir(PROJECT, { recursive: true });
-  await copyFile(path.join(HERE, 'fixtures', 'recovery-counter.ts'), path.join(PROJECT, 'counter.ts'));
+  const source = await readFile(path.join(HERE, 'fixtures', 'recovery-counter.ts'), 'utf8');
+  await writeFile(path.join(PROJECT, 'counter.ts'), source.replace("create: true", `create: { partitions: ${PARTITIONS} }`));
   const { env } = stack();
   controller = spawn(process.execPath, [CLI, 'controller', '--interval', '1'], { env: { ...process.env, ...env }, stdio: 'ignore' });
 });
@@ -41,9 +45,12 @@ test.after(() => {
   process.stdout.write(`\n  ${report.join('\n  ')}\n`);
 });
 
-/** Events in event-time order per key: 10 keys, one event every 10 ms of event time. */
+/** Events in event-time order per key and per partition: 10 keys, one event every 10 ms, event i on partition i % 4. */
+const event = (i: number): { key: string; ts: number } => ({ key: `k${i % KEYS}`, ts: 1_000_000 + i * 10 });
+const partitionOf = (i: number): number => i % PARTITIONS;
+
 function input(): string[] {
-  return Array.from({ length: EVENTS }, (_, i) => JSON.stringify({ key: `k${i % KEYS}`, ts: 1_000_000 + i * 10 }));
+  return Array.from({ length: EVENTS }, (_, i) => JSON.stringify(event(i)));
 }
 
 type Crash = 'sidecar' | 'taskmanager' | 'jobmanager';
@@ -68,19 +75,19 @@ async function crash(what: Crash): Promise<string> {
 }
 
 for (const what of ['sidecar', 'taskmanager', 'jobmanager'] as const) {
-  test(`SIGKILL of the ${what} while ${EVENTS} events flow: the committed output equals the input's`, async () => {
+  test(`SIGKILL of the ${what} while ${EVENTS} events flow into ${PARTITIONS} partitions at parallelism ${PARALLELISM}: the committed output equals the input's`, async () => {
     const { target } = stack();
     const lines = input();
-    const expected = await harnessFromEntry('counter.ts', { root: PROJECT });
-    expected.pushRaw(...lines);
+    const expected = await harnessFromEntry('counter.ts', { root: PROJECT, partitions: PARTITIONS });
+    for (let i = 0; i < EVENTS; i++) expected.pushTo(partitionOf(i), event(i));
     const want = expected.records.map((r) => r.json);
 
-    const deployed = await deploy({ target, root: PROJECT, entry: 'counter.ts' });
+    const deployed = await deploy({ target, root: PROJECT, entry: 'counter.ts', parallelism: PARALLELISM });
     const started = performance.now();
     const batch = 5_000;
     let crashed = '';
     for (let i = 0; i < lines.length; i += batch) {
-      await produce(target, 'recovery-in', lines.slice(i, i + batch));
+      await produce(target, 'recovery-in', lines.slice(i, i + batch), (j) => partitionOf(i + j));
       if (!crashed && i >= lines.length * 0.4) {
         // Let a checkpoint or two complete with state in it, then crash.
         await sleep(2_500);

@@ -89,12 +89,12 @@ export async function leaseOf(target: ResolvedTarget, kind: SharedKind, id: stri
 }
 
 /** Writes lines to a topic as one record each (no key). */
-export async function produce(target: ResolvedTarget, topic: string, lines: string[]): Promise<void> {
+export async function produce(target: ResolvedTarget, topic: string, lines: string[], partitionOf?: (index: number) => number): Promise<void> {
   const producer = kafkaClient(target, 'flinkfn-test-producer').producer();
   await producer.connect();
   try {
     for (let i = 0; i < lines.length; i += 500) {
-      await producer.send({ topic, messages: lines.slice(i, i + 500).map((value) => ({ value })) });
+      await producer.send({ topic, messages: lines.slice(i, i + 500).map((value, j) => (partitionOf ? { value, partition: partitionOf(i + j) } : { value })) });
     }
   } finally {
     await producer.disconnect();
