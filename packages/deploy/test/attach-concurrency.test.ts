@@ -3,13 +3,13 @@
  * compare-and-swap must keep a shared topic alive while anyone is attached and gone after the last detach.
  * FLINKFN_ATTACH_PROCESSES and FLINKFN_ATTACH_ROUNDS scale it (default 8 × 50).
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { leaseOf, topicExists } from './support/inspect.js';
 import { useStack } from './support/stack.js';
+import { runWorker } from './support/worker.js';
 
 const test = suite('attach/detach from concurrent processes');
 const stack = useStack(test);
@@ -20,24 +20,12 @@ const ROUNDS = Number(process.env.FLINKFN_ATTACH_ROUNDS ?? 50);
 
 interface Seen { rounds: number; created: number; deleted: number; missingWhileAttached: number }
 
-function runWorker(env: Record<string, string>): Promise<Seen> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Seen) : reject(new Error(`worker exited ${code}: ${stderr}`))));
-  });
-}
-
 test(`${PROCESSES} processes × ${ROUNDS} rounds on one topic: never deleted while attached, never left after the last detach`, async () => {
   const { target } = stack();
   const topic = 'contended-topic';
   const started = performance.now();
   const results = await Promise.all(Array.from({ length: PROCESSES }, (_, i) =>
-    runWorker({ FLINKFN_TEST_TARGET: JSON.stringify(target), TOPIC: topic, WORKER: `worker-${i}`, ROUNDS: String(ROUNDS) })));
+    runWorker<Seen>(WORKER, { FLINKFN_TEST_TARGET: JSON.stringify(target), TOPIC: topic, WORKER: `worker-${i}`, ROUNDS: String(ROUNDS) })));
   const total = results.reduce((sum, r) => ({ rounds: sum.rounds + r.rounds, created: sum.created + r.created, deleted: sum.deleted + r.deleted, missingWhileAttached: sum.missingWhileAttached + r.missingWhileAttached }));
   process.stdout.write(`\n  ${total.rounds} attach/detach rounds in ${((performance.now() - started) / 1000).toFixed(1)} s: topic created ${total.created}×, deleted ${total.deleted}×, missing while attached ${total.missingWhileAttached}×\n`);
   assert.is(total.rounds, PROCESSES * ROUNDS);
