@@ -100,7 +100,15 @@ interface Versioned {
 export class Leases {
   private readonly token = randomBytes(8).toString('hex');
 
-  constructor(private readonly store: ObjectStore, private readonly resources: SharedResources) {}
+  /**
+   * @param trace told of the rare paths (a takeover, a fenced release, a resource adopted without a lease), for
+   *   logs and for the concurrency tests' post-mortems
+   */
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly resources: SharedResources,
+    private readonly trace: (event: string) => void = () => {},
+  ) {}
 
   async read(kind: SharedKind, id: string): Promise<Versioned | null> {
     const found = await this.store.getVersioned(leaseKey(kind, id));
@@ -128,7 +136,10 @@ export class Leases {
       if (!current) {
         if (await this.resources.exists(kind, id)) {
           const lease = this.newLease(request, { createdByFlinkfn: request.adopt === true, state: 'live', holders: [holder] });
-          if (await this.write(lease, null)) return { created: false };
+          if (await this.write(lease, null)) {
+            this.trace(`${request.deployment}: ${kind} ${id} exists without a lease; attached to it as ${request.adopt === true ? 'adopted' : 'not created by flinkfn'}`);
+            return { created: false };
+          }
           continue;
         }
         if (!request.create) throw new MissingResourceError(kind, id);
@@ -202,9 +213,15 @@ export class Leases {
     const { lease } = current;
     const deletes = lease.createdByFlinkfn && lease.lifecycle === 'ephemeral';
     // Fence: only the writer of the releasing state deletes (a takeover replaced the token).
-    if (!(await this.stillMine(lease))) return 'detached';
+    if (!(await this.stillMine(lease))) {
+      this.trace(`release of ${lease.kind} ${lease.id} fenced before deleting: another writer took it over`);
+      return 'detached';
+    }
     if (deletes) await this.resources.remove(lease.kind, lease.id);
-    if (!(await this.stillMine(lease))) return 'detached';
+    if (!(await this.stillMine(lease))) {
+      this.trace(`release of ${lease.kind} ${lease.id} fenced after deleting${deletes ? ' the resource' : ''}: another writer took it over`);
+      return 'detached';
+    }
     await this.store.delete(leaseKey(lease.kind, lease.id));
     return deletes ? 'deleted' : lease.createdByFlinkfn ? 'kept (retain)' : 'released';
   }
@@ -232,7 +249,9 @@ export class Leases {
 
   private async takeOverRelease(current: Versioned): Promise<void> {
     const taken = await this.claim(current, 'releasing');
-    if (taken) await this.release(taken);
+    if (!taken) return;
+    const { writer } = current.lease;
+    this.trace(`took over the release of ${current.lease.kind} ${current.lease.id} from ${writer.token === this.token ? 'this process' : `pid ${writer.pid} on ${writer.host}`} (written ${writer.at}): ${await this.release(taken)}`);
   }
 
   /** Makes this process the writer of a stuck lease (compare-and-swap: one taker wins). */

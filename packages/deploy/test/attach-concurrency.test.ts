@@ -18,7 +18,7 @@ const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support'
 const PROCESSES = Number(process.env.FLINKFN_ATTACH_PROCESSES ?? 8);
 const ROUNDS = Number(process.env.FLINKFN_ATTACH_ROUNDS ?? 50);
 
-interface Seen { rounds: number; created: number; deleted: number; missingWhileAttached: number }
+interface Seen { rounds: number; created: number; deleted: number; missingWhileAttached: number; traces: string[] }
 
 test(`${PROCESSES} processes × ${ROUNDS} rounds on one topic: never deleted while attached, never left after the last detach`, async () => {
   const { target } = stack();
@@ -26,7 +26,8 @@ test(`${PROCESSES} processes × ${ROUNDS} rounds on one topic: never deleted whi
   const started = performance.now();
   const results = await Promise.all(Array.from({ length: PROCESSES }, (_, i) =>
     runWorker<Seen>(WORKER, { FLINKFN_TEST_TARGET: JSON.stringify(target), TOPIC: topic, WORKER: `worker-${i}`, ROUNDS: String(ROUNDS) })));
-  const total = results.reduce((sum, r) => ({ rounds: sum.rounds + r.rounds, created: sum.created + r.created, deleted: sum.deleted + r.deleted, missingWhileAttached: sum.missingWhileAttached + r.missingWhileAttached }));
+  const total = results.reduce((sum, r) => ({ rounds: sum.rounds + r.rounds, created: sum.created + r.created, deleted: sum.deleted + r.deleted, missingWhileAttached: sum.missingWhileAttached + r.missingWhileAttached, traces: [...sum.traces, ...r.traces] }));
+  if (total.traces.length > 0) process.stdout.write(`\n  rare paths taken:\n    ${total.traces.sort().join('\n    ')}\n`);
   process.stdout.write(`\n  ${total.rounds} attach/detach rounds in ${((performance.now() - started) / 1000).toFixed(1)} s: topic created ${total.created}×, deleted ${total.deleted}×, missing while attached ${total.missingWhileAttached}×\n`);
   assert.is(total.rounds, PROCESSES * ROUNDS);
   assert.is(total.missingWhileAttached, 0, 'the topic was deleted while a process was attached');
