@@ -22,6 +22,9 @@ import { HOST, javaBin, run } from './common.mjs';
  * @typedef {object} KafkaSecurity  what startKafka's `security` option asks for
  * @property {KafkaUser[]} users  SASL users (PLAIN and SCRAM); at least one
  * @property {{ saslPlaintext?: number; saslSsl?: number; ssl?: number }} [ports]  0 or absent: a free port
+ * @property {string[]} [superUsers]  switches ACLs on (KRaft's StandardAuthorizer): these users may do anything,
+ *   every other user only what an ACL allows. The PLAINTEXT and controller listeners' principal (ANONYMOUS) is a super
+ *   user too, so the broker itself and PLAINTEXT clients (tests creating ACLs) keep working.
  */
 
 /**
@@ -44,6 +47,9 @@ const SAFE = /^[A-Za-z0-9._-]+$/;
  */
 export function checkSecurity(security) {
   if (!security.users?.length) throw new Error('Kafka security needs at least one user ({ name, password })');
+  for (const name of security.superUsers ?? []) {
+    if (!SAFE.test(name)) throw new Error(`super user "${name}": names may use only letters, digits, '.', '_' and '-'`);
+  }
   for (const { name, password } of security.users) {
     if (!SAFE.test(name) || !SAFE.test(password)) throw new Error(`Kafka user "${name}": names and passwords may use only letters, digits, '.', '_' and '-'`);
   }
@@ -119,6 +125,10 @@ export function secureListenerProperties({ security, ports, keyStore, storePassw
     'ssl.keystore.password': storePassword,
     'ssl.key.password': storePassword,
   };
+  if (security.superUsers) {
+    properties['authorizer.class.name'] = 'org.apache.kafka.metadata.authorizer.StandardAuthorizer';
+    properties['super.users'] = ['ANONYMOUS', ...security.superUsers].map((name) => `User:${name}`).join(';');
+  }
   // KRaft reads a listener's server-side JAAS configuration from listener.name.<listener>.<mechanism>.sasl.jaas.config
   for (const listener of ['sasl_plaintext', 'sasl_ssl']) {
     properties[`listener.name.${listener}.plain.sasl.jaas.config`] = `org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`;

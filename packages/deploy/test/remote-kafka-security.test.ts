@@ -5,23 +5,41 @@
  * SASL_PLAINTEXT, SASL_SSL and SSL listeners and a CA made at its start; the TaskManager gets the SASL variables
  * (the job's `${env:NAME}` settings) and reads the CA from the broker's folder (`taskManagerCaFile`), while the
  * CLI trusts a copy of it next to the config file (`caFile`).
+ *
+ * The broker authorizes with ACLs (StandardAuthorizer): `alice` is a super user; `flinkfn-job` (the TaskManagers) and
+ * `flinkfn-cli` get exactly the ACLs of the table in docs/remote-clusters.md, read from the guide, and a function must
+ * still deploy, run and be destroyed with them.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import kafkajs, { Kafka, logLevel, type AclEntry } from 'kafkajs';
 import { startStack, stopStack, type RunningStack } from '@flinkfn/local-stack/stack.mjs';
 import { LOCAL_BUCKET, localSidecarCommand } from '../src/index.js';
 import { writeRelay } from './support/functions.js';
 import { REPO } from './support/inspect.js';
 
+// kafkajs is CommonJS; Node finds these enums only on its default export.
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 const test = suite('remote target: Kafka with SASL and TLS');
 const CLI = path.join(REPO, 'packages', 'cli', 'bin', 'flinkfn.js');
 const USER = { name: 'alice', password: 'alice-secret-1' };
-/** What the TaskManagers have in their environment: the variables the targets' sasl settings name. */
-const TASK_MANAGER_ENV = { ALICE_USER: USER.name, ALICE_PASSWORD: USER.password, FLINKFN_KAFKA_USERNAME: USER.name, FLINKFN_KAFKA_PASSWORD: USER.password };
+/** Users with only the ACLs the guide lists. */
+const JOB_USER = { name: 'flinkfn-job', password: 'job-secret-1' };
+const CLI_USER = { name: 'flinkfn-cli', password: 'cli-secret-1' };
+/**
+ * What the TaskManagers have in their environment: the variables the targets' sasl settings name. The `acl` target's
+ * variables hold the job's user here and the CLI's user in the CLI's environment.
+ */
+const TASK_MANAGER_ENV = {
+  ALICE_USER: USER.name, ALICE_PASSWORD: USER.password, FLINKFN_KAFKA_USERNAME: USER.name, FLINKFN_KAFKA_PASSWORD: USER.password,
+  KAFKA_ACL_USER: JOB_USER.name, KAFKA_ACL_PASSWORD: JOB_USER.password,
+};
+const CLI_ACL_ENV = { KAFKA_ACL_USER: CLI_USER.name, KAFKA_ACL_PASSWORD: CLI_USER.password };
 
 let root = '';
 let stack: RunningStack;
@@ -50,7 +68,7 @@ test.before(async () => {
     root: path.join(root, 'stack'),
     ports: { flinkRest: 0, kafka: 0, s3: 0 },
     bucket: LOCAL_BUCKET,
-    kafkaSecurity: { users: [USER] },
+    kafkaSecurity: { users: [USER, JOB_USER, CLI_USER], superUsers: [USER.name] },
     taskManagerEnv: TASK_MANAGER_ENV,
     onProgress: (line) => process.stdout.write(`  [stack] ${line}\n`),
   });
@@ -70,6 +88,7 @@ test.before(async () => {
   const targets: Record<string, object> = Object.fromEntries(CASES.map((c) => [c.target, remote(c)]));
   // The TLS listener without the CA: Node's built-in list does not know it.
   targets['tls-untrusted'] = { ...remote(CASES[3]!), kafka: { brokers: [secure.ssl], tls: true } };
+  targets.acl = remote({ target: 'acl', listener: 'saslSsl', kafka: { caFile: 'certs/kafka-ca.pem', sasl: { mechanism: 'scram-sha-512', usernameEnv: 'KAFKA_ACL_USER', passwordEnv: 'KAFKA_ACL_PASSWORD' } }, env: {} });
   configFile = path.join(project, 'flinkfn.config.json');
   await writeFile(configFile, JSON.stringify({ $schema: path.join(REPO, 'packages', 'deploy', 'schema', 'config.schema.json'), targets }, null, 2));
   baseEnv = { AWS_ACCESS_KEY_ID: stack.s3.accessKey, AWS_SECRET_ACCESS_KEY: stack.s3.secretKey, FLINKFN_CONFIG: configFile, FLINKFN_LOCAL_CONTROLLER: '0' };
@@ -151,6 +170,80 @@ test('missing SASL variables and an untrusted broker certificate are named as su
   assert.is(untrusted.code, 1, untrusted.stderr);
   assert.match(untrusted.stderr, "TLS certificate is not trusted");
   assert.match(untrusted.stderr, 'kafka.caFile (FLINKFN_KAFKA_CA_FILE)');
+});
+
+/**
+ * The ACL table of docs/remote-clusters.md for deployment `name` of a relay (no late topic): each row's resource
+ * description is mapped to this function's resources here, so a row this test does not know fails it.
+ */
+function guideAcls(name: string): AclEntry[] {
+  const guide = readFileSync(path.join(REPO, 'docs', 'remote-clusters.md'), 'utf8');
+  const topic = (resourceName: string) => ({ resourceType: AclResourceTypes.TOPIC, resourceName, resourcePatternType: ResourcePatternTypes.LITERAL });
+  const prefixed = (resourceType: AclEntry['resourceType'], resourceName: string) => ({ resourceType, resourceName, resourcePatternType: ResourcePatternTypes.PREFIXED });
+  const resources: Record<string, Array<Omit<AclEntry, 'principal' | 'host' | 'operation' | 'permissionType'>>> = {
+    'topic: the source topic': [topic(`${name}-in`)],
+    'group: `flinkfn-<name>` (literal)': [{ resourceType: AclResourceTypes.GROUP, resourceName: `flinkfn-${name}`, resourcePatternType: ResourcePatternTypes.LITERAL }],
+    'topic: each sink, the late and the dead-letter topic': [topic(`${name}-out`), topic(`${name}-dead-letter`)],
+    'transactional id: `flinkfn-<name>-` (prefixed)': [prefixed(AclResourceTypes.TRANSACTIONAL_ID, `flinkfn-${name}-`)],
+    'topic: every topic of the function': [topic(`${name}-in`), topic(`${name}-out`), topic(`${name}-dead-letter`)],
+    'topic: the sink topics': [topic(`${name}-out`)],
+    'group: `flinkfn-tail-` and `flinkfn-dashboard-` (prefixed)': [prefixed(AclResourceTypes.GROUP, 'flinkfn-tail-'), prefixed(AclResourceTypes.GROUP, 'flinkfn-dashboard-')],
+    cluster: [{ resourceType: AclResourceTypes.CLUSTER, resourceName: 'kafka-cluster', resourcePatternType: ResourcePatternTypes.LITERAL }],
+  };
+  const principals: Record<string, string> = { job: `User:${JOB_USER.name}`, CLI: `User:${CLI_USER.name}` };
+  const rows = guide.split('\n').filter((line) => /^\| (job|CLI) \|/.test(line)).map((line) => line.split('|').slice(1, 4).map((cell) => cell.trim()));
+  assert.ok(rows.length >= 8, `the guide's ACL table has its rows (${rows.length})`);
+  return rows.flatMap(([who, resource, operations]) => {
+    const targets = resources[resource!];
+    if (!targets) throw new Error(`the guide's ACL row "${resource}" is not known to this test`);
+    return targets.flatMap((r) => operations!.split(', ').map((op) => {
+      const operation = AclOperationTypes[op.toUpperCase() as keyof typeof AclOperationTypes];
+      if (operation === undefined) throw new Error(`unknown ACL operation "${op}" in the guide`);
+      return { ...r, principal: principals[who!]!, host: '*', operation, permissionType: AclPermissionTypes.ALLOW };
+    }));
+  });
+}
+
+test('with only the ACLs the guide lists, the CLI user deploys, sends, tails, inspects and destroys, and the job user runs the job', async () => {
+  const name = 'secure-acl';
+  const acls = guideAcls(name);
+  // ACLs are created on the PLAINTEXT listener, whose principal (ANONYMOUS) is a super user.
+  const admin = new Kafka({ brokers: [stack.kafka.bootstrapServers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createAcls({ acl: acls });
+  await admin.disconnect();
+
+  const fn = await writeRelay({ name, source: `${name}-in`, sink: `${name}-out`, createSource: 2 });
+  const common = ['--root', fn.root, '--target', 'acl', '--json'];
+  const deployed = await flinkfn(['deploy', fn.entry, ...common], CLI_ACL_ENV);
+  assert.is(deployed.code, 0, `deploy: ${deployed.stderr}`);
+  try {
+    const input = path.join(root, `${name}.jsonl`);
+    await writeFile(input, Array.from({ length: EVENTS }, (_, id) => JSON.stringify({ id })).join('\n') + '\n');
+    const sent = await flinkfn(['send', name, '--input', input, ...common], CLI_ACL_ENV);
+    assert.is(sent.code, 0, `send: ${sent.stderr}`);
+    const tailed = await flinkfn(['tail', name, '--from-beginning', '--limit', String(EVENTS), '--seconds', '300', ...common], CLI_ACL_ENV);
+    assert.is(tailed.code, 0, `tail: ${tailed.stderr}`);
+    const ids = tailed.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => (JSON.parse((JSON.parse(line) as { value: string }).value) as { id: number }).id).sort((a, b) => a - b);
+    assert.equal(ids, Array.from({ length: EVENTS }, (_, id) => id), `the job user read and wrote every event: ${tailed.stderr}`);
+    const status = await flinkfn(['status', name, ...common], CLI_ACL_ENV);
+    assert.is(status.code, 0, `status: ${status.stderr}`);
+    // The ACLs are enforced: a function whose topics the guide's rows do not cover cannot be deployed by this user.
+    const other = await writeRelay({ name: 'secure-acl-other', source: 'secure-acl-other-in', sink: 'secure-acl-other-out', createSource: 1 });
+    const refused = await flinkfn(['deploy', other.entry, '--root', other.root, '--target', 'acl'], CLI_ACL_ENV);
+    assert.is(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /not authorized|authoriz/i);
+  } finally {
+    const destroyed = await flinkfn(['destroy', name, '--yes', ...common], CLI_ACL_ENV);
+    assert.is(destroyed.code, 0, `destroy: ${destroyed.stderr}`);
+  }
+  const check = new Kafka({ brokers: [stack.kafka.bootstrapServers], logLevel: logLevel.NOTHING }).admin();
+  await check.connect();
+  const left = (await check.listTopics()).filter((t) => t.startsWith(`${name}-`));
+  const groups = (await check.listGroups()).groups.filter((g) => g.groupId === `flinkfn-${name}` || g.groupId.startsWith('flinkfn-tail-'));
+  await check.disconnect();
+  assert.equal(left, [], 'destroy deleted the topics with the CLI user');
+  assert.equal(groups, [], 'and the consumer groups');
 });
 
 test.run();
