@@ -157,10 +157,12 @@ export function scramArguments(security) {
  * @param {{ classpath: string; log4j: string; bootstrap: string; security: KafkaSecurity }} options
  */
 export async function addScramUsers({ classpath, log4j, bootstrap, security }) {
+  // one mechanism per call: the broker refuses to alter one user's credentials twice in one request
   for (const u of security.users) {
-    const config = `SCRAM-SHA-256=[password=${u.password}],SCRAM-SHA-512=[password=${u.password}]`;
-    const result = await run(javaBin(), [log4j, '-cp', classpath, 'kafka.admin.ConfigCommand', '--bootstrap-server', bootstrap,
-      '--alter', '--add-config', config, '--entity-type', 'users', '--entity-name', u.name]);
-    if (result.code !== 0) throw new Error(`adding the SCRAM credentials of "${u.name}" failed (exit ${result.code}): ${result.out.trim().slice(-2000)}`);
+    for (const mechanism of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
+      const result = await run(javaBin(), [log4j, '-cp', classpath, 'kafka.admin.ConfigCommand', '--bootstrap-server', bootstrap,
+        '--alter', '--add-config', `${mechanism}=[password=${u.password}]`, '--entity-type', 'users', '--entity-name', u.name]);
+      if (result.code !== 0) throw new Error(`adding the ${mechanism} credentials of "${u.name}" failed (exit ${result.code}): ${result.out.trim().slice(-2000)}`);
+    }
   }
 }

@@ -488,7 +488,8 @@ async function main(argv) {
         onProgress: progress,
       });
       const { stop, ...info } = k;
-      out(info, `Kafka broker ready: bootstrap.servers=${k.bootstrap} (pid ${k.pid}, log ${k.logFile})`);
+      const secured = k.secure ? `\nSASL_PLAINTEXT ${k.secure.saslPlaintext}, SASL_SSL ${k.secure.saslSsl}, SSL ${k.secure.ssl}; CA ${k.secure.caFile}; mechanisms ${k.secure.mechanisms.join(', ')}` : '';
+      out(info, `Kafka broker ready: bootstrap.servers=${k.bootstrap} (pid ${k.pid}, log ${k.logFile})${secured}`);
       return 0;
     }
     case 'stop': {
