@@ -157,14 +157,15 @@ function roleAlive(p, role, pid) {
  * @param {Role} role
  * @param {string} classpath
  * @param {string[]} args  after --configDir: dynamic properties
+ * @param {Record<string, string>} env  on top of this process's environment
  */
-function launch(p, role, classpath, args) {
+function launch(p, role, classpath, args, env) {
   const jvm = role === 'jobmanager' ? ['-Xms512m', '-Xmx512m'] : TM_JVM;
   const logFile = path.join(p.logDir, `${role}.log`);
   const { pid } = spawnDetached(javaBin(), [
     ...jvm, ...JAVA17_OPENS, `${MARKER}${p.dataDir}`, `-Dlog.file=${logFile}`, `-Dlog4j.configurationFile=${LOG4J2}`,
     '-cp', classpath, MAIN_CLASS[role], '--configDir', p.conf, ...args,
-  ], { logFile: path.join(p.logDir, `${role}.out`), env: { ...process.env, FLINK_PLUGINS_DIR: p.plugins, FLINK_CONF_DIR: p.conf } });
+  ], { logFile: path.join(p.logDir, `${role}.out`), env: { ...process.env, ...env, FLINK_PLUGINS_DIR: p.plugins, FLINK_CONF_DIR: p.conf } });
   return pid;
 }
 
@@ -206,6 +207,7 @@ function isRegistered(registered, id) {
  * @property {number} [slots]  default 4
  * @property {{ endpoint: string; accessKey: string; secretKey: string }} [s3]  installs the S3 file system plugin
  * @property {Record<string, string | number | boolean>} [extraConfig]  config.yaml entries that win over the defaults
+ * @property {Record<string, string>} [env]  environment of the JobManager and TaskManager on top of this process's
  * @property {'reuse' | 'error'} [ifRunning]  default 'reuse'
  * @property {number} [timeoutMs]  default 120000
  * @property {import('./common.mjs').Progress} [onProgress]
@@ -227,7 +229,7 @@ function isRegistered(registered, id) {
  * @returns {Promise<RunningFlink>}
  */
 export async function startFlink({
-  dataDir, restPort = 8081, rpcPort = 0, slots = 4, s3, extraConfig = {}, ifRunning = 'reuse', timeoutMs = 120_000,
+  dataDir, restPort = 8081, rpcPort = 0, slots = 4, s3, extraConfig = {}, env = {}, ifRunning = 'reuse', timeoutMs = 120_000,
   onProgress = noop, mavenRepoLocal, classpathFile,
 }) {
   if (!dataDir) throw new Error('startFlink: dataDir is required');
@@ -268,13 +270,13 @@ export async function startFlink({
         if (await portInUse(port)) throw new Error(`port ${port} (Flink JobManager ${what}) is in use by another program; the JobManager must come back on it because the TaskManager and clients know it`);
       }
       onProgress(`starting the Flink JobManager (REST ${state.restUrl}, RPC port ${state.rpcPort})`);
-      state.jobManagerPid = launch(p, 'jobmanager', classpath, []);
+      state.jobManagerPid = launch(p, 'jobmanager', classpath, [], env);
       started.push('jobmanager');
     }
     if (!taskManagerUp) {
       state.taskManagerId = `local-taskmanager-${randomBytes(4).toString('hex')}`;
       onProgress(`starting a Flink TaskManager (${state.taskManagerId})`);
-      state.taskManagerPid = launch(p, 'taskmanager', classpath, ['-D', `taskmanager.resource-id=${state.taskManagerId}`]);
+      state.taskManagerPid = launch(p, 'taskmanager', classpath, ['-D', `taskmanager.resource-id=${state.taskManagerId}`], env);
       started.push('taskmanager');
     }
     fs.writeFileSync(p.state, JSON.stringify(state));

@@ -10,7 +10,7 @@
 //   await kafka.stop();
 //
 // CLI:
-//   node packages/local-stack/kafka.mjs start  --data <dir> [--port 9092] [--controller-port N] [--json] ...
+//   node packages/local-stack/kafka.mjs start  --data <dir> [--port 9092] [--controller-port N] [--user name:password]... [--json] ...
 //   node packages/local-stack/kafka.mjs status --data <dir> [--json]
 //   node packages/local-stack/kafka.mjs stop   --data <dir>
 //   node packages/local-stack/kafka.mjs help
@@ -22,6 +22,7 @@
 //   kraft/                   log.dirs (metadata log + topic data); formatted once by kafka.tools.StorageTool
 //   broker.log               stdout + stderr of the broker JVM (log4j config: ./kafka/log4j2.properties)
 //   broker.pid, broker.json  pid and connection info of the running broker
+//   tls/                     with `security` (--user): the CA and the broker's key store (./kafka-security.mjs)
 
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -29,6 +30,7 @@ import fsp from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addScramUsers, checkSecurity, ensureTlsMaterial, scramArguments, secureListenerProperties } from './kafka-security.mjs';
 import { HOST, fileSize, freePorts, isAlive, javaBin, mavenClasspath, noop, portInUse, readJson, readPid, run, sleep, spawnDetached, stopProcesses, tail } from './common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -73,10 +75,13 @@ export function randomClusterId() {
 
 /**
  * The broker configuration: one KRaft node that is both broker and controller, loopback only, every
- * internal topic with replication factor 1. `overrides` (an object) is appended last and so wins.
+ * internal topic with replication factor 1. `secure` adds listeners (./kafka-security.mjs). `overrides` (an
+ * object) is appended last and so wins.
+ * @param {{ port: number; controllerPort: number; logDir: string; overrides?: Record<string, string>;
+ *   secure?: { listeners: string[]; protocolMap: string[]; properties: Record<string, string> } }} options
  */
-/** @param {{ port: number; controllerPort: number; logDir: string; overrides?: Record<string, string> }} options */
-export function serverProperties({ port, controllerPort, logDir, overrides = {} }) {
+export function serverProperties({ port, controllerPort, logDir, overrides = {}, secure }) {
+  const extraListeners = secure ? secure.listeners.map((l) => `,${l}`).join('') : '';
   const lines = [
     '# written by packages/local-stack/kafka.mjs on every start; edits are overwritten',
     '# KRaft combined node: broker and controller in one JVM, static single-voter quorum',
@@ -84,11 +89,11 @@ export function serverProperties({ port, controllerPort, logDir, overrides = {} 
     `node.id=${NODE_ID}`,
     // static voter set: `StorageTool format` needs no --standalone and the ports may change between runs
     `controller.quorum.voters=${NODE_ID}@${HOST}:${controllerPort}`,
-    `listeners=PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${port}`,
+    `listeners=PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}${extraListeners}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${port}${extraListeners}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${secure ? secure.protocolMap.map((m) => `,${m}`).join('') : ''}`,
     `log.dirs=${logDir}`,
     '',
     '# single node: internal topics cannot have 3 replicas (defaults: replication factor 3, min.isr 2)',
@@ -114,6 +119,10 @@ export function serverProperties({ port, controllerPort, logDir, overrides = {} 
     "# Flink's KafkaSink uses transaction.timeout.ms=1h by default; the broker's default cap is 15 min",
     'transaction.max.timeout.ms=3600000',
   ];
+  if (secure) {
+    lines.push('', '# secured listeners (SASL_PLAINTEXT, SASL_SSL, SSL): see kafka-security.mjs');
+    for (const [k, v] of Object.entries(secure.properties)) lines.push(`${k}=${v}`);
+  }
   const extra = Object.entries(overrides);
   if (extra.length > 0) {
     lines.push('', '# overrides');
@@ -180,6 +189,8 @@ export function probeApiVersions(port, host = HOST, timeoutMs = 2000) {
  * @property {string[]} [jvmArgs]
  * @property {number} [timeoutMs]  how long to wait for readiness, default 120000
  * @property {'error' | 'reuse'} [ifRunning]  what to do when a broker already runs in dataDir, default 'error'
+ * @property {import('./kafka-security.mjs').KafkaSecurity} [security]  adds SASL_PLAINTEXT, SASL_SSL and SSL
+ *   listeners with these users (PLAIN and SCRAM) and a CA made for this data dir
  * @property {import('./common.mjs').Progress} [onProgress]
  */
 
@@ -192,6 +203,7 @@ export function probeApiVersions(port, host = HOST, timeoutMs = 2000) {
  * @property {string} dataDir
  * @property {string} logFile
  * @property {string} clusterId
+ * @property {import('./kafka-security.mjs').SecureListeners} [secure]  the secured listeners, when started with `security`
  */
 
 /** @typedef {{ stopped: boolean; killed?: boolean; stopMs?: number }} StopKafkaResult */
@@ -215,6 +227,7 @@ export async function startKafka({
   jvmArgs = [],
   timeoutMs = 120_000,
   ifRunning = 'error',
+  security,
   onProgress = noop,
 }) {
   if (!dataDir) throw new Error('startKafka: dataDir is required');
@@ -233,25 +246,42 @@ export async function startKafka({
     throw Object.assign(new Error(`a broker is already running in ${p.dataDir} (pid ${running.pid}, ${running.bootstrap})`), { code: 'EALREADY' });
   }
 
-  // ports
-  if (port === 0 || controllerPort === 0) {
-    const [a = 0, b = 0] = await freePorts(2);
-    if (port === 0) port = a;
-    if (controllerPort === 0) controllerPort = port === b ? a : b;
+  if (security) checkSecurity(security);
+  // ports: every 0 gets a distinct free port
+  const wanted = { port, controllerPort, saslPlaintext: security?.ports?.saslPlaintext ?? 0, saslSsl: security?.ports?.saslSsl ?? 0, ssl: security?.ports?.ssl ?? 0 };
+  if (!security) wanted.saslPlaintext = wanted.saslSsl = wanted.ssl = -1;
+  const free = (await freePorts(5)).filter((n) => !Object.values(wanted).includes(n));
+  for (const key of /** @type {const} */ (['port', 'controllerPort', 'saslPlaintext', 'saslSsl', 'ssl'])) {
+    if (wanted[key] === 0) wanted[key] = free.shift() ?? 0;
   }
-  if (port === controllerPort) throw new Error(`port and controllerPort must differ (${port})`);
-  for (const [what, n] of /** @type {const} */ ([['port', port], ['controller port', controllerPort]])) {
-    if (await portInUse(n)) throw new Error(`${what} ${n} on ${HOST} is already in use`);
+  ({ port, controllerPort } = wanted);
+  const inUse = Object.values(wanted).filter((n) => n > 0);
+  if (new Set(inUse).size !== inUse.length) throw new Error(`the broker's ports must differ (${inUse.join(', ')})`);
+  for (const [what, n] of Object.entries(wanted)) {
+    if (n > 0 && (await portInUse(n))) throw new Error(`${what === 'port' ? 'port' : `${what} port`} ${n} on ${HOST} is already in use`);
   }
 
   const classpath = await mavenClasspath({ pom: KAFKA_POM, cacheFile: classpathFile ?? p.classpath, mavenRepoLocal, onProgress, what: 'Kafka broker classpath' });
   const java = javaBin();
   const log4j = `-Dlog4j2.configurationFile=${KAFKA_LOG4J2}`;
 
-  await fsp.writeFile(p.props, serverProperties({ port, controllerPort, logDir: p.logDir, overrides }));
+  /** @type {import('./kafka-security.mjs').SecureListeners | undefined} */
+  let secureInfo;
+  let secure;
+  if (security) {
+    const tls = await ensureTlsMaterial(p.dataDir, onProgress);
+    const ports = { saslPlaintext: wanted.saslPlaintext, saslSsl: wanted.saslSsl, ssl: wanted.ssl };
+    secure = secureListenerProperties({ security, ports, keyStore: tls.keyStore, storePassword: tls.storePassword });
+    secureInfo = {
+      saslPlaintext: `${HOST}:${ports.saslPlaintext}`, saslSsl: `${HOST}:${ports.saslSsl}`, ssl: `${HOST}:${ports.ssl}`,
+      caFile: tls.caPem, mechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], users: security.users.map((u) => u.name),
+    };
+  }
+  await fsp.writeFile(p.props, serverProperties({ port, controllerPort, logDir: p.logDir, overrides, ...(secure ? { secure } : {}) }), { mode: 0o600 });
 
   // format the storage once (StorageTool refuses nothing thanks to --ignore-formatted, but it costs ~1.3 s)
   let clusterId;
+  let scramStored = false;
   const metaFile = path.join(p.logDir, 'meta.properties');
   if (fs.existsSync(metaFile)) {
     clusterId = /^cluster\.id=(.*)$/m.exec(fs.readFileSync(metaFile, 'utf8'))?.[1]?.trim() ?? '';
@@ -260,7 +290,8 @@ export async function startKafka({
     clusterId = randomClusterId();
     onProgress(`storage: formatting ${p.logDir} (cluster id ${clusterId})`);
     const res = await run(java, [log4j, '-cp', classpath, 'kafka.tools.StorageTool', 'format',
-      '-t', clusterId, '-c', p.props, '--ignore-formatted']);
+      '-t', clusterId, '-c', p.props, '--ignore-formatted', ...(security ? scramArguments(security) : [])]);
+    scramStored = true;
     if (res.code !== 0) throw new Error(`kafka.tools.StorageTool format failed (exit ${res.code}):\n${res.out}`);
   }
 
@@ -273,7 +304,7 @@ export async function startKafka({
   ], { logFile: logPath, cwd: p.dataDir });
   await fsp.writeFile(p.pid, `${pid}\n`);
   /** @type {KafkaInfo} */
-  const info = { bootstrap: `${HOST}:${port}`, port, controllerPort, pid, dataDir: p.dataDir, logFile: logPath, clusterId };
+  const info = { bootstrap: `${HOST}:${port}`, port, controllerPort, pid, dataDir: p.dataDir, logFile: logPath, clusterId, ...(secureInfo ? { secure: secureInfo } : {}) };
   await fsp.writeFile(p.state, `${JSON.stringify(info, null, 2)}\n`);
   onProgress(`broker: started pid ${pid} on ${info.bootstrap} (controller ${HOST}:${controllerPort}), log ${logPath}`);
 
@@ -301,6 +332,14 @@ export async function startKafka({
     }
     await sleep(100);
   }
+  if (security && !scramStored) {
+    onProgress('SCRAM: storing the users\' credentials (the storage was formatted before)');
+    await addScramUsers({ classpath, log4j, bootstrap: info.bootstrap, security }).catch(async (error) => {
+      await stop().catch(noop);
+      throw error;
+    });
+  }
+  if (secureInfo) onProgress(`broker: SASL_PLAINTEXT ${secureInfo.saslPlaintext}, SASL_SSL ${secureInfo.saslSsl}, SSL ${secureInfo.ssl} (CA ${secureInfo.caFile})`);
   const startMs = Date.now() - t0;
   onProgress(`broker: ready on ${info.bootstrap} after ${(startMs / 1000).toFixed(1)} s`);
   return { ...info, startMs, reused: false, stop };
@@ -353,6 +392,8 @@ const USAGE = `usage: node kafka.mjs <start|stop|status> --data <dir> [options]
            --classpath-file F    classpath cache (default <data>/kafka.classpath)
            --maven-repo <dir>    Maven local repository (-Dmaven.repo.local)
            --set key=value       extra server.properties entry (repeatable)
+           --user name:password  adds SASL_PLAINTEXT, SASL_SSL (PLAIN, SCRAM-SHA-256/512) and SSL listeners on
+                                 free ports with this user (repeatable) and a CA made in <data>/tls (ca.pem)
            --heap 512m           broker heap
            --timeout <seconds>   readiness timeout (default 120)
            If a broker already runs in <data>, start reports it and exits 0.
@@ -364,9 +405,9 @@ const USAGE = `usage: node kafka.mjs <start|stop|status> --data <dir> [options]
 
 /** @param {string[]} argv */
 function parseArgs(argv) {
-  /** @type {{ cmd?: string; set: Record<string, string>; data?: string; port?: number; controllerPort?: number; log?: string;
+  /** @type {{ cmd?: string; set: Record<string, string>; users: Array<{ name: string; password: string }>; data?: string; port?: number; controllerPort?: number; log?: string;
    *   classpathFile?: string; mavenRepo?: string; heap?: string; timeout?: number; json?: boolean }} */
-  const o = { cmd: argv[0], set: {} };
+  const o = { cmd: argv[0], set: {}, users: [] };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -394,6 +435,13 @@ function parseArgs(argv) {
         const eq = kv.indexOf('=');
         if (eq <= 0) throw new Error(`--set expects key=value, got ${kv}`);
         o.set[kv.slice(0, eq)] = kv.slice(eq + 1);
+        break;
+      }
+      case '--user': {
+        const spec = val();
+        const colon = spec.indexOf(':');
+        if (colon <= 0) throw new Error(`--user expects name:password, got ${spec}`);
+        o.users.push({ name: spec.slice(0, colon), password: spec.slice(colon + 1) });
         break;
       }
       case '-h': case '--help': o.cmd = 'help'; break;
@@ -436,10 +484,12 @@ async function main(argv) {
         ...(o.heap ? { heap: o.heap } : {}),
         ...(o.timeout ? { timeoutMs: o.timeout * 1000 } : {}),
         ifRunning: 'reuse',
+        ...(o.users.length > 0 ? { security: { users: o.users } } : {}),
         onProgress: progress,
       });
       const { stop, ...info } = k;
-      out(info, `Kafka broker ready: bootstrap.servers=${k.bootstrap} (pid ${k.pid}, log ${k.logFile})`);
+      const secured = k.secure ? `\nSASL_PLAINTEXT ${k.secure.saslPlaintext}, SASL_SSL ${k.secure.saslSsl}, SSL ${k.secure.ssl}; CA ${k.secure.caFile}; mechanisms ${k.secure.mechanisms.join(', ')}` : '';
+      out(info, `Kafka broker ready: bootstrap.servers=${k.bootstrap} (pid ${k.pid}, log ${k.logFile})${secured}`);
       return 0;
     }
     case 'stop': {

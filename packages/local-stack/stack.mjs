@@ -23,7 +23,7 @@ import { startS3, stopS3, s3Status } from './s3.mjs';
  * @typedef {object} StackEndpoints
  * @property {string} root
  * @property {{ restUrl: string }} flink
- * @property {{ bootstrapServers: string }} kafka
+ * @property {{ bootstrapServers: string; secure?: import('./kafka-security.mjs').SecureListeners }} kafka  `secure`: with `kafkaSecurity`
  * @property {{ endpoint: string; bucket: string; region: string; accessKey: string; secretKey: string }} s3
  */
 
@@ -89,6 +89,10 @@ export async function checkPrerequisites() {
  * @property {string} [bucket]  created if missing, default 'flinkfn'
  * @property {ControllerCommand | null} [controller]  a process to supervise with the stack (recorded in stack.json,
  *   so a later `up` without it restarts it too); null forgets the recorded one and stops it
+ * @property {import('./kafka-security.mjs').KafkaSecurity} [kafkaSecurity]  the broker also gets SASL and TLS
+ *   listeners with these users (kafka.mjs); for tests of secured clients
+ * @property {Record<string, string>} [taskManagerEnv]  environment variables for the Flink processes on top of
+ *   this process's (which they inherit), e.g. the secrets a job's `${env:NAME}` Kafka settings name
  * @property {import('./common.mjs').Progress} [onProgress]
  * @property {number} [timeoutMs]  per service, default 180000
  */
@@ -105,7 +109,7 @@ export async function checkPrerequisites() {
  * @param {StartStackOptions} options
  * @returns {Promise<RunningStack>}
  */
-export async function startStack({ root, ports = {}, bucket = 'flinkfn', controller, onProgress = noop, timeoutMs = 180_000 }) {
+export async function startStack({ root, ports = {}, bucket = 'flinkfn', controller, kafkaSecurity, taskManagerEnv, onProgress = noop, timeoutMs = 180_000 }) {
   if (!root) throw new Error('startStack: root is required');
   const d = dirs(root);
   fs.mkdirSync(d.root, { recursive: true });
@@ -140,7 +144,7 @@ export async function startStack({ root, ports = {}, bucket = 'flinkfn', control
       attempt('kafka', async () => {
         const kafka = await startKafka({
           dataDir: d.kafka, port: await rememberedPort(ports.kafka ?? 9092, recorded?.kafka), controllerPort: await rememberedPort(0, recorded?.kafkaController),
-          ifRunning: 'reuse', timeoutMs, onProgress: progress('kafka'),
+          ifRunning: 'reuse', timeoutMs, onProgress: progress('kafka'), ...(kafkaSecurity ? { security: kafkaSecurity } : {}),
         });
         if (!kafka.reused) started.push('kafka');
         return kafka;
@@ -150,7 +154,7 @@ export async function startStack({ root, ports = {}, bucket = 'flinkfn', control
     const flink = await attempt('flink', async () => {
       const flink = await startFlink({
         dataDir: d.flink, restPort: await rememberedPort(ports.flinkRest ?? 8081, recorded?.flinkRest), rpcPort: await rememberedPort(0, recorded?.flinkRpc),
-        s3: s3Info, timeoutMs, onProgress: progress('flink'),
+        s3: s3Info, timeoutMs, onProgress: progress('flink'), ...(taskManagerEnv ? { env: taskManagerEnv } : {}),
       });
       if (flink.started.includes('jobmanager')) started.push('jobManager');
       if (flink.started.includes('taskmanager')) started.push('taskManager');
@@ -158,7 +162,7 @@ export async function startStack({ root, ports = {}, bucket = 'flinkfn', control
     });
     /** @type {StackState} */
     const state = {
-      root: d.root, flink: { restUrl: flink.restUrl }, kafka: { bootstrapServers: kafka.bootstrap }, s3: s3Info,
+      root: d.root, flink: { restUrl: flink.restUrl }, kafka: { bootstrapServers: kafka.bootstrap, ...(kafka.secure ? { secure: kafka.secure } : {}) }, s3: s3Info,
       ports: { s3: s3.port, kafka: kafka.port, kafkaController: kafka.controllerPort, flinkRest: flink.restPort, flinkRpc: flink.rpcPort },
     };
     const writeState = (/** @type {StackState} */ value) => fs.writeFileSync(d.state, JSON.stringify(value, null, 2), { mode: 0o600 });

@@ -34,7 +34,7 @@ export interface KafkaSasl {
 export interface RemoteTargetConfig {
   kind: 'remote';
   flink: { restUrl: string };
-  kafka: { brokers: string[]; tls?: boolean; sasl?: KafkaSasl };
+  kafka: { brokers: string[]; tls?: boolean; caFile?: string; taskManagerCaFile?: string; sasl?: KafkaSasl };
   s3: { bucket: string; region?: string; endpoint?: string; forcePathStyle?: boolean; prefix?: string };
   sidecarCommand: string;
   checkpointIntervalMs?: number;
@@ -47,6 +47,24 @@ export interface ConfigFile {
   targets?: Record<string, TargetConfig>;
 }
 
+/** How flinkfn and the job reach Kafka. */
+export interface ResolvedKafka {
+  brokers: string[];
+  tls: boolean;
+  sasl: KafkaSasl | null;
+  /**
+   * The CA certificates (PEM) this machine trusts for the brokers instead of Node's built-in list
+   * (`kafka.caFile`, FLINKFN_KAFKA_CA_FILE), absolute; null: the built-in list.
+   */
+  caFile: string | null;
+  /**
+   * The same certificates as a file on every TaskManager, which the job's Kafka clients use as their trust store
+   * (`ssl.truststore.type=PEM`; `kafka.taskManagerCaFile`, FLINKFN_KAFKA_TASKMANAGER_CA_FILE; default: caFile's
+   * path); null: the JVM's default trust store.
+   */
+  taskManagerCaFile: string | null;
+}
+
 /** A target with every setting decided; what the lifecycle code works with. */
 export interface ResolvedTarget {
   name: string;
@@ -55,7 +73,7 @@ export interface ResolvedTarget {
   localRoot: string | null;
   localPorts: { flinkRest: number; kafka: number; s3: number };
   flinkUrl: string;
-  kafka: { brokers: string[]; tls: boolean; sasl: KafkaSasl | null };
+  kafka: ResolvedKafka;
   s3: {
     bucket: string;
     region: string;
@@ -112,7 +130,7 @@ export async function loadTarget(options: LoadTargetOptions): Promise<ResolvedTa
     const known = [...Object.keys(file?.targets ?? {}), LOCAL_TARGET].join(', ');
     throw new ConfigError(`no target named "${name}"`, file ? configPath : 'target', `Known targets: ${known}. Define it under "targets" in ${CONFIG_FILE}.`);
   }
-  return resolve(name, config, source, options.cwd, env);
+  return resolve(name, config, source, options.cwd, env, fromFile ? path.dirname(path.resolve(options.cwd, configPath)) : options.cwd);
 }
 
 async function readConfigFile(file: string, required: boolean): Promise<ConfigFile | null> {
@@ -259,7 +277,8 @@ function remoteTargetFromEnv(env: NodeJS.ProcessEnv): RemoteTargetConfig | null 
   };
 }
 
-function resolve(name: string, config: TargetConfig, source: string, cwd: string, env: NodeJS.ProcessEnv): ResolvedTarget {
+/** `configDir`: where relative paths in the target's config are resolved from (the config file's folder). */
+function resolve(name: string, config: TargetConfig, source: string, cwd: string, env: NodeJS.ProcessEnv, configDir: string): ResolvedTarget {
   const checkpointIntervalMs = intFromEnv(env, 'FLINKFN_CHECKPOINT_INTERVAL_MS') ?? config.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
   if (config.kind === 'local') {
     const ports = {
@@ -279,14 +298,24 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
       localRoot: root,
       localPorts: ports,
       flinkUrl: `http://127.0.0.1:${ports.flinkRest}`,
-      kafka: { brokers: [`127.0.0.1:${ports.kafka}`], tls: false, sasl: null },
+      kafka: { brokers: [`127.0.0.1:${ports.kafka}`], tls: false, sasl: null, caFile: null, taskManagerCaFile: null },
       s3: { bucket: 'flinkfn', region: 'us-east-1', endpoint: `http://127.0.0.1:${ports.s3}`, forcePathStyle: true, prefix: '', credentials: null },
       sidecarCommand: env.FLINKFN_SIDECAR_COMMAND ?? '',
       checkpointIntervalMs,
       source,
     };
   }
-  const tls = booleanFromEnv(env, 'FLINKFN_KAFKA_TLS') ?? config.kafka.tls ?? false;
+  const caFile = env.FLINKFN_KAFKA_CA_FILE !== undefined ? path.resolve(cwd, env.FLINKFN_KAFKA_CA_FILE) : config.kafka.caFile !== undefined ? path.resolve(configDir, config.kafka.caFile) : null;
+  const taskManagerCaFile = env.FLINKFN_KAFKA_TASKMANAGER_CA_FILE ?? config.kafka.taskManagerCaFile ?? caFile;
+  if (taskManagerCaFile !== null && !path.isAbsolute(taskManagerCaFile)) {
+    throw new ConfigError(`must be an absolute path on the TaskManagers, not "${taskManagerCaFile}"`, env.FLINKFN_KAFKA_TASKMANAGER_CA_FILE !== undefined ? 'FLINKFN_KAFKA_TASKMANAGER_CA_FILE' : 'kafka.taskManagerCaFile');
+  }
+  // A CA file means TLS; saying both "no TLS" and "trust this CA" is a mistake worth naming.
+  const tlsSetting = booleanFromEnv(env, 'FLINKFN_KAFKA_TLS') ?? config.kafka.tls;
+  if (tlsSetting === false && (caFile !== null || taskManagerCaFile !== null)) {
+    throw new ConfigError('is false, but a CA file for TLS is set (kafka.caFile / FLINKFN_KAFKA_CA_FILE, kafka.taskManagerCaFile)', env.FLINKFN_KAFKA_TLS !== undefined ? 'FLINKFN_KAFKA_TLS' : 'kafka.tls', 'Remove the CA file settings, or set TLS to true.');
+  }
+  const tls = tlsSetting ?? (caFile !== null || taskManagerCaFile !== null);
   const mechanism = env.FLINKFN_KAFKA_SASL_MECHANISM ?? config.kafka.sasl?.mechanism;
   if (mechanism !== undefined && !['plain', 'scram-sha-256', 'scram-sha-512'].includes(mechanism)) {
     const near = closest(mechanism, ['plain', 'scram-sha-256', 'scram-sha-512']);
@@ -302,6 +331,8 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
       brokers: env.FLINKFN_KAFKA_BROKERS ? splitList(env.FLINKFN_KAFKA_BROKERS) : config.kafka.brokers,
       tls,
       sasl: mechanism ? { ...config.kafka.sasl, mechanism: mechanism as KafkaSasl['mechanism'] } : null,
+      caFile,
+      taskManagerCaFile,
     },
     s3: {
       bucket: env.FLINKFN_S3_BUCKET ?? config.s3.bucket,

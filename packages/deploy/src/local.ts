@@ -41,7 +41,7 @@ export function withStackEndpoints(target: ResolvedTarget, stack: StackEndpoints
   return {
     ...target,
     flinkUrl: stack.flink.restUrl,
-    kafka: { brokers: [stack.kafka.bootstrapServers], tls: false, sasl: null },
+    kafka: { brokers: [stack.kafka.bootstrapServers], tls: false, sasl: null, caFile: null, taskManagerCaFile: null },
     s3: {
       bucket: stack.s3.bucket,
       region: stack.s3.region,

@@ -55,11 +55,7 @@ export async function openSession(resolved: ResolvedTarget, options: OpenOptions
   let admin: KafkaAdmin | undefined;
   const kafka = async (): Promise<KafkaAdmin> => {
     if (!admin) {
-      try {
-        admin = await KafkaAdmin.connect(target);
-      } catch (error) {
-        throw new DeployError(`cannot reach Kafka at ${target.kafka.brokers.join(',')}: ${describe(error)}`, { step: 'connect', hint: remedy, cause: error });
-      }
+      admin = await KafkaAdmin.connect(target);
     }
     return admin;
   };

@@ -77,7 +77,7 @@ test('a remote target is read from the file and its secrets are only names of en
   const target = await loadTarget({ cwd: project, env: {} });
   assert.is(target.name, 'prod');
   assert.is(target.flinkUrl, 'https://flink.example.com');
-  assert.equal(target.kafka, { brokers: ['b1:9093'], tls: true, sasl: { mechanism: 'scram-sha-512', passwordEnv: 'KAFKA_PW' } });
+  assert.equal(target.kafka, { brokers: ['b1:9093'], tls: true, sasl: { mechanism: 'scram-sha-512', passwordEnv: 'KAFKA_PW' }, caFile: null, taskManagerCaFile: null });
   assert.is(target.s3.prefix, 'team-a/');
   assert.is(target.s3.credentials, null);
 });
@@ -92,6 +92,28 @@ test('every remote setting can come from the environment alone, for CI', async (
   assert.equal(target.kafka.brokers, ['k1:9092', 'k2:9092']);
   assert.is(target.s3.endpoint, 'http://minio:9000');
   assert.is(target.s3.forcePathStyle, true);
+});
+
+test('a CA file is read relative to the config file, means TLS, and is the TaskManagers\' trust store unless one is named', async () => {
+  const remote = (kafka: object) => ({ targets: { prod: { kind: 'remote', flink: { restUrl: 'http://f:8081' }, kafka: { brokers: ['b:9093'], ...kafka }, s3: { bucket: 'bkt' }, sidecarCommand: 'node s.js' } } });
+  const project = await withConfig(remote({ caFile: 'certs/ca.pem' }));
+  const sub = path.join(project, 'functions');
+  await mkdir(sub, { recursive: true });
+  const target = await loadTarget({ cwd: sub, configPath: path.join(project, 'flinkfn.config.json'), target: 'prod', env: {} });
+  assert.equal(target.kafka, { brokers: ['b:9093'], tls: true, sasl: null, caFile: path.join(project, 'certs', 'ca.pem'), taskManagerCaFile: path.join(project, 'certs', 'ca.pem') });
+
+  const named = await withConfig(remote({ tls: true, caFile: '/etc/ca.pem', taskManagerCaFile: '/opt/flink/ca.pem' }));
+  const fromFile = await loadTarget({ cwd: named, target: 'prod', env: {} });
+  assert.equal([fromFile.kafka.caFile, fromFile.kafka.taskManagerCaFile], ['/etc/ca.pem', '/opt/flink/ca.pem']);
+  const fromEnv = await loadTarget({ cwd: named, target: 'prod', env: { FLINKFN_KAFKA_CA_FILE: 'ci/ca.pem', FLINKFN_KAFKA_TASKMANAGER_CA_FILE: '/tm/ca.pem' } });
+  assert.equal([fromEnv.kafka.caFile, fromEnv.kafka.taskManagerCaFile], [path.join(named, 'ci', 'ca.pem'), '/tm/ca.pem']);
+
+  const relative = await rejects(loadTarget({ cwd: named, target: 'prod', env: { FLINKFN_KAFKA_TASKMANAGER_CA_FILE: 'ca.pem' } }));
+  assert.is(relative.message, 'FLINKFN_KAFKA_TASKMANAGER_CA_FILE: must be an absolute path on the TaskManagers, not "ca.pem"');
+  const noTls = await rejects(loadTarget({ cwd: named, target: 'prod', env: { FLINKFN_KAFKA_TLS: 'false' } }));
+  assert.match(noTls.message, /^FLINKFN_KAFKA_TLS: is false, but a CA file for TLS is set/);
+  const schema = await rejects(loadTarget({ cwd: await withConfig(remote({ taskManagerCaFile: 'ca.pem' })), target: 'prod', env: {} }));
+  assert.match(schema.message, '/targets/prod/kafka/taskManagerCaFile: "ca.pem" does not match ^/');
 });
 
 test('an incomplete environment target names the missing variables', async () => {
@@ -162,7 +184,7 @@ test('each mistake of a config file is named once, in the branch its target\'s k
     '/targets/loc/ports: unknown key "flink" (allowed: flinkRest, kafka, s3)',
     '/targets/loc/checkpointIntervalMs: 5 must be >= 100',
     '/targets/prod/flink/restUrl: "flink:8081" does not match ^https?://',
-    '/targets/prod/kafka: unknown key "tsl" (did you mean "tls"? allowed: brokers, tls, sasl)',
+    '/targets/prod/kafka: unknown key "tsl" (did you mean "tls"? allowed: brokers, tls, caFile, taskManagerCaFile, sasl)',
   ]);
 });
 
@@ -172,7 +194,7 @@ test('environment variables set to "" count as unset (CI passes unset secrets so
   const empty = { FLINKFN_KAFKA_TLS: '', FLINKFN_KAFKA_SASL_MECHANISM: '', FLINKFN_S3_REGION: '', FLINKFN_S3_ENDPOINT: '', FLINKFN_S3_FORCE_PATH_STYLE: '', FLINKFN_S3_PREFIX: '', FLINKFN_CHECKPOINT_INTERVAL_MS: '', FLINKFN_TARGET: '' };
   const target = await loadTarget({ cwd: project, env: { ...base, ...empty } });
   assert.is(target.name, 'env');
-  assert.equal(target.kafka, { brokers: ['k:9092'], tls: false, sasl: null });
+  assert.equal(target.kafka, { brokers: ['k:9092'], tls: false, sasl: null, caFile: null, taskManagerCaFile: null });
   assert.equal({ region: target.s3.region, endpoint: target.s3.endpoint, prefix: target.s3.prefix, forcePathStyle: target.s3.forcePathStyle }, { region: 'us-east-1', endpoint: null, prefix: '', forcePathStyle: false });
   assert.is((await loadTarget({ cwd: project, env: {} })).kind, 'local', 'an empty FLINKFN_FLINK_URL leaves the local target');
   const tls = await rejects(loadTarget({ cwd: project, env: { ...base, FLINKFN_KAFKA_TLS: 'yes' } }));

@@ -3,15 +3,17 @@
  * ephemeral ones and the consumer group on destroy. Idempotent: creating an existing topic or deleting
  * a missing one is not an error.
  */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type Admin, type SASLOptions } from 'kafkajs';
 import type { ResolvedTarget } from '../config.js';
-import { ConfigError, DeployError } from '../errors.js';
+import { ConfigError, DeployError, describe } from '../errors.js';
 
 export function kafkaClient(target: ResolvedTarget, clientId = 'flinkfn-cli'): Kafka {
   return new Kafka({
     clientId,
     brokers: target.kafka.brokers,
-    ssl: target.kafka.tls,
+    ssl: tlsOptions(target.kafka),
     ...(target.kafka.sasl ? { sasl: saslOptions(target.kafka.sasl) } : {}),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 5_000,
@@ -20,15 +22,67 @@ export function kafkaClient(target: ResolvedTarget, clientId = 'flinkfn-cli'): K
   });
 }
 
+function tlsOptions(kafka: ResolvedTarget['kafka']): boolean | ConnectionOptions {
+  if (!kafka.tls || kafka.caFile === null) return kafka.tls;
+  try {
+    return { ca: [readFileSync(kafka.caFile, 'utf8')] };
+  } catch (error) {
+    throw new ConfigError(`cannot read the Kafka CA file ${kafka.caFile} (${(error as Error).message})`, 'kafka.caFile (FLINKFN_KAFKA_CA_FILE)');
+  }
+}
+
+/** The environment variables that hold the SASL user name and password. */
+export function saslVariables(sasl: NonNullable<ResolvedTarget['kafka']['sasl']>): { usernameEnv: string; passwordEnv: string } {
+  return { usernameEnv: sasl.usernameEnv ?? 'FLINKFN_KAFKA_USERNAME', passwordEnv: sasl.passwordEnv ?? 'FLINKFN_KAFKA_PASSWORD' };
+}
+
 function saslOptions(sasl: NonNullable<ResolvedTarget['kafka']['sasl']>): SASLOptions {
-  const usernameEnv = sasl.usernameEnv ?? 'FLINKFN_KAFKA_USERNAME';
-  const passwordEnv = sasl.passwordEnv ?? 'FLINKFN_KAFKA_PASSWORD';
+  const { usernameEnv, passwordEnv } = saslVariables(sasl);
   const username = process.env[usernameEnv];
   const password = process.env[passwordEnv];
   if (!username || !password) {
     throw new ConfigError(`SASL (${sasl.mechanism}) needs ${usernameEnv} and ${passwordEnv} in the environment`, 'kafka.sasl');
   }
   return { mechanism: sasl.mechanism, username, password } as SASLOptions;
+}
+
+/**
+ * A failed connection to the brokers as an error that names the settings to check: the SASL variables for refused
+ * credentials, the CA file for a certificate that is not trusted, the brokers and TLS switch otherwise.
+ */
+export function kafkaConnectError(target: ResolvedTarget, error: unknown): DeployError | ConfigError {
+  if (error instanceof ConfigError) return error;
+  const where = `Kafka at ${target.kafka.brokers.join(',')}`;
+  const settings = `the "${target.name}" target (${target.source})`;
+  const sasl = target.kafka.sasl;
+  const message = describe(error);
+  if (sasl && causes(error).some((e) => (e as { name?: string }).name === 'KafkaJSSASLAuthenticationError')) {
+    const { usernameEnv, passwordEnv } = saslVariables(sasl);
+    return new DeployError(`${where} refused the SASL ${sasl.mechanism} login of user "${process.env[usernameEnv] ?? ''}": ${message}`, {
+      step: 'connect',
+      hint: `Check the user name in ${usernameEnv} and the password in ${passwordEnv} (kafka.sasl.usernameEnv / passwordEnv), and kafka.sasl.mechanism (FLINKFN_KAFKA_SASL_MECHANISM) in ${settings}: a SCRAM user must exist for that mechanism on the brokers.`,
+      cause: error,
+    });
+  }
+  if (/certificate|self[- ]signed|unable to verify|CERT_|ERR_TLS/i.test(message)) {
+    return new DeployError(`${where}: the brokers' TLS certificate is not trusted: ${message}`, {
+      step: 'connect',
+      hint: `Set kafka.caFile (FLINKFN_KAFKA_CA_FILE) in ${settings} to the PEM file of the CA that signed the brokers' certificates${target.kafka.caFile ? ` (now ${target.kafka.caFile})` : ''}.`,
+      cause: error,
+    });
+  }
+  return new DeployError(`cannot reach ${where}: ${message}`, {
+    step: 'connect',
+    hint: target.kind === 'local' ? 'Start the local stack with flinkfn local up.' : `Check kafka.brokers, kafka.tls and kafka.sasl in ${settings} (FLINKFN_KAFKA_BROKERS, FLINKFN_KAFKA_TLS, FLINKFN_KAFKA_SASL_MECHANISM): TLS and SASL must match the brokers' listener.`,
+    cause: error,
+  });
+}
+
+/** An error and what it wraps (kafkajs: originalError after retries; Error.cause). */
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = error; e && typeof e === 'object' && chain.length < 5; e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
 }
 
 /**
@@ -40,9 +94,15 @@ export function jobKafkaProperties(target: ResolvedTarget): Record<string, strin
   const sasl = target.kafka.sasl;
   if (!target.kafka.tls && !sasl) return properties;
   properties['security.protocol'] = sasl ? (target.kafka.tls ? 'SASL_SSL' : 'SASL_PLAINTEXT') : 'SSL';
+  if (target.kafka.tls && target.kafka.taskManagerCaFile !== null) {
+    // Kafka reads a PEM trust store without a password (KIP-651), so the CLI's CA file serves both sides.
+    properties['ssl.truststore.type'] = 'PEM';
+    properties['ssl.truststore.location'] = target.kafka.taskManagerCaFile;
+  }
   if (sasl) {
-    const user = `\${env:${sasl.usernameEnv ?? 'FLINKFN_KAFKA_USERNAME'}}`;
-    const password = `\${env:${sasl.passwordEnv ?? 'FLINKFN_KAFKA_PASSWORD'}}`;
+    const { usernameEnv, passwordEnv } = saslVariables(sasl);
+    const user = `\${env:${usernameEnv}}`;
+    const password = `\${env:${passwordEnv}}`;
     const module = sasl.mechanism === 'plain' ? 'org.apache.kafka.common.security.plain.PlainLoginModule' : 'org.apache.kafka.common.security.scram.ScramLoginModule';
     properties['sasl.mechanism'] = sasl.mechanism.toUpperCase();
     properties['sasl.jaas.config'] = `${module} required username="${user}" password="${password}";`;
@@ -55,10 +115,15 @@ export function jobKafkaProperties(target: ResolvedTarget): Record<string, strin
 export class KafkaAdmin {
   private constructor(private readonly admin: Admin) {}
 
+  /** Connects, or throws what kafkaConnectError makes of the failure. */
   static async connect(target: ResolvedTarget): Promise<KafkaAdmin> {
-    const admin = kafkaClient(target).admin();
-    await admin.connect();
-    return new KafkaAdmin(admin);
+    try {
+      const admin = kafkaClient(target).admin();
+      await admin.connect();
+      return new KafkaAdmin(admin);
+    } catch (error) {
+      throw kafkaConnectError(target, error);
+    }
   }
 
   async topicExists(topic: string): Promise<boolean> {

@@ -3,7 +3,7 @@
  * out and for demos; production sources are written by their own producers.
  */
 import type { ResolvedTarget } from '../config.js';
-import { kafkaClient } from '../clients/kafka.js';
+import { kafkaClient, kafkaConnectError } from '../clients/kafka.js';
 import { DeployError } from '../errors.js';
 import { artifactKey, Deployment } from '../registry.js';
 import { openSession } from '../session.js';
@@ -27,7 +27,9 @@ export async function send(target: ResolvedTarget, name: string, lines: () => As
     await session.close();
   }
   const producer = kafkaClient(session.target, 'flinkfn-send').producer();
-  await producer.connect();
+  await producer.connect().catch((error: unknown) => {
+    throw kafkaConnectError(session.target, error);
+  });
   let sent = 0;
   try {
     let batch: string[] = [];

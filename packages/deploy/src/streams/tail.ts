@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ResolvedTarget } from '../config.js';
-import { kafkaClient } from '../clients/kafka.js';
+import { kafkaClient, kafkaConnectError } from '../clients/kafka.js';
 import { DeployError } from '../errors.js';
 import { artifactKey, Deployment } from '../registry.js';
 import { openSession } from '../session.js';
@@ -47,7 +47,9 @@ export async function tail(options: TailOptions): Promise<number> {
   const groupId = `flinkfn-tail-${randomBytes(6).toString('hex')}`;
   const consumer = kafka.consumer({ groupId, readUncommitted: false });
   let count = 0;
-  await consumer.connect();
+  await consumer.connect().catch((error: unknown) => {
+    throw kafkaConnectError(target, error);
+  });
   try {
     for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? false });
     await new Promise<void>((resolve, reject) => {

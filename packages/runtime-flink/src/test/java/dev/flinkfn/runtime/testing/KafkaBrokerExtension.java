@@ -59,11 +59,13 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
 
     private final Map<String, String> brokerProperties = new LinkedHashMap<>();
+    private final Map<String, String> saslUsers = new LinkedHashMap<>();
 
     private Path repoRoot;
     private Path script;
     private Path dataDir;
     private String bootstrapServers;
+    private SecureListeners secure;
     private long pid = -1;
     private long startMillis = -1;
     private volatile boolean anyTestFailed;
@@ -75,6 +77,27 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
     public KafkaBrokerExtension withBrokerProperty(String key, String value) {
         brokerProperties.put(key, value);
         return this;
+    }
+
+    /**
+     * Adds a SASL user (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512): the broker then also has SASL_PLAINTEXT, SASL_SSL and
+     * SSL listeners and a CA made for it ({@code kafka.mjs --user}); see {@link #secureListeners()}.
+     */
+    public KafkaBrokerExtension withSaslUser(String name, String password) {
+        saslUsers.put(name, password);
+        return this;
+    }
+
+    /** Where the secured listeners are, and the CA certificate (PEM) that clients trust. */
+    public record SecureListeners(String saslPlaintext, String saslSsl, String ssl, Path caFile) {}
+
+    /** The secured listeners; only with {@link #withSaslUser}. */
+    public SecureListeners secureListeners() {
+        bootstrapServers();
+        if (secure == null) {
+            throw new IllegalStateException("the broker has no secured listeners: add a user with withSaslUser(name, password)");
+        }
+        return secure;
     }
 
     /** {@code host:port} of the broker's PLAINTEXT listener, for {@code bootstrap.servers}. */
@@ -182,6 +205,10 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
             cmd.add("--set");
             cmd.add(k + "=" + v);
         });
+        saslUsers.forEach((user, password) -> {
+            cmd.add("--user");
+            cmd.add(user + ":" + password);
+        });
         String repoLocal = System.getProperty("maven.repo.local");
         if (repoLocal != null && !repoLocal.isBlank()) {
             cmd.add("--maven-repo");
@@ -199,6 +226,12 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
         bootstrapServers = jsonString(r.stdout, "bootstrap")
                 .orElseThrow(() -> new IllegalStateException("no bootstrap in kafka.mjs output: " + r.stdout));
         pid = jsonNumber(r.stdout, "pid").orElse(-1L);
+        if (!saslUsers.isEmpty()) {
+            java.util.function.Function<String, String> field = key -> jsonString(r.stdout, key)
+                    .orElseThrow(() -> new IllegalStateException("no " + key + " in kafka.mjs output: " + r.stdout));
+            secure = new SecureListeners(field.apply("saslPlaintext"), field.apply("saslSsl"), field.apply("ssl"),
+                    Path.of(field.apply("caFile")));
+        }
         startMillis = jsonNumber(r.stdout, "startMs").orElse(-1L);
         System.out.printf("[KafkaBrokerExtension] %s: Kafka broker on %s ready in %d ms (%s)%n",
                 name, bootstrapServers, startMillis, dataDir);
@@ -226,6 +259,7 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
                 }
             }
             bootstrapServers = null;
+            secure = null;
             boolean keep = anyTestFailed
                     || context.getExecutionException().isPresent()
                     || Boolean.getBoolean("flinkfn.kafka.keepData");
