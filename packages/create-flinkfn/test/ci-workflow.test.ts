@@ -57,6 +57,8 @@ test('push to main deploys, push to a branch deploys a preview with a TTL, delet
     FLINKFN_KAFKA_SASL_MECHANISM: '',
     FLINKFN_KAFKA_USERNAME: '',
     FLINKFN_KAFKA_PASSWORD: '',
+    FLINKFN_KAFKA_CA_PEM: '',
+    FLINKFN_KAFKA_TASKMANAGER_CA_FILE: '',
     FLINKFN_S3_BUCKET: target.s3.bucket,
     FLINKFN_S3_REGION: target.s3.region,
     FLINKFN_S3_ENDPOINT: target.s3.endpoint ?? '',
