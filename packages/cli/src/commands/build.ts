@@ -2,35 +2,36 @@
  * `flinkfn build [entry]`: bundle a handler into a content-addressed artifact.
  */
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
 import type { BuildResult } from '@flinkfn/bundler';
+import { defineCommand } from '../command.js';
 import { createOutput, formatBytes } from '../output.js';
 
-interface BuildArgs {
+/** What `runBuild` (the package's programmatic build) takes. */
+export interface BuildArgs {
   entry?: string;
   root: string;
   'out-dir'?: string;
   json: boolean;
 }
 
-export const buildCommand: CommandModule<object, BuildArgs> = {
+export const buildCommand = defineCommand({
   command: 'build [entry]',
   describe: 'Bundle a handler into a content-addressed artifact (.flinkfn/artifacts/<sha256>.flinkfn)',
-  builder: (yargs) =>
-    (yargs as Argv<object>)
-      .positional('entry', {
-        type: 'string',
-        describe: 'Handler module (default: package.json "flinkfn.entry", src/handler.ts, src/index.ts)',
-      })
-      .option('root', { type: 'string', default: '.', describe: 'Project directory' })
-      .option('out-dir', { type: 'string', describe: 'Where to write the artifact (default <root>/.flinkfn/artifacts)' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' })
-      .example('$0 build', 'Build the project in the current directory')
-      .example('$0 build src/alerts.ts --json', 'Build another entry and print id, file and manifest as JSON') as Argv<BuildArgs>,
-  handler: async (args) => {
+  positionals: {
+    entry: { type: 'string', describe: 'Handler module (default: package.json "flinkfn.entry", src/handler.ts, src/index.ts)' },
+  },
+  options: {
+    root: { type: 'string', default: '.', describe: 'Project directory' },
+    'out-dir': { type: 'string', describe: 'Where to write the artifact (default <root>/.flinkfn/artifacts)' },
+  },
+  examples: [
+    ['$0 build', 'Build the project in the current directory'],
+    ['$0 build src/alerts.ts --json', 'Build another entry and print id, file and manifest as JSON'],
+  ],
+  run: async (args) => {
     await runBuild(args);
   },
-};
+});
 
 export async function runBuild(args: BuildArgs): Promise<BuildResult> {
   const out = createOutput(args.json);

@@ -2,24 +2,19 @@
  * `flinkfn controller`: the long-running process that ends, resumes and expires deployments with no other
  * flinkfn command alive (the destructor, recovery of lost jobs, TTLs and idle timeouts).
  */
-import type { Argv, CommandModule } from 'yargs';
-import { createOutput } from '../output.js';
-import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
+import { defineCommand } from '../command.js';
+import { resolveTarget } from '../target-options.js';
 
-interface ControllerArgs extends TargetArgs {
-  interval: number;
-}
-
-export const controllerCommand: CommandModule<object, ControllerArgs> = {
+export const controllerCommand = defineCommand({
   command: 'controller',
   describe: 'Watch a target\'s deployments until stopped: release ended ones, resume lost jobs, enforce TTLs and idle timeouts',
-  builder: (yargs) =>
-    withTargetOptions(yargs as Argv<object>)
-      .option('interval', { type: 'number', default: 2, describe: 'Seconds between passes' })
-      .example('$0 controller --target prod', 'Run next to a remote cluster (a systemd unit, a one-replica Kubernetes Deployment)')
-      .epilog('The local stack starts one by itself (flinkfn local status shows it). Without a controller, run flinkfn gc on a schedule. Every event is one line (one JSON object with --json); SIGINT/SIGTERM stop it between passes.') as Argv<ControllerArgs>,
-  handler: async (args) => {
-    const out = createOutput(args.json);
+  target: true,
+  options: {
+    interval: { type: 'number', default: 2, describe: 'Seconds between passes' },
+  },
+  examples: [['$0 controller --target prod', 'Run next to a remote cluster (a systemd unit, a one-replica Kubernetes Deployment)']],
+  epilog: 'The local stack starts one by itself (flinkfn local status shows it). Without a controller, run flinkfn gc on a schedule. Every event is one line (one JSON object with --json); SIGINT/SIGTERM stop it between passes.',
+  run: async (args, out) => {
     const { runController } = await import('@flinkfn/deploy');
     const target = await resolveTarget(args);
     const stop = new AbortController();
@@ -41,4 +36,4 @@ export const controllerCommand: CommandModule<object, ControllerArgs> = {
       },
     });
   },
-};
+});

@@ -1,31 +1,23 @@
 /**
  * `flinkfn destroy <name>`: remove a deployment and everything it created; safe to run again.
  */
-import type { Argv, CommandModule } from 'yargs';
 import { createInterface } from 'node:readline/promises';
-import { createOutput } from '../output.js';
-import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
+import { defineCommand } from '../command.js';
+import { resolveTarget } from '../target-options.js';
 
-interface DestroyArgs extends TargetArgs {
-  name: string;
-  'dry-run': boolean;
-  'keep-state': boolean;
-  yes: boolean;
-}
-
-export const destroyCommand: CommandModule<object, DestroyArgs> = {
+export const destroyCommand = defineCommand({
   command: 'destroy <name>',
   describe: 'Stop a deployment and delete what it created: job, consumer group, topics, checkpoints, savepoints, artifacts',
-  builder: (yargs) =>
-    withTargetOptions(yargs as Argv<object>)
-      .positional('name', { type: 'string', demandOption: true, describe: 'Deployment name (flinkfn ls)' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'List every item and what would happen to it; change nothing' })
-      .option('keep-state', { type: 'boolean', default: false, describe: 'Take a final savepoint and keep it' })
-      .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation. It is asked only on a terminal: CI=true, --json, --dry-run and input that is not a terminal never ask' })
-      .example('$0 destroy clickstream --dry-run', 'Show what would be deleted')
-      .epilog('Idempotent and resumable: after a crash, run it again and it finishes. Retained topics (lifecycle "retain") are kept.') as Argv<DestroyArgs>,
-  handler: async (args) => {
-    const out = createOutput(args.json);
+  target: true,
+  positionals: { name: { type: 'string', demandOption: true, describe: 'Deployment name (flinkfn ls)' } },
+  options: {
+    'dry-run': { type: 'boolean', default: false, describe: 'List every item and what would happen to it; change nothing' },
+    'keep-state': { type: 'boolean', default: false, describe: 'Take a final savepoint and keep it' },
+    yes: { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation. It is asked only on a terminal: CI=true, --json, --dry-run and input that is not a terminal never ask' },
+  },
+  examples: [['$0 destroy clickstream --dry-run', 'Show what would be deleted']],
+  epilog: 'Idempotent and resumable: after a crash, run it again and it finishes. Retained topics (lifecycle "retain") are kept.',
+  run: async (args, out) => {
     if (!args['dry-run'] && !(await confirmed(args))) {
       out.info('nothing destroyed');
       return;
@@ -51,10 +43,10 @@ export const destroyCommand: CommandModule<object, DestroyArgs> = {
     }
     out.data({ ok: true, ...result });
   },
-};
+});
 
 /** Asks on a terminal only (the --yes help says the same): --yes, CI=true, --json or a non-terminal stdin never prompt. */
-async function confirmed(args: DestroyArgs): Promise<boolean> {
+async function confirmed(args: { name: string; yes: boolean; json: boolean }): Promise<boolean> {
   if (args.yes || args.json || process.env.CI === 'true' || !process.stdin.isTTY) return true;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {

@@ -6,12 +6,13 @@ import { createReadStream, existsSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { Argv, CommandModule } from 'yargs';
 import type { EngineStats } from '@flinkfn/engine';
 import { reportError, UserError } from '../errors.js';
+import { defineCommand } from '../command.js';
 import { createOutput, type Output } from '../output.js';
 
-interface DevArgs {
+/** What `runDev` takes (the command's arguments). */
+export interface DevArgs {
   entry?: string;
   root: string;
   input?: string;
@@ -23,35 +24,32 @@ interface DevArgs {
 /** `@<partition> ` at the start of an input line, with --partitions. */
 const PARTITION_PREFIX = /^@(\d+) /;
 
-export const devCommand: CommandModule<object, DevArgs> = {
+export const devCommand = defineCommand({
   command: 'dev [entry]',
   describe: 'Run a handler locally on events from a JSON-lines file or stdin, printing results as windows fire',
-  builder: (yargs) =>
-    (yargs as Argv<object>)
-      .positional('entry', { type: 'string', describe: 'Handler module (default as for build)' })
-      .option('root', { type: 'string', default: '.', describe: 'Project directory' })
-      .option('input', {
-        alias: 'i',
-        type: 'string',
-        describe: 'Events, one record per line (JSON for json sources, text for string/bytes); - for stdin',
-      })
-      .option('watch', { alias: 'w', type: 'boolean', default: false, describe: 'Rebuild and re-run when the handler changes' })
-      .option('partitions', {
-        type: 'number',
-        default: 1,
-        describe: 'Source partitions to model, as Flink does (the watermark is the minimum over partitions that are not idle); a line starting with @<partition> and a space comes from that partition, others from 0',
-      })
-      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object per result, late event and dead letter' })
-      .epilogue(
-        'Event time: the watermark follows the events (max timestamp - outOfOrderness - 1 ms after each record), ' +
-          'and at the end of the input every window fires. Processing time: the wall clock; open windows fire at the end.',
-      )
-      .example('$0 dev --input data/events.jsonl', 'Run the sample events')
-      .example('cat events.jsonl | $0 dev --input - --json', 'Pipe events in and get JSON lines out') as Argv<DevArgs>,
-  handler: async (args) => {
+  positionals: { entry: { type: 'string', describe: 'Handler module (default as for build)' } },
+  options: {
+    root: { type: 'string', default: '.', describe: 'Project directory' },
+    input: { alias: 'i', type: 'string', describe: 'Events, one record per line (JSON for json sources, text for string/bytes); - for stdin' },
+    watch: { alias: 'w', type: 'boolean', default: false, describe: 'Rebuild and re-run when the handler changes' },
+    partitions: {
+      type: 'number',
+      default: 1,
+      describe: 'Source partitions to model, as Flink does (the watermark is the minimum over partitions that are not idle); a line starting with @<partition> and a space comes from that partition, others from 0',
+    },
+  },
+  examples: [
+    ['$0 dev --input data/events.jsonl', 'Run the sample events'],
+    ['cat events.jsonl | $0 dev --input - --json', 'Pipe events in and get JSON lines out'],
+  ],
+  epilog:
+    'Event time: the watermark follows the events (max timestamp - outOfOrderness - 1 ms after each record), ' +
+    'and at the end of the input every window fires. Processing time: the wall clock; open windows fire at the end. ' +
+    '--json prints one JSON object per result, late event and dead letter.',
+  run: async (args) => {
     await runDev(args);
   },
-};
+});
 
 export async function runDev(args: DevArgs, stdin: Readable = process.stdin): Promise<EngineStats> {
   const out = createOutput(args.json);

@@ -2,27 +2,23 @@
  * `flinkfn gc`: release what no destructor handled: ended, expired and lost deployments, half-created ones,
  * and anything carrying flinkfn's marks that no deployment record lists.
  */
-import type { Argv, CommandModule } from 'yargs';
-import { createOutput } from '../output.js';
-import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
+import { defineCommand } from '../command.js';
+import { resolveTarget } from '../target-options.js';
 
-interface GcArgs extends TargetArgs {
-  'dry-run': boolean;
-  'abandoned-after': number;
-}
-
-export const gcCommand: CommandModule<object, GcArgs> = {
+export const gcCommand = defineCommand({
   command: 'gc',
   describe: 'Release leftovers: ended or expired deployments, killed deploys, and flinkfn resources no record lists',
-  builder: (yargs) =>
-    withTargetOptions(yargs as Argv<object>)
-      .option('dry-run', { type: 'boolean', default: false, describe: 'List each item with its reason; change nothing' })
-      .option('abandoned-after', { type: 'number', default: 600, describe: 'Seconds after which an unfinished operation of a process on another host counts as abandoned (one on this host counts once its process is gone)' })
-      .example('$0 gc --dry-run', 'What would be released, and why')
-      .example('$0 gc --target prod --json', 'From a scheduled CI job')
-      .epilog('Safe on a schedule and while deploys run: deployments that are alive or being changed are left alone. Never deletes a topic flinkfn did not create, nor a resource declared retain.') as Argv<GcArgs>,
-  handler: async (args) => {
-    const out = createOutput(args.json);
+  target: true,
+  options: {
+    'dry-run': { type: 'boolean', default: false, describe: 'List each item with its reason; change nothing' },
+    'abandoned-after': { type: 'number', default: 600, describe: 'Seconds after which an unfinished operation of a process on another host counts as abandoned (one on this host counts once its process is gone)' },
+  },
+  examples: [
+    ['$0 gc --dry-run', 'What would be released, and why'],
+    ['$0 gc --target prod --json', 'From a scheduled CI job'],
+  ],
+  epilog: 'Safe on a schedule and while deploys run: deployments that are alive or being changed are left alone. Never deletes a topic flinkfn did not create, nor a resource declared retain.',
+  run: async (args, out) => {
     const { gc } = await import('@flinkfn/deploy');
     const result = await gc({
       target: await resolveTarget(args),
@@ -34,4 +30,4 @@ export const gcCommand: CommandModule<object, GcArgs> = {
     for (const item of result.items) out.info(`${item.action.padEnd(16)} ${item.kind.padEnd(21)} ${item.id}  (${item.reason})`);
     out.data({ ok: true, ...result });
   },
-};
+});

@@ -6,8 +6,8 @@ import { createRequire } from 'node:module';
 import { cp, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../errors.js';
+import { defineCommand } from '../command.js';
 import { createOutput } from '../output.js';
 
 /** This package's folder (dist/commands/../..). */
@@ -53,29 +53,26 @@ export function listTemplates(): Array<{ name: string; description: string }> {
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-export const initCommand: CommandModule<object, InitArgs> = {
+export const initCommand = defineCommand({
   command: 'init <dir>',
   describe: 'Create a function project from a template',
-  builder: (yargs) => {
-    const templates = listTemplates();
-    return (yargs as Argv<object>)
-      .positional('dir', { type: 'string', demandOption: true, describe: 'Directory to create; its name becomes the function name' })
-      .option('template', {
-        alias: 't',
-        type: 'string',
-        default: 'tumbling-count',
-        choices: templates.map((t) => t.name),
-        describe: 'Template to start from',
-      })
-      .option('force', { type: 'boolean', default: false, describe: 'Write into a directory that is not empty' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' })
-      .epilogue(`Templates:\n${templates.map((t) => `  ${t.name.padEnd(18)} ${t.description}`).join('\n')}`)
-      .example('$0 init my-counter --template tumbling-count', 'Scaffold a per-minute counter in ./my-counter') as Argv<InitArgs>;
+  positionals: { dir: { type: 'string', demandOption: true, describe: 'Directory to create; its name becomes the function name' } },
+  options: {
+    template: { alias: 't', type: 'string', default: 'tumbling-count', describe: 'Template to start from' },
+    force: { type: 'boolean', default: false, describe: 'Write into a directory that is not empty' },
   },
-  handler: async (args) => {
+  examples: [['$0 init my-counter --template tumbling-count', 'Scaffold a per-minute counter in ./my-counter']],
+  // The templates are read when the command's help or arguments are parsed, not when the CLI starts.
+  refine: (yargs) => {
+    const templates = listTemplates();
+    return yargs
+      .choices('template', templates.map((t) => t.name))
+      .epilogue(`Templates:\n${templates.map((t) => `  ${t.name.padEnd(18)} ${t.description}`).join('\n')}`);
+  },
+  run: async (args) => {
     await runInit(args);
   },
-};
+});
 
 export async function runInit(args: InitArgs): Promise<{ dir: string; name: string; files: string[] }> {
   const out = createOutput(args.json);

@@ -2,9 +2,9 @@
  * `flinkfn local up|down|status|logs`: the local stack (Flink session cluster, Kafka broker, S3Proxy on
  * 127.0.0.1, from Maven Central jars) that `flinkfn deploy` uses when no target is configured.
  */
-import type { Argv, CommandModule } from 'yargs';
-import { createOutput, type Output } from '../output.js';
-import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
+import { defineCommand } from '../command.js';
+import type { Output } from '../output.js';
+import { resolveTarget, type TargetArgs } from '../target-options.js';
 import { UserError } from '../errors.js';
 
 interface LocalArgs extends TargetArgs {
@@ -13,19 +13,23 @@ interface LocalArgs extends TargetArgs {
   lines: number;
 }
 
-export const localCommand: CommandModule<object, LocalArgs> = {
+export const localCommand = defineCommand({
   command: 'local <action>',
   describe: 'Start, stop or inspect the local stack: Flink, Kafka and S3 on 127.0.0.1',
-  builder: (yargs) =>
-    withTargetOptions(yargs as Argv<object>)
-      .positional('action', { choices: ['up', 'down', 'status', 'logs'] as const, demandOption: true, describe: 'up: start (idempotent); down: stop what up started; status; logs' })
-      .option('service', { choices: ['flink', 'kafka', 's3', 'controller'] as const, describe: 'logs: only this service' })
-      .option('lines', { type: 'number', default: 40, describe: 'logs: lines per log file' })
-      .example('$0 local up', 'Start the stack (first run resolves about 300 MB of jars from Maven Central)')
-      .example('FLINKFN_LOCAL_FLINK_PORT=18081 $0 local up', 'Use another port for the Flink REST API / UI')
-      .epilog('One stack per user, shared by their projects: data and logs live in ~/.flinkfn/local (FLINKFN_HOME moves it; "root" in flinkfn.config.json gives a project its own; FLINKFN_LOCAL_ROOT names any folder). Ports: FLINKFN_LOCAL_FLINK_PORT, FLINKFN_LOCAL_KAFKA_PORT, FLINKFN_LOCAL_S3_PORT or "ports" in flinkfn.config.json.') as Argv<LocalArgs>,
-  handler: async (args) => {
-    const out = createOutput(args.json);
+  target: true,
+  positionals: {
+    action: { choices: ['up', 'down', 'status', 'logs'] as const, demandOption: true, describe: 'up: start (idempotent); down: stop what up started; status; logs' },
+  },
+  options: {
+    service: { choices: ['flink', 'kafka', 's3', 'controller'] as const, describe: 'logs: only this service' },
+    lines: { type: 'number', default: 40, describe: 'logs: lines per log file' },
+  },
+  examples: [
+    ['$0 local up', 'Start the stack (first run resolves about 300 MB of jars from Maven Central)'],
+    ['FLINKFN_LOCAL_FLINK_PORT=18081 $0 local up', 'Use another port for the Flink REST API / UI'],
+  ],
+  epilog: 'One stack per user, shared by their projects: data and logs live in ~/.flinkfn/local (FLINKFN_HOME moves it; "root" in flinkfn.config.json gives a project its own; FLINKFN_LOCAL_ROOT names any folder). Ports: FLINKFN_LOCAL_FLINK_PORT, FLINKFN_LOCAL_KAFKA_PORT, FLINKFN_LOCAL_S3_PORT or "ports" in flinkfn.config.json.',
+  run: async (args, out) => {
     const target = await resolveTarget(args);
     if (target.kind !== 'local' || target.localRoot === null) {
       throw new UserError(`the target "${target.name}" is not a local stack`, 'flinkfn local works on the local target; drop --target or FLINKFN_TARGET.');
@@ -40,7 +44,7 @@ export const localCommand: CommandModule<object, LocalArgs> = {
       throw new UserError(error.message, 'flinkfn local logs shows the services\' logs; FLINKFN_LOCAL_FLINK_PORT, FLINKFN_LOCAL_KAFKA_PORT, FLINKFN_LOCAL_S3_PORT change the ports.');
     }
   },
-};
+});
 
 type Stack = typeof import('@flinkfn/local-stack/stack.mjs');
 

@@ -1,24 +1,18 @@
 /**
  * `flinkfn logs <name>`: the job's exception history and the TaskManager log lines about it.
  */
-import type { Argv, CommandModule } from 'yargs';
-import { createOutput } from '../output.js';
-import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
+import { defineCommand } from '../command.js';
+import { resolveTarget } from '../target-options.js';
 
-interface LogsArgs extends TargetArgs {
-  name: string;
-  lines: number;
-}
-
-export const logsCommand: CommandModule<object, LogsArgs> = {
+export const logsCommand = defineCommand({
   command: 'logs <name>',
   describe: "Show a deployment's exceptions and TaskManager log lines",
-  builder: (yargs) =>
-    withTargetOptions(yargs as Argv<object>)
-      .positional('name', { type: 'string', demandOption: true })
-      .option('lines', { type: 'number', default: 50, describe: 'TaskManager log lines to show' }) as Argv<LogsArgs>,
-  handler: async (args) => {
-    const out = createOutput(args.json);
+  target: true,
+  positionals: { name: { type: 'string', demandOption: true } },
+  options: {
+    lines: { type: 'number', default: 50, describe: 'TaskManager log lines to show' },
+  },
+  run: async (args, out) => {
     const { logs } = await import('@flinkfn/deploy');
     const result = await logs(await resolveTarget(args), args.name, args.lines);
     out.info(result.exceptions.length === 0 ? 'no exceptions' : `${result.exceptions.length} exception(s), newest first:`);
@@ -27,4 +21,4 @@ export const logsCommand: CommandModule<object, LogsArgs> = {
     for (const line of result.taskManagerLines) out.info(`  ${line}`);
     out.data({ ok: true, ...result });
   },
-};
+});

@@ -1,21 +1,17 @@
 /**
  * `flinkfn ls`: the target's deployments and the state of their jobs.
  */
-import type { Argv, CommandModule } from 'yargs';
-import { createOutput } from '../output.js';
-import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
+import { defineCommand } from '../command.js';
+import { resolveTarget } from '../target-options.js';
 
-interface LsArgs extends TargetArgs {
-  all: boolean;
-}
-
-export const lsCommand: CommandModule<object, LsArgs> = {
+export const lsCommand = defineCommand({
   command: 'ls',
   describe: 'List the deployments of a target',
-  builder: (yargs) =>
-    withTargetOptions(yargs as Argv<object>).option('all', { type: 'boolean', default: false, describe: 'Include ended deployments that still hold retained resources' }) as Argv<LsArgs>,
-  handler: async (args) => {
-    const out = createOutput(args.json);
+  target: true,
+  options: {
+    all: { type: 'boolean', default: false, describe: 'Include ended deployments that still hold retained resources' },
+  },
+  run: async (args, out) => {
     const { list } = await import('@flinkfn/deploy');
     const deployments = await list(await resolveTarget(args), { all: args.all });
     if (deployments.length === 0) out.info('no deployments');
@@ -25,4 +21,4 @@ export const lsCommand: CommandModule<object, LsArgs> = {
     }
     out.data({ ok: true, deployments });
   },
-};
+});

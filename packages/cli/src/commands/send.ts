@@ -3,25 +3,19 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { Argv, CommandModule } from 'yargs';
-import { createOutput } from '../output.js';
-import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
+import { defineCommand } from '../command.js';
+import { resolveTarget } from '../target-options.js';
 
-interface SendArgs extends TargetArgs {
-  name: string;
-  input: string;
-}
-
-export const sendCommand: CommandModule<object, SendArgs> = {
+export const sendCommand = defineCommand({
   command: 'send <name>',
   describe: "Write events (JSON lines) to a deployment's source topic",
-  builder: (yargs) =>
-    withTargetOptions(yargs as Argv<object>)
-      .positional('name', { type: 'string', demandOption: true })
-      .option('input', { type: 'string', default: '-', describe: 'JSON lines file, - for stdin' })
-      .example('$0 send page-views-per-minute --input data/events.jsonl', 'Send the sample events') as Argv<SendArgs>,
-  handler: async (args) => {
-    const out = createOutput(args.json);
+  target: true,
+  positionals: { name: { type: 'string', demandOption: true } },
+  options: {
+    input: { type: 'string', default: '-', describe: 'JSON lines file, - for stdin' },
+  },
+  examples: [['$0 send page-views-per-minute --input data/events.jsonl', 'Send the sample events']],
+  run: async (args, out) => {
     const { send } = await import('@flinkfn/deploy');
     const lines = (): AsyncIterable<string> =>
       createInterface({ input: args.input === '-' ? process.stdin : createReadStream(args.input), crlfDelay: Infinity });
@@ -29,4 +23,4 @@ export const sendCommand: CommandModule<object, SendArgs> = {
     out.info(`sent ${result.sent} events to ${result.topic}`);
     out.data({ ok: true, ...result });
   },
-};
+});

@@ -2,25 +2,20 @@
  * `flinkfn status <name>`: job state, uptime, records in/out, watermark, last checkpoint, restarts, and the
  * handler's own metrics (`ctx.metrics`) over the job's subtasks.
  */
-import type { Argv, CommandModule } from 'yargs';
 import type { HandlerMetric } from '@flinkfn/deploy';
-import { createOutput, formatBytes } from '../output.js';
-import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
+import { defineCommand } from '../command.js';
+import { formatBytes } from '../output.js';
+import { resolveTarget } from '../target-options.js';
 
-interface StatusArgs extends TargetArgs {
-  name: string;
-  partitions: boolean;
-}
-
-export const statusCommand: CommandModule<object, StatusArgs> = {
+export const statusCommand = defineCommand({
   command: 'status <name>',
   describe: 'Show a deployment: job state, uptime, records in/out, watermark, lag per partition, last checkpoint, restarts, handler metrics, resources with owners',
-  builder: (yargs) =>
-    withTargetOptions(yargs as Argv<object>)
-      .positional('name', { type: 'string', demandOption: true })
-      .option('partitions', { type: 'boolean', default: false, describe: 'Also the watermark, idleness and lag of each source partition' }) as Argv<StatusArgs>,
-  handler: async (args) => {
-    const out = createOutput(args.json);
+  target: true,
+  positionals: { name: { type: 'string', demandOption: true } },
+  options: {
+    partitions: { type: 'boolean', default: false, describe: 'Also the watermark, idleness and lag of each source partition' },
+  },
+  run: async (args, out) => {
     const { status } = await import('@flinkfn/deploy');
     const s = await status(await resolveTarget(args), args.name);
     out.info(`${s.name} (function ${s.functionName}) v${s.version ?? '-'}: ${s.jobState ?? 'no job'}`);
@@ -53,7 +48,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     }
     out.data({ ok: true, ...s });
   },
-};
+});
 
 /** A counter's sum, a gauge's highest value, a histogram's statistics (see HandlerMetric). */
 function describeMetric(m: HandlerMetric): string {

@@ -1,28 +1,20 @@
 /**
  * `flinkfn tail <name>`: a deployment's results, live, as they are committed to its result topics.
  */
-import type { Argv, CommandModule } from 'yargs';
-import { createOutput } from '../output.js';
-import { resolveTarget, withTargetOptions, type TargetArgs } from '../target-options.js';
+import { defineCommand } from '../command.js';
+import { resolveTarget } from '../target-options.js';
 
-interface TailArgs extends TargetArgs {
-  name: string;
-  'from-beginning': boolean;
-  limit?: number;
-  seconds?: number;
-}
-
-export const tailCommand: CommandModule<object, TailArgs> = {
+export const tailCommand = defineCommand({
   command: 'tail <name>',
   describe: "Print a deployment's results as they arrive (Ctrl-C stops)",
-  builder: (yargs) =>
-    withTargetOptions(yargs as Argv<object>)
-      .positional('name', { type: 'string', demandOption: true })
-      .option('from-beginning', { type: 'boolean', default: false, describe: 'Start at the oldest result instead of new ones' })
-      .option('limit', { type: 'number', describe: 'Stop after this many results' })
-      .option('seconds', { type: 'number', describe: 'Stop after this many seconds' }) as Argv<TailArgs>,
-  handler: async (args) => {
-    const out = createOutput(args.json);
+  target: true,
+  positionals: { name: { type: 'string', demandOption: true } },
+  options: {
+    'from-beginning': { type: 'boolean', default: false, describe: 'Start at the oldest result instead of new ones' },
+    limit: { type: 'number', describe: 'Stop after this many results' },
+    seconds: { type: 'number', describe: 'Stop after this many seconds' },
+  },
+  run: async (args, out) => {
     const { tail } = await import('@flinkfn/deploy');
     const abort = new AbortController();
     process.once('SIGINT', () => abort.abort());
@@ -41,4 +33,4 @@ export const tailCommand: CommandModule<object, TailArgs> = {
       },
     });
   },
-};
+});
