@@ -91,6 +91,11 @@ export class SidecarHandler {
     const decoded = this.host.decode(record);
     if (!decoded.ok) return [deadLetter(decoded.deadLetter)];
     const handled = this.host.handle(decoded.value);
+    if (handled instanceof Promise) {
+      // Not yet: the sidecar answers synchronously. Say so rather than emit the Promise.
+      handled.then(undefined, () => undefined);
+      return [deadLetter({ stage: 'handle', error: 'handle returned a Promise; this sidecar does not run async handlers yet', event: decoded.value })];
+    }
     if (!handled.ok) return [deadLetter(handled.deadLetter)];
     if (!this.windowed) return this.sinkOutputs(handled.value);
     const outputs: Output[] = [];
