@@ -1,7 +1,8 @@
 /**
  * Orders enriched with their customer: `handle` is async and calls a customer API over HTTP for every order.
  * Up to 100 orders are in flight per parallel instance; an order whose customer does not arrive within 10 s (retries
- * included) goes to the dead-letter topic, as does one whose customer does not exist; a busy API (503) is retried.
+ * included) goes to the dead-letter topic, as does one whose customer does not exist; a busy API (503, 429) or a
+ * failed connection is retried.
  * Orders of VIP customers go to their own sink. The API's address comes from `CUSTOMERS_URL`.
  */
 import { defineFunction, retryable, to } from '@flinkfn/sdk';
@@ -21,8 +22,13 @@ export default defineFunction({
   },
   async: { capacity: 100, timeout: '10s', retry: { retries: 3, backoff: '50ms', maxBackoff: '500ms' } },
   handle: async (order: Order, ctx) => {
-    // ctx.signal is aborted when the timeout passes, so an abandoned request stops too.
-    const response = await fetch(`${CUSTOMERS_URL}/customers/${encodeURIComponent(order.customerId)}`, { signal: ctx.signal });
+    let response: Response;
+    try {
+      // ctx.signal is aborted when the timeout passes, so an abandoned request stops too.
+      response = await fetch(`${CUSTOMERS_URL}/customers/${encodeURIComponent(order.customerId)}`, { signal: ctx.signal });
+    } catch (error) {
+      throw retryable(error); // a refused or dropped connection: worth another try
+    }
     if (response.status === 503 || response.status === 429) {
       throw retryable(new Error(`customer API busy (${response.status})`));
     }
