@@ -20,7 +20,7 @@ export default defineFunction({
     enriched: { topic: 'orders-enriched' },
     vip: { topic: 'orders-vip' },
   },
-  async: { capacity: 100, timeout: '10s', retry: { retries: 3, backoff: '50ms', maxBackoff: '500ms' } },
+  async: { capacity: 100, timeout: '10s', retry: { retries: 5, backoff: '100ms', maxBackoff: '2s' } },
   handle: async (order: Order, ctx) => {
     let response: Response;
     try {

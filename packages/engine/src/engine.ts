@@ -138,8 +138,14 @@ export class Engine {
   private now: number;
   private finished = false;
   private readonly metricsSummary = new MetricsSummary();
-  /** In input order: events in flight or waiting for a slot, and the watermarks behind them. */
-  private readonly pending: Pending[] = [];
+  /**
+   * In input order from `head`: events in flight or waiting for a slot, and the watermarks behind them; null where an
+   * unordered result already left. A head index instead of shift(): a large array's shift copies it.
+   */
+  private pending: Array<Pending | null> = [];
+  private head = 0;
+  /** Every event before this index has started (they start in input order). */
+  private nextStart = 0;
   /** Events started and not yet emitted (Flink's queue occupancy). */
   private running = 0;
   private readonly capacity: number;
@@ -192,8 +198,12 @@ export class Engine {
   /** Events pushed and not yet emitted: in flight, done but held for order, or waiting for a slot. */
   get inFlight(): number {
     let count = 0;
-    for (const entry of this.pending) if (entry.kind === 'element') count++;
+    for (let i = this.head; i < this.pending.length; i++) if (this.pending[i]?.kind === 'element') count++;
     return count;
+  }
+
+  private get idle(): boolean {
+    return this.head === this.pending.length;
   }
 
   /**
@@ -202,7 +212,7 @@ export class Engine {
    */
   settled(): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.pending.length === 0) return Promise.resolve();
+    if (this.idle) return Promise.resolve();
     return new Promise((resolve, reject) => this.settledWaiters.push({ resolve, reject }));
   }
 
@@ -284,7 +294,7 @@ export class Engine {
 
   /** Runs an event through handle now when nothing is ahead of it and its result is synchronous; queues it otherwise. */
   private handleElement(partition: number, start: () => Step<Output[]> | Promise<Step<Output[]>>): void {
-    if (this.pending.length === 0) {
+    if (this.idle) {
       const step = start();
       if (!isPromise(step)) return this.afterHandle(step, partition);
       const entry: PendingElement = { kind: 'element', partition, start: null, step: null };
@@ -299,7 +309,7 @@ export class Engine {
   }
 
   private control(run: () => void): void {
-    if (this.pending.length === 0) return run();
+    if (this.idle) return run();
     this.pending.push({ kind: 'control', run });
     this.drain();
   }
@@ -338,7 +348,10 @@ export class Engine {
       this.readyWaiters = [];
       for (const resolve of waiters) resolve();
     }
-    if (this.pending.length === 0) {
+    if (this.idle) {
+      this.pending = [];
+      this.head = 0;
+      this.nextStart = 0;
       const waiters = this.settledWaiters;
       this.settledWaiters = [];
       for (const waiter of waiters) waiter.resolve();
@@ -347,30 +360,45 @@ export class Engine {
 
   private emitReady(): void {
     for (;;) {
-      const head = this.pending[0];
+      const head = this.pending[this.head];
       if (head === undefined) return;
+      if (head === null) {
+        this.advance();
+        continue;
+      }
       if (head.kind === 'control') {
-        this.pending.shift();
+        this.advance();
         head.run();
         continue;
       }
       if (head.step !== null) {
-        this.pending.shift();
+        this.advance();
         this.emitElement(head);
         continue;
       }
       if (this.ordered) return;
-      // Unordered: done events of the first segment (before the first watermark) leave as they complete.
-      for (let i = 1; i < this.pending.length; i++) {
-        const entry = this.pending[i] as Pending;
-        if (entry.kind === 'control') break;
+      // Unordered: done events of the first segment (before the first watermark) leave as they complete. Events
+      // start in input order, so the scan ends at the first one still waiting for a slot.
+      for (let i = this.head + 1; i < this.pending.length; i++) {
+        const entry = this.pending[i];
+        if (entry === null || entry === undefined) continue;
+        if (entry.kind === 'control' || entry.start !== null) break;
         if (entry.step !== null) {
-          this.pending.splice(i, 1);
-          i--;
+          this.pending[i] = null;
           this.emitElement(entry);
         }
       }
       return;
+    }
+  }
+
+  /** Drops the head entry; compacts the array once most of it is behind the head. */
+  private advance(): void {
+    this.pending[this.head++] = null;
+    if (this.head > 4_096 && this.head * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.head);
+      this.nextStart = Math.max(0, this.nextStart - this.head);
+      this.head = 0;
     }
   }
 
@@ -381,9 +409,11 @@ export class Engine {
 
   private startWaiting(): void {
     if (this.waiting === 0 || this.running >= this.capacity) return;
-    for (const entry of this.pending) {
+    for (let i = Math.max(this.head, this.nextStart); i < this.pending.length; i++) {
       if (this.waiting === 0 || this.running >= this.capacity) return;
-      if (entry.kind !== 'element' || entry.start === null) continue;
+      this.nextStart = i;
+      const entry = this.pending[i];
+      if (entry === null || entry === undefined || entry.kind !== 'element' || entry.start === null) continue;
       const start = entry.start;
       entry.start = null;
       this.waiting--;

@@ -553,9 +553,14 @@ function fail<T>(deadLetter: DeadLetter): Step<T> {
   return { ok: false, deadLetter };
 }
 
-/** What user code threw, as a dead letter says it; a DeclarationError (a bad metric name) with its hint. */
+/**
+ * What user code threw, as a dead letter says it; a DeclarationError (a bad metric name) with its hint, an error with
+ * a cause (fetch's `TypeError: fetch failed` hides why: a refused or reset connection) with that cause.
+ */
 function errorText(error: unknown): string {
-  return isDeclarationError(error) ? `${String(error)} (${error.hint})` : String(error);
+  if (isDeclarationError(error)) return `${String(error)} (${error.hint})`;
+  const cause = error instanceof Error ? (error as { cause?: unknown }).cause : undefined;
+  return cause === undefined ? String(error) : `${String(error)} (cause: ${String(cause)})`;
 }
 
 function messageOf(error: unknown): string {
