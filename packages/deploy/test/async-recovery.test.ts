@@ -44,7 +44,8 @@ test.before(async () => {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   await mkdir(PROJECT, { recursive: true });
   const source = await readFile(path.join(HERE, 'fixtures', 'async-enricher.ts'), 'utf8');
-  await writeFile(path.join(PROJECT, 'enricher.ts'), source.replace('ENRICH_URL_PLACEHOLDER', url));
+  assert.is(source.split('ENRICH_URL_PLACEHOLDER').length, 2, 'the fixture names the placeholder once, where the URL goes');
+  await writeFile(path.join(PROJECT, 'enricher.ts'), source.replaceAll('ENRICH_URL_PLACEHOLDER', url));
 });
 
 test.after(async () => {
@@ -80,6 +81,7 @@ for (const what of ['sidecar', 'taskmanager'] as const) {
     expected.pushRaw(...lines);
     await expected.finish().settled();
     const want = expected.records.map((r) => r.json);
+    assert.equal(expected.deadLetters.slice(0, 3), [], 'the harness run against the server has no dead letters');
     assert.is(want.length, EVENTS);
     requests = 0;
     maxOpen = 0;
