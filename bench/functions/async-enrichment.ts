@@ -1,4 +1,4 @@
-import { defineFunction } from '@flinkfn/sdk';
+import { defineFunction, retryable } from '@flinkfn/sdk';
 
 /** Benchmark record: an order and when the generator made it (`t0`, epoch ms, for end-to-end latency). */
 interface Order {
@@ -17,9 +17,14 @@ export default defineFunction({
   name: 'bench-async-enrichment',
   source: { topic: 'bench-orders' },
   sinks: { out: { topic: 'bench-enriched' } },
-  async: { capacity: 100, timeout: '30s' },
+  async: { capacity: 100, timeout: '30s', retry: { retries: 5, backoff: '10ms' } },
   handle: async (order: Order) => {
-    const response = await fetch(`${ENRICH_URL}/users/${order.user}`);
+    let response: Response;
+    try {
+      response = await fetch(`${ENRICH_URL}/users/${order.user}`);
+    } catch (error) {
+      throw retryable(error); // a reset connection (the JDK's HttpServer drops a few under load): try again
+    }
     const user = (await response.json()) as { name: string };
     return { ...order, name: user.name };
   },

@@ -75,7 +75,8 @@ public final class AsyncEnrichmentBenchmark {
 
         ScheduledExecutorService timer = Executors.newScheduledThreadPool(4);
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
-        server.setExecutor(Executors.newFixedThreadPool(8));
+        java.util.concurrent.ExecutorService handlers = Executors.newFixedThreadPool(8);
+        server.setExecutor(handlers);
         server.createContext("/users/", exchange -> {
             String user = exchange.getRequestURI().getPath().substring("/users/".length());
             byte[] body = ("{\"name\":\"User " + user + "\"}").getBytes(StandardCharsets.UTF_8);
@@ -115,6 +116,7 @@ public final class AsyncEnrichmentBenchmark {
                     median(js), min(js), max(js), latencyJson(jsLatency), median(js) / median(java));
         } finally {
             server.stop(0);
+            handlers.shutdownNow(); // non-daemon threads: the JVM would not exit
             timer.shutdownNow();
         }
     }
