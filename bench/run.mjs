@@ -34,7 +34,7 @@ const SCENARIOS_ALL = [
   { id: 'session-windows', fn: 'session-windows', parallelism: 1, records: 300_000, title: 'session windows with merging', target: null },
 ];
 const SCENARIOS = SCENARIOS_ALL.filter((s) => !only || only.includes(s.id));
-/** Phases besides throughput: --only takes their ids too (latency, checkpoints, kafka, deploy, protocol, sidecar-costs, build). */
+/** Phases besides throughput: --only takes their ids too (async-enrichment, latency, checkpoints, kafka, deploy, protocol, sidecar-costs, build). */
 const wants = (id) => !only || only.includes(id);
 
 const log = (line) => process.stderr.write(`› ${line}\n`);
@@ -268,6 +268,13 @@ function markdown(results) {
         return `| ${s.title} | ${k(r.js.median)} (${k(r.js.min)}–${k(r.js.max)}) | ${k(r.java.median)} (${k(r.java.min)}–${k(r.java.max)}) | **${r.ratio.toFixed(2)}** | ${s.target ?? '—'} |`;
       }));
   }
+  if (results.asyncEnrichment) {
+    const r = results.asyncEnrichment;
+    const latency = (l) => `${l.p50} / ${l.p90} / ${l.p99} / ${l.max}`;
+    out.push('', `Async enrichment: each of ${k(r.records)} events makes an HTTP call to a loopback server that answers after ${r.delayMs} ms, ${r.capacity} calls in flight, ordered, p=1 — TypeScript \`async handle\` with \`fetch\` through the sidecar against Java's \`AsyncDataStream.orderedWait\` with the JDK HttpClient; latency from generator to sink, ms (p50 / p90 / p99 / max):`, '',
+      '| scenario | TypeScript via sidecar, records/s | Java, records/s | ratio | target | latency TS | latency Java |', '|---|---|---|---|---|---|---|',
+      `| 10 ms enrichment call, capacity 100 | ${k(r.js.median)} (${k(r.js.min)}–${k(r.js.max)}) | ${k(r.java.median)} (${k(r.java.min)}–${k(r.java.max)}) | **${r.ratio.toFixed(2)}** | 0.8 | ${latency(r.js.latencyMs)} | ${latency(r.java.latencyMs)} |`);
+  }
   if (results.kafka) {
     const r = results.kafka;
     out.push('', `End to end through a local Kafka broker (KRaft, one partition): the stateless map reading ${k(r.records)} pre-filled 100-byte orders with the runtime's Kafka source and writing them with its exactly-once (transactional) Kafka sinks, checkpoints every ${r.checkpointIntervalMs} ms, p=1; records/s over the job's net runtime including the final commit, every run's committed output counted (read_committed):`, '',
@@ -408,6 +415,10 @@ if (wants('checkpoints')) {
     endPhase(`checkpoints-${fn}`);
   }
 }
+const asyncEnrichment = await optionalPhase('async-enrichment', 'async enrichment: a 10 ms HTTP call per event, capacity 100', () =>
+  runJava('dev.flinkfn.runtime.bench.AsyncEnrichmentBenchmark', ['--artifact', flinkfnBuild('async-enrichment').file, '--sidecar', sidecarJs,
+    '--records', quick ? '10000' : '50000', '--runs', quick ? '1' : '3'], classpath, '{"scenario"'));
+if (asyncEnrichment) log(`async enrichment: ratio ${asyncEnrichment.ratio.toFixed(2)} (TS ${Math.round(asyncEnrichment.js.median)} / Java ${Math.round(asyncEnrichment.java.median)} records/s)`);
 const kafka = await optionalPhase('kafka', 'end to end through a local Kafka broker', () => kafkaEndToEnd(classpath));
 if (kafka) log(`kafka: ratio ${kafka.ratio} (TS ${kafka.js.median} / Java ${kafka.java.median} records/s)`);
 const deploy = await optionalPhase('deploy', 'flinkfn deploy -> RUNNING on a local stack', deployTimes);
@@ -426,6 +437,7 @@ const results = {
   throughput,
   latency,
   checkpoints,
+  asyncEnrichment,
   kafka,
   deploy,
   protocol,

@@ -13,6 +13,8 @@ export type Snippet = string;
 export interface CaseFunction {
   format?: 'json' | 'string' | 'bytes';
   handle?: Snippet;
+  /** The `async` declaration, as JSON (durations in milliseconds). */
+  async?: { capacity?: number; timeout?: number; ordered?: boolean; retry?: { retries: number; backoff?: number; maxBackoff?: number } };
   /** Default `(e) => e.key`. */
   key?: Snippet;
   /** Default event time with `(e) => e.ts` and no out-of-orderness. */

@@ -23,6 +23,7 @@ export function handlerSource(testCase: ConformanceCase): string {
     `sinks: { ${sinks.join(', ')} },`,
   ];
   if (fn.handle) lines.push(`handle: ${fn.handle},`);
+  if (fn.async) lines.push(`async: ${JSON.stringify(fn.async)},`);
   if (fn.window) {
     lines.push(`key: ${fn.key ?? '(e) => e.key'},`);
     const time = fn.time ?? { kind: 'event' };

@@ -43,6 +43,8 @@ export const RULES: Record<string, string> = {
   'partition-lag-not-late': 'an event within its own partition\'s bound is on time however far other partitions are ahead',
   'partition-without-data-holds': 'a partition that has delivered nothing holds the watermark back unless it is idle',
   'idle-partition-released': 'with idleTimeout, a partition without events for that long stops holding the watermark back',
+  'async-handle': 'handle may return a Promise: its results are those of a synchronous handler, in input order unless unordered',
+  'async-timeout-dead-letter': 'an async handle that outlives async.timeout, or keeps failing with a retryable error, is a dead letter; the rest continue',
   'handler-metrics': 'counters and histograms recorded through ctx.metrics total the same on every runtime (summed over subtasks on Flink)',
   'idle-partition-rejoins': 'an idle partition\'s next event makes it hold the watermark again; the watermark never goes back',
 };

@@ -32,6 +32,7 @@ export async function runOnEngine(testCase: ConformanceCase, artifactFile: strin
     else engine.advanceProcessingTime(step.processingTime);
   }
   engine.finish();
+  await engine.settled();
   actual.metrics = engine.metrics;
   return actual;
 }

@@ -17,9 +17,15 @@
  *    `advanceProcessingTime`) is idle until its next element. Watermarks are emitted after every record (the
  *    most eager schedule Flink's periodic emission can produce) and at every processing-time step, and come
  *    from explicit `advanceWatermark` calls; they never go backwards.
+ *  - An async `handle` (one that returns a Promise) runs with the semantics of Flink's AsyncWaitOperator: at most
+ *    `async.capacity` events are in flight (further pushes wait in an input queue, as backpressure holds them in the
+ *    source on Flink); ordered mode emits results in input order, unordered mode as they complete, but never across
+ *    a watermark or the end of input: those wait until every event pushed before them is done (processing
+ *    time moves on regardless, as on Flink). Synchronous results take the same path, so a sync handler is never overtaken. `settled()` resolves when
+ *    everything pushed so far has been emitted.
  */
 import type { FunctionDeclarations, ManifestWindow, WindowBounds } from '@flinkfn/sdk';
-import type { DeadLetter, FunctionHost, Output } from '@flinkfn/host';
+import type { DeadLetter, FunctionHost, Output, Step } from '@flinkfn/host';
 import { MetricsSummary, type MetricsSnapshot } from '@flinkfn/host';
 import { assignWindows, maxTimestamp, mergeWindows, sameWindow, windowId } from './assigners.js';
 import { TimerQueue, type Timer } from './timers.js';
@@ -92,6 +98,22 @@ interface WindowState {
   events?: string[];
 }
 
+/** An event on its way through `handle`: not started (over capacity), running, or done and waiting to be emitted. */
+interface PendingElement {
+  kind: 'element';
+  partition: number;
+  start: (() => Step<Output[]> | Promise<Step<Output[]>>) | null;
+  step: Step<Output[]> | null;
+}
+
+/** A watermark or the end of input: it waits for the events pushed before it. */
+interface PendingControl {
+  kind: 'control';
+  run: () => void;
+}
+
+type Pending = PendingElement | PendingControl;
+
 const NO_WATERMARK = Number.NEGATIVE_INFINITY;
 const END_OF_INPUT = Number.POSITIVE_INFINITY;
 
@@ -116,6 +138,25 @@ export class Engine {
   private now: number;
   private finished = false;
   private readonly metricsSummary = new MetricsSummary();
+  /**
+   * In input order from `head`: events in flight or waiting for a slot, and the watermarks behind them; null where an
+   * unordered result already left. A head index instead of shift(): a large array's shift copies it.
+   */
+  private pending: Array<Pending | null> = [];
+  private head = 0;
+  /** Every event before this index has started (they start in input order). */
+  private nextStart = 0;
+  /** Events started and not yet emitted (Flink's queue occupancy). */
+  private running = 0;
+  private readonly capacity: number;
+  private readonly ordered: boolean;
+  private draining = false;
+  private drainAgain = false;
+  private failure: unknown = undefined;
+  private settledWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  private readyWaiters: Array<() => void> = [];
+  /** Events in `pending` not started yet. */
+  private waiting = 0;
 
   constructor(
     private readonly host: FunctionHost,
@@ -126,6 +167,8 @@ export class Engine {
     this.window = this.manifest.window;
     this.merging = this.window?.assigner.kind === 'session';
     this.now = options.processingTime ?? 0;
+    this.capacity = host.async.capacity;
+    this.ordered = host.async.ordered;
     const partitions = options.partitions ?? 1;
     if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be a whole number ≥ 1, got ${partitions}`);
     for (let p = 0; p < partitions; p++) this.partitionClock(p);
@@ -152,31 +195,74 @@ export class Engine {
     return count;
   }
 
+  /** Events pushed and not yet emitted: in flight, done but held for order, or waiting for a slot. */
+  get inFlight(): number {
+    let count = 0;
+    for (let i = this.head; i < this.pending.length; i++) if (this.pending[i]?.kind === 'element') count++;
+    return count;
+  }
+
+  private get idle(): boolean {
+    return this.head === this.pending.length;
+  }
+
+  /**
+   * Resolves when everything pushed so far has been emitted (at once for synchronous handlers); rejects if a
+   * listener threw while async results were emitted.
+   */
+  settled(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.idle) return Promise.resolve();
+    return new Promise((resolve, reject) => this.settledWaiters.push({ resolve, reject }));
+  }
+
+  /** Whether an event pushed now would have to wait for a slot (all `async.capacity` slots are taken). */
+  get saturated(): boolean {
+    return this.running >= this.capacity;
+  }
+
+  /**
+   * Resolves when a slot is free, so a reader of a large input can push at the pace of the handler instead of
+   * queueing everything (`flinkfn dev` does; the harness pushes what a test gives it).
+   */
+  ready(): Promise<void> {
+    if (!this.saturated || this.failure !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
   /** A source record as it would come from Kafka: decoded per the source format first. */
   pushRecord(raw: string | Uint8Array, origin: RecordOrigin = {}): void {
     this.checkOpen();
     this.stats.recordsIn++;
-    const decoded = this.host.decode(raw);
-    if (!decoded.ok) return this.deadLetter(decoded.deadLetter);
-    this.process(decoded.value, partitionOf(origin));
+    const partition = partitionOf(origin);
+    this.handleElement(partition, () => this.decodeAndHandle(raw));
   }
 
   /** An already-decoded event (what the handler receives). */
   pushEvent(event: unknown, origin: RecordOrigin = {}): void {
     this.checkOpen();
     this.stats.recordsIn++;
-    this.process(event, partitionOf(origin));
+    const partition = partitionOf(origin);
+    this.handleElement(partition, () => this.host.handle(event));
   }
 
   /** Moves the event-time watermark forward (never back), firing and cleaning up windows as Flink does. */
   advanceWatermark(watermark: number): void {
     this.checkOpen();
-    this.setWatermark(watermark);
+    this.control(() => this.setWatermark(watermark));
   }
 
-  /** Moves the processing-time clock forward, firing processing-time windows whose end has passed. */
+  /**
+   * Moves the processing-time clock forward, firing processing-time windows whose end has passed. It does not wait
+   * for events in flight (processing time is not part of the stream, on Flink neither): an async result that arrives
+   * later belongs to the windows of its arrival time.
+   */
   advanceProcessingTime(time: number): void {
     this.checkOpen();
+    this.setProcessingTime(time);
+  }
+
+  private setProcessingTime(time: number): void {
     if (time < this.now) return;
     this.now = time;
     let timer: Timer | undefined;
@@ -191,15 +277,167 @@ export class Engine {
    */
   finish(options: { fireProcessingTimeWindows?: boolean } = {}): void {
     this.checkOpen();
-    if (this.window?.time.kind === 'event') this.setWatermark(END_OF_INPUT);
-    if (options.fireProcessingTimeWindows) this.advanceProcessingTime(END_OF_INPUT);
     this.finished = true;
+    this.control(() => {
+      if (this.window?.time.kind === 'event') this.setWatermark(END_OF_INPUT);
+      if (options.fireProcessingTimeWindows) this.setProcessingTime(END_OF_INPUT);
+    });
+  }
+
+  // --- the async queue -------------------------------------------------------------------------
+
+  private decodeAndHandle(raw: string | Uint8Array): Step<Output[]> | Promise<Step<Output[]>> {
+    const decoded = this.host.decode(raw);
+    if (!decoded.ok) return decoded;
+    return this.host.handle(decoded.value);
+  }
+
+  /** Runs an event through handle now when nothing is ahead of it and its result is synchronous; queues it otherwise. */
+  private handleElement(partition: number, start: () => Step<Output[]> | Promise<Step<Output[]>>): void {
+    if (this.idle) {
+      const step = start();
+      if (!isPromise(step)) return this.afterHandle(step, partition);
+      const entry: PendingElement = { kind: 'element', partition, start: null, step: null };
+      this.pending.push(entry);
+      this.running++;
+      this.await(entry, step);
+      return;
+    }
+    this.pending.push({ kind: 'element', partition, start, step: null });
+    this.waiting++;
+    this.drain();
+  }
+
+  private control(run: () => void): void {
+    if (this.idle) return run();
+    this.pending.push({ kind: 'control', run });
+    this.drain();
+  }
+
+  private await(entry: PendingElement, promise: Promise<Step<Output[]>>): void {
+    promise.then((step) => {
+      entry.step = step;
+      this.drain();
+    }, (error: unknown) => this.fail(error));
+  }
+
+  /**
+   * Emits what may leave the queue and starts waiting events while there are free slots. Ordered: the head while it is
+   * done. Unordered: every done event before the first watermark, then the watermark once nothing is before it.
+   */
+  private drain(): void {
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    this.draining = true;
+    try {
+      do {
+        this.drainAgain = false;
+        this.emitReady();
+        this.startWaiting();
+      } while (this.drainAgain);
+    } catch (error) {
+      this.fail(error);
+      return;
+    } finally {
+      this.draining = false;
+    }
+    if (!this.saturated && this.readyWaiters.length > 0) {
+      const waiters = this.readyWaiters;
+      this.readyWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    if (this.idle) {
+      this.pending = [];
+      this.head = 0;
+      this.nextStart = 0;
+      const waiters = this.settledWaiters;
+      this.settledWaiters = [];
+      for (const waiter of waiters) waiter.resolve();
+    }
+  }
+
+  private emitReady(): void {
+    for (;;) {
+      const head = this.pending[this.head];
+      if (head === undefined) return;
+      if (head === null) {
+        this.advance();
+        continue;
+      }
+      if (head.kind === 'control') {
+        this.advance();
+        head.run();
+        continue;
+      }
+      if (head.step !== null) {
+        this.advance();
+        this.emitElement(head);
+        continue;
+      }
+      if (this.ordered) return;
+      // Unordered: done events of the first segment (before the first watermark) leave as they complete. Events
+      // start in input order, so the scan ends at the first one still waiting for a slot.
+      for (let i = this.head + 1; i < this.pending.length; i++) {
+        const entry = this.pending[i];
+        if (entry === null || entry === undefined) continue;
+        if (entry.kind === 'control' || entry.start !== null) break;
+        if (entry.step !== null) {
+          this.pending[i] = null;
+          this.emitElement(entry);
+        }
+      }
+      return;
+    }
+  }
+
+  /** Drops the head entry; compacts the array once most of it is behind the head. */
+  private advance(): void {
+    this.pending[this.head++] = null;
+    if (this.head > 4_096 && this.head * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.head);
+      this.nextStart = Math.max(0, this.nextStart - this.head);
+      this.head = 0;
+    }
+  }
+
+  private emitElement(entry: PendingElement): void {
+    this.running--;
+    this.afterHandle(entry.step as Step<Output[]>, entry.partition);
+  }
+
+  private startWaiting(): void {
+    if (this.waiting === 0 || this.running >= this.capacity) return;
+    for (let i = Math.max(this.head, this.nextStart); i < this.pending.length; i++) {
+      if (this.waiting === 0 || this.running >= this.capacity) return;
+      this.nextStart = i;
+      const entry = this.pending[i];
+      if (entry === null || entry === undefined || entry.kind !== 'element' || entry.start === null) continue;
+      const start = entry.start;
+      entry.start = null;
+      this.waiting--;
+      this.running++;
+      const step = start();
+      if (isPromise(step)) this.await(entry, step);
+      else {
+        entry.step = step;
+        this.drainAgain = true;
+      }
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.failure ??= error;
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    for (const waiter of waiters) waiter.reject(error);
   }
 
   // --- per record ------------------------------------------------------------------------------
 
-  private process(event: unknown, partition: number): void {
-    const handled = this.host.handle(event);
+  private afterHandle(handled: Step<Output[]>, partition: number): void {
     if (!handled.ok) return this.deadLetter(handled.deadLetter);
     if (this.window === null) {
       for (const output of handled.value) this.emit(output);
@@ -456,6 +694,10 @@ export class Engine {
   private checkOpen(): void {
     if (this.finished) throw new Error('the engine has finished; create a new one to process more input');
   }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return value instanceof Promise;
 }
 
 function partitionOf(origin: RecordOrigin): number {

@@ -5,7 +5,16 @@
  * same results and a non-JSON accumulator fails in development, not in production.
  */
 import { isUtf8 } from 'node:buffer';
-import { isDeclarationError, isRouted, type FunctionDeclarations, type WindowBounds } from '@flinkfn/sdk';
+import {
+  ASYNC_DEFAULTS,
+  isDeclarationError,
+  isRetryable,
+  isRouted,
+  retryDelay,
+  type FunctionDeclarations,
+  type ManifestAsync,
+  type WindowBounds,
+} from '@flinkfn/sdk';
 import { MetricsRecorder } from './metrics.js';
 
 /**
@@ -73,7 +82,8 @@ export class FunctionHost {
   private readonly defaultSink: string;
   /** What user code records through `ctx.metrics`; drained by the engine and the sidecar. */
   readonly metrics = new MetricsRecorder();
-  private readonly handleContext: { topic: string; metrics: MetricsRecorder };
+  /** How a handle that returns a Promise runs (timeout, retries); capacity and order are the runtime's business. */
+  readonly async: ManifestAsync;
 
   /** `spec` is the declaration object given to defineFunction (`definition.spec`). */
   constructor(manifest: FunctionDeclarations, spec: object) {
@@ -81,7 +91,7 @@ export class FunctionHost {
     this.spec = spec as Callable;
     this.sinkNames = new Set(manifest.sinks.map((s) => s.name));
     this.defaultSink = manifest.sinks[0]?.name ?? 'main';
-    this.handleContext = { topic: manifest.source.topic, metrics: this.metrics };
+    this.async = manifest.async ?? ASYNC_DEFAULTS;
   }
 
   /** Turns a source record into the event a handler sees, per the source format. */
@@ -112,22 +122,81 @@ export class FunctionHost {
   /**
    * Runs `handle` (or passes the event through when there is none). For windowed functions the outputs
    * are the window's events and cannot be routed; for stateless ones they go to sinks.
+   *
+   * A handler that returns a Promise (or throws an error marked retryable, with retries declared) makes the step a
+   * Promise: it settles with the outputs, or with a dead letter when the handler fails, when its retries are used
+   * up, or when `async.timeout` passes (then `ctx.signal` is aborted and a later result is ignored). It never
+   * rejects. Everything synchronous stays synchronous, so sync handlers pay nothing for async ones.
    */
-  handle(event: unknown): Step<Output[]> {
+  handle(event: unknown): Step<Output[]> | Promise<Step<Output[]>> {
     const handle = this.spec.handle;
     if (!handle) {
       if (this.manifest.window !== null) return { ok: true, value: [{ sink: this.defaultSink, key: null, value: event, json: null }] };
       return this.outputs(event, null, false);
     }
+    const context = new EventContext(this.manifest.source.topic, this.metrics, 1);
     let returned: unknown;
     try {
-      returned = (handle as (e: unknown, c: unknown) => unknown)(event, this.handleContext);
+      returned = (handle as (e: unknown, c: unknown) => unknown)(event, context);
     } catch (error) {
+      if (this.async.retry !== null && isRetryable(error)) {
+        return this.settle(event, Promise.reject(error), context, Date.now());
+      }
       return fail({ stage: 'handle', error: errorText(error), event: jsonSafe(event) });
     }
+    if (isThenable(returned) || hasNestedThenable(returned)) return this.settle(event, Promise.resolve(returned), context, Date.now());
+    return this.handled(event, returned);
+  }
+
+  /** The outputs of what `handle` returned (synchronously, or what its Promise resolved to). */
+  private handled(event: unknown, returned: unknown): Step<Output[]> {
     const outputs = this.outputs(returned, null, this.manifest.window !== null);
     if (!outputs.ok) return fail({ ...outputs.deadLetter, event: jsonSafe(event) });
     return outputs;
+  }
+
+  /**
+   * Waits for an async handle: its attempts (retrying errors marked retryable, with backoff) within one timeout
+   * that counts from the first call, as Flink's AsyncWaitOperator counts it.
+   */
+  private async settle(event: unknown, first: PromiseLike<unknown>, firstContext: EventContext, startedAt: number): Promise<Step<Output[]>> {
+    const { timeoutMs, retry } = this.async;
+    const deadline = startedAt + timeoutMs;
+    let context = firstContext;
+    let pending: PromiseLike<unknown> = first;
+    for (;;) {
+      const outcome = await within(pending, deadline, (value) => resolveNested(value));
+      if (outcome.kind === 'value') return this.handled(event, outcome.value);
+      if (outcome.kind === 'timeout') {
+        context.abort(new Error(`timed out after ${timeoutMs} ms`));
+        return fail({ stage: 'handle', error: `timed out after ${timeoutMs} ms${attempts(context.attempt)}`, event: jsonSafe(event) });
+      }
+      const error = outcome.error;
+      if (retry === null || !isRetryable(error)) {
+        return fail({ stage: 'handle', error: `${errorText(error)}${attempts(context.attempt)}`, event: jsonSafe(event) });
+      }
+      if (context.attempt > retry.retries) {
+        return fail({ stage: 'handle', error: `${errorText(error)} (retries used up: ${context.attempt} attempts)`, event: jsonSafe(event) });
+      }
+      const wait = retryDelay(retry, context.attempt);
+      if (Date.now() + wait >= deadline) {
+        // The backoff would end after the timeout: the event times out when the timeout passes, not earlier.
+        await sleepUntil(deadline);
+        return fail({
+          stage: 'handle',
+          error: `timed out after ${timeoutMs} ms${attempts(context.attempt)}, waiting to retry ${errorText(error)}`,
+          event: jsonSafe(event),
+        });
+      }
+      await sleepUntil(Date.now() + wait);
+      context = new EventContext(this.manifest.source.topic, this.metrics, context.attempt + 1);
+      try {
+        const returned = (this.spec.handle as (e: unknown, c: unknown) => unknown)(event, context);
+        pending = isThenable(returned) ? returned : Promise.resolve(returned);
+      } catch (thrown) {
+        pending = Promise.reject(thrown);
+      }
+    }
   }
 
   /** The event's key as a string. */
@@ -138,6 +207,7 @@ export class FunctionHost {
     } catch (error) {
       return fail({ stage: 'key', error: String(error), event: jsonSafe(event) });
     }
+    if (isThenable(key)) return fail({ stage: 'key', error: notAsync('key()', key), event: jsonSafe(event) });
     if (typeof key === 'string') return { ok: true, value: key };
     if (typeof key === 'number' && Number.isFinite(key)) return { ok: true, value: String(key) };
     return fail({
@@ -154,6 +224,9 @@ export class FunctionHost {
       timestamp = (this.spec.time?.timestamp as (e: unknown) => unknown)(event);
     } catch (error) {
       return fail({ stage: 'timestamp', error: String(error), event: jsonSafe(event) });
+    }
+    if (isThenable(timestamp)) {
+      return fail({ stage: 'timestamp', error: notAsync('time.timestamp()', timestamp), event: jsonSafe(event) });
     }
     const ms = timestamp instanceof Date ? timestamp.getTime() : timestamp;
     if (typeof ms === 'number' && Number.isSafeInteger(ms)) return { ok: true, value: ms };
@@ -191,6 +264,7 @@ export class FunctionHost {
     } catch (error) {
       return fail({ stage: 'result', error: errorText(error), key, window: { ...window } });
     }
+    if (isThenable(returned)) return fail({ stage: 'result', error: notAsync('aggregate.result()', returned), key, window: { ...window } });
     return this.withContext(this.outputs(returned, key, false), key, window);
   }
 
@@ -203,6 +277,7 @@ export class FunctionHost {
     } catch (error) {
       return fail({ stage: 'process', error: errorText(error), key, window: { ...window } });
     }
+    if (isThenable(returned)) return fail({ stage: 'process', error: notAsync('process()', returned), key, window: { ...window } });
     return this.withContext(this.outputs(returned, key, false), key, window);
   }
 
@@ -234,6 +309,7 @@ export class FunctionHost {
     } catch (error) {
       return fail({ stage, error: String(error), ...context });
     }
+    if (isThenable(accumulator)) return fail({ stage, error: notAsync(`aggregate.${stage}()`, accumulator), ...context });
     let text: string | undefined;
     try {
       text = JSON.stringify(accumulator);
@@ -263,19 +339,32 @@ export class FunctionHost {
     const deadLetters: DeadLetter[] = [];
     for (const event of events) {
       if (!created) {
+        let createdValue: unknown;
         try {
-          acc = aggregate.create();
-          created = true;
+          createdValue = aggregate.create();
         } catch (error) {
           deadLetters.push({ stage: 'create', error: String(error), event: jsonSafe(event) });
           continue;
         }
+        if (isThenable(createdValue)) {
+          deadLetters.push({ stage: 'create', error: notAsync('aggregate.create()', createdValue), event: jsonSafe(event) });
+          continue;
+        }
+        acc = createdValue;
+        created = true;
       }
+      let added: unknown;
       try {
-        acc = aggregate.add(acc as never, event as never);
+        added = aggregate.add(acc as never, event as never);
       } catch (error) {
         deadLetters.push({ stage: 'add', error: String(error), event: jsonSafe(event) });
+        continue;
       }
+      if (isThenable(added)) {
+        deadLetters.push({ stage: 'add', error: notAsync('aggregate.add()', added), event: jsonSafe(event) });
+        continue;
+      }
+      acc = added;
     }
     if (!created) return { accumulator: null, deadLetters };
     let text: string | undefined;
@@ -326,6 +415,102 @@ export class FunctionHost {
   }
 }
 
+/**
+ * The per-call context of `handle`: topic, metrics, the attempt number, and an AbortSignal made on first use (most
+ * handlers never touch it) that the timeout aborts.
+ */
+class EventContext {
+  private controller: AbortController | undefined;
+  private abortedWith: Error | undefined;
+
+  constructor(
+    readonly topic: string,
+    readonly metrics: MetricsRecorder,
+    readonly attempt: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.abortedWith !== undefined && this.controller === undefined) return AbortSignal.abort(this.abortedWith);
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  abort(reason: Error): void {
+    this.abortedWith = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+type Outcome = { kind: 'value'; value: unknown } | { kind: 'error'; error: unknown } | { kind: 'timeout' };
+
+/**
+ * Waits for `pending` (then `then` on its value) until `deadline` (epoch ms). A result that comes later is dropped;
+ * the handlers stay attached, so a late rejection is never an unhandled one.
+ */
+function within(pending: PromiseLike<unknown>, deadline: number, then: (value: unknown) => Promise<unknown>): Promise<Outcome> {
+  return new Promise<Outcome>((resolve) => {
+    const timer = setTimeout(() => resolve({ kind: 'timeout' }), Math.max(0, deadline - Date.now()));
+    Promise.resolve(pending).then(then).then(
+      (value) => {
+        clearTimeout(timer);
+        resolve({ kind: 'value', value });
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        resolve({ kind: 'error', error });
+      },
+    );
+  });
+}
+
+/**
+ * What an async handle resolved to, with Promises one level down awaited too: an array of Promises
+ * (`events.map(async ...)`) and `to(sink, promise)`.
+ */
+async function resolveNested(value: unknown): Promise<unknown> {
+  if (!hasNestedThenable(value)) return value;
+  if (Array.isArray(value)) return Promise.all(value.map((item) => resolveItem(item)));
+  return resolveItem(value);
+}
+
+/** Whether a handle result holds a Promise one level down (checked on the sync path: a cheap scan). */
+function hasNestedThenable(value: unknown): boolean {
+  if (Array.isArray(value)) {
+    for (const item of value) if (isThenable(item) || (isRouted(item) && isThenable(item.value))) return true;
+    return false;
+  }
+  return isRouted(value) && isThenable(value.value);
+}
+
+async function resolveItem(item: unknown): Promise<unknown> {
+  if (isThenable(item)) return item;
+  if (isRouted(item) && isThenable(item.value)) {
+    const value = await item.value;
+    return Object.assign(Object.create(Object.getPrototypeOf(item) as object) as object, { sink: item.sink, value });
+  }
+  return item;
+}
+
+function sleepUntil(time: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, time - Date.now())));
+}
+
+function attempts(attempt: number): string {
+  return attempt > 1 ? ` (${attempt} attempts)` : '';
+}
+
+/** Whether a value is a Promise or another thenable: what an async function returns. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null
+    && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** The dead-letter text for a Promise where only a value is allowed; the Promise's rejection is handled. */
+function notAsync(callback: string, promise: PromiseLike<unknown>): string {
+  Promise.resolve(promise).then(undefined, () => undefined);
+  return `${callback} returned a Promise; only handle may be async. Make ${callback.replace('()', '')} return its value directly`
+    + ' (do the asynchronous work in handle and put its result on the event)';
+}
+
 /** Where a value stops being plain JSON (a Date, a Map, undefined, NaN, a class instance), or undefined if it is. */
 function notPlainJson(value: unknown, path: string): string | undefined {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
@@ -368,9 +553,14 @@ function fail<T>(deadLetter: DeadLetter): Step<T> {
   return { ok: false, deadLetter };
 }
 
-/** What user code threw, as a dead letter says it; a DeclarationError (a bad metric name) with its hint. */
+/**
+ * What user code threw, as a dead letter says it; a DeclarationError (a bad metric name) with its hint, an error with
+ * a cause (fetch's `TypeError: fetch failed` hides why: a refused or reset connection) with that cause.
+ */
 function errorText(error: unknown): string {
-  return isDeclarationError(error) ? `${String(error)} (${error.hint})` : String(error);
+  if (isDeclarationError(error)) return `${String(error)} (${error.hint})`;
+  const cause = error instanceof Error ? (error as { cause?: unknown }).cause : undefined;
+  return cause === undefined ? String(error) : `${String(error)} (cause: ${String(cause)})`;
 }
 
 function messageOf(error: unknown): string {

@@ -18,6 +18,7 @@ function artifact(code: string, name = 'echo'): Artifact {
       sinks: [{ name: 'out', topic: 'out', lifecycle: 'ephemeral', partitions: 1 }],
       sideOutputs: { late: null, deadLetter: { topic: `${name}-dead-letter`, lifecycle: 'ephemeral', partitions: 1 } },
       handle: true,
+      async: { capacity: 100, timeoutMs: 30_000, ordered: true, retry: null },
       window: null,
       parallelism: null,
       resources: [
@@ -90,7 +91,7 @@ const outputs = suite('outputs for sinks');
 
 outputs('a stateless output that cannot be JSON becomes a dead letter instead of a broken record', async () => {
   const { host } = await loadFunction(artifact(echo('echo', '() => ({ n: 1n })')));
-  const step = host.handle({ id: 1 });
+  const step = await host.handle({ id: 1 });
   assert.is(step.ok, false);
   assert.match(step.ok ? '' : step.deadLetter.error, /not JSON-serializable/);
   assert.is(step.ok ? '' : step.deadLetter.stage, 'output');
@@ -106,10 +107,11 @@ const counter = (add: string): string =>
 
 function windowed(code: string): Artifact {
   const base = artifact(code);
+  const { async: _noHandleNoAsync, ...manifest } = base.manifest;
   return {
     ...base,
     manifest: {
-      ...base.manifest,
+      ...manifest,
       handle: false,
       window: {
         assigner: { kind: 'tumbling', sizeMs: 10, offsetMs: 0 },

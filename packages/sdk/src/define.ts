@@ -1,4 +1,5 @@
 import { describeValue, parseDuration } from './duration.js';
+import { validateAsync } from './async.js';
 import { closest } from './did-you-mean.js';
 import { DeclarationError } from './errors.js';
 import type {
@@ -81,7 +82,7 @@ export function isFunctionDefinition(value: unknown): value is FunctionDefinitio
 // --- validation -------------------------------------------------------------------------------
 
 const TOP_KEYS = [
-  'name', 'source', 'sinks', 'deadLetter', 'parallelism', 'lifetime', 'handle',
+  'name', 'source', 'sinks', 'deadLetter', 'parallelism', 'lifetime', 'handle', 'async',
   'key', 'time', 'window', 'allowedLateness', 'late', 'aggregate', 'process',
 ] as const;
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
@@ -106,6 +107,11 @@ function validate(input: unknown): FunctionDeclarations {
   const parallelism = validateParallelism(spec['parallelism']);
   const lifetime = validateLifetime(spec['lifetime']);
   const handle = optionalFunction(spec['handle'], 'handle');
+  if (spec['async'] !== undefined && !handle) {
+    throw new DeclarationError('async', `'async' configures handle, and no handle is declared`,
+      'Only handle may be async (window callbacks must return their values directly); add handle or remove async.');
+  }
+  const async = handle ? validateAsync(spec['async']) : null;
 
   const windowed = spec['window'] !== undefined;
   let window: ManifestWindow | null = null;
@@ -153,6 +159,7 @@ function validate(input: unknown): FunctionDeclarations {
     sinks,
     sideOutputs: { late, deadLetter },
     handle: handle !== undefined,
+    ...(async ? { async } : {}),
     window,
     parallelism,
     ...(lifetime ? { lifetime } : {}),

@@ -12,6 +12,8 @@ export type { Duration } from './duration.js';
 export { DeclarationError, isDeclarationError } from './errors.js';
 export { SDK_VERSION, MANIFEST_VERSION, PROTOCOL_VERSION } from './version.js';
 export { ROUTED } from './types.js';
+export { ASYNC_DEFAULTS, retryable, isRetryable, retryDelay } from './async.js';
+export type { AsyncDeclaration, RetryDeclaration } from './async.js';
 export type * from './types.js';
 export type * from './manifest.js';
 export { checkMetricName, METRIC_NAME_PATTERN } from './metrics.js';

@@ -72,6 +72,23 @@ export interface ManifestWindow {
 }
 
 /**
+ * How `handle` runs when it returns a Promise (resolved from the declaration's `async`, defaults filled in).
+ *
+ * @example
+ * const async: ManifestAsync = { capacity: 100, timeoutMs: 30_000, ordered: true, retry: { retries: 3, backoffMs: 100, maxBackoffMs: 10_000 } };
+ */
+export interface ManifestAsync {
+  /** Events in flight at once per parallel instance. */
+  capacity: number;
+  /** Longest time for one event, attempts and backoffs included. */
+  timeoutMs: number;
+  /** Whether results leave in input order. */
+  ordered: boolean;
+  /** Retries of errors marked retryable; null: none. */
+  retry: { retries: number; backoffMs: number; maxBackoffMs: number } | null;
+}
+
+/**
  * Something a deployment of the function touches; `owned` ones are created, and removed on destroy when
  * `ephemeral`.
  *
@@ -107,6 +124,8 @@ export interface FunctionDeclarations {
   sideOutputs: { late: ManifestTopic | null; deadLetter: ManifestTopic };
   /** Whether a stateless `handle` stage runs before the window (or alone). */
   handle: boolean;
+  /** How `handle` runs when it returns a Promise; present when there is a `handle` (absent in older artifacts: the defaults). */
+  async?: ManifestAsync | null;
   window: ManifestWindow | null;
   parallelism: number | null;
   /** Deployment time limits; absent or null: none. */

@@ -1,3 +1,4 @@
+import type { AsyncDeclaration } from './async.js';
 import type { Duration } from './duration.js';
 
 /**
@@ -234,6 +235,13 @@ export interface HandleContext {
   topic: string;
   /** The function's own counters, gauges and histograms. */
   metrics: Metrics;
+  /**
+   * Aborted when the event's `async.timeout` passes (its result is then ignored): pass it to `fetch` and other
+   * calls that accept an AbortSignal, so abandoned requests stop.
+   */
+  readonly signal: AbortSignal;
+  /** Which attempt this is: 1, then 2, 3 … when `async.retry` retries an error marked `retryable`. */
+  readonly attempt: number;
 }
 
 /**
@@ -259,6 +267,19 @@ export const ROUTED: unique symbol = Symbol.for('flinkfn.routed') as never;
  * const none: Emit<number> = undefined; const many: Emit<number> = [1, 2];
  */
 export type Emit<T> = T | Routed<T> | ReadonlyArray<T | Routed<T>> | undefined | null | void;
+
+/**
+ * What `handle` may return: an {@link Emit}, a Promise of one (an `async` handler), or an array whose items may be
+ * Promises (`events.map(async ...)`, `to(sink, promise)`). Only `handle` may be async; window callbacks (`key`,
+ * `timestamp`, `aggregate`, `process`) must return their value directly.
+ *
+ * @example
+ * handle: async (order) => ({ ...order, customer: await lookUp(order.customerId) })
+ */
+export type HandleResult<T> =
+  | Emit<T>
+  | PromiseLike<Emit<T>>
+  | ReadonlyArray<T | Routed<T> | PromiseLike<T | Routed<T>> | Routed<PromiseLike<T>>>;
 
 /**
  * The accumulator contract of a window: Flink stores only the accumulator (as JSON) and calls these
@@ -310,8 +331,13 @@ export interface FunctionSpec<In = unknown, E = In, A = unknown, R = unknown> {
   parallelism?: number;
   /** Time to live and idle timeout of its deployments; default unlimited. */
   lifetime?: LifetimeDeclaration;
-  /** Stateless step: return nothing (drop), a value, or an array of values. */
-  handle?: (event: In, context: HandleContext) => Emit<E>;
+  /**
+   * Stateless step: return nothing (drop), a value, or an array of values — or a Promise of them (an async
+   * handler that calls the outside world; see `async`).
+   */
+  handle?: (event: In, context: HandleContext) => HandleResult<E>;
+  /** How an async `handle` runs: capacity, timeout, ordered or unordered results, retries. */
+  async?: AsyncDeclaration;
   /** Windowed: the key windows are computed per. */
   key?: (event: E) => string | number;
   /** Windowed: event time or processing time. */

@@ -1,7 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  ASYNC_DEFAULTS,
   DeclarationError,
+  isRetryable,
+  retryable,
+  retryDelay,
   defineFunction,
   eventTime,
   isDeclarationError,
@@ -97,6 +101,24 @@ declarations('a stateless function has no window and owns its sinks and dead-let
   assert.is(d.sideOutputs.late, null);
 });
 
+declarations('a handle gets async options in the manifest, defaults filled in; retryable() marks errors', () => {
+  const plain = defineFunction({ ...base, handle: (e: unknown) => e }).declarations();
+  assert.equal(plain.async, ASYNC_DEFAULTS);
+  assert.equal(plain.async, { capacity: 100, timeoutMs: 30_000, ordered: true, retry: null });
+  const declared = defineFunction({
+    ...base,
+    async: { capacity: 20, timeout: '2s', ordered: false, retry: { retries: 3, backoff: '50ms' } },
+    handle: async (e: unknown) => e,
+  }).declarations();
+  assert.equal(declared.async, { capacity: 20, timeoutMs: 2_000, ordered: false, retry: { retries: 3, backoffMs: 50, maxBackoffMs: 10_000 } });
+  assert.is(defineFunction({ ...base, key: (e: { k: string }) => e.k, time: processingTime(), window: tumbling('1m'), aggregate: count }).declarations().async, undefined);
+  assert.equal([1, 2, 3, 4].map((n) => retryDelay({ retries: 5, backoffMs: 100, maxBackoffMs: 500 }, n)), [100, 200, 400, 500]);
+  assert.ok(isRetryable(retryable(new Error('busy'))));
+  assert.ok(isRetryable(retryable('busy')));
+  assert.is(String(retryable('busy')), 'Error: busy');
+  assert.not.ok(isRetryable(new Error('busy')));
+});
+
 declarations('window helpers build the declarations they name', () => {
   assert.equal(tumbling('1m', { offset: '5s' }), { kind: 'tumbling', size: '1m', offset: '5s' });
   assert.equal(session('30m'), { kind: 'session', gap: '30m' });
@@ -147,6 +169,13 @@ const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ['an unknown key in source.create', { ...windowed, source: { topic: 'a', create: { partition: 2 } } }, 'source.create.partition', /Did you mean 'partitions'/],
   ['an end position other than latest', { ...windowed, source: { topic: 'a', until: 'end' } }, 'source.until', /'latest'/],
   ['a lifetime with an unknown key', { ...windowed, lifetime: { tll: '1h' } }, 'lifetime.tll', /Did you mean 'ttl'/],
+  ['async options without a handle', { ...windowed, async: { capacity: 5 } }, 'async', /Only handle may be async/],
+  ['an async capacity of zero', { ...base, handle: (e: unknown) => e, async: { capacity: 0 } }, 'async.capacity', /from 1 to 10000/],
+  ['an async timeout of zero', { ...base, handle: (e: unknown) => e, async: { timeout: 0 } }, 'async.timeout', /longer than zero/],
+  ['ordered that is not a boolean', { ...base, handle: (e: unknown) => e, async: { ordered: 'yes' } }, 'async.ordered', /ordered: false/],
+  ['a misspelt retry option', { ...base, handle: (e: unknown) => e, async: { retry: { retires: 3 } } }, 'async.retry.retires', /Did you mean 'retries'/],
+  ['retry without a number of retries', { ...base, handle: (e: unknown) => e, async: { retry: { backoff: '1s' } } }, 'async.retry.retries', /at least 1/],
+  ['a max backoff below the backoff', { ...base, handle: (e: unknown) => e, async: { retry: { retries: 2, backoff: '2s', maxBackoff: '1s' } } }, 'async.retry.maxBackoff', /at least the backoff/],
   ['a lifetime that is not a duration', { ...windowed, lifetime: { idleTimeout: 'soon' } }, 'lifetime.idleTimeout', /duration|unit/i],
 ];
 

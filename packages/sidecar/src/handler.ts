@@ -1,8 +1,12 @@
 /**
  * Answers protocol requests by calling the function's user code through the host. Stateless here: the
  * accumulators and window contents come in each request from Flink state and go back in the response.
+ *
+ * An async `handle` makes a PROCESS answer a Promise: the records' calls run concurrently, at most
+ * `async.capacity` at once over every PROCESS in flight (records beyond wait for a slot, in arrival order), and the
+ * server goes on reading frames meanwhile, so the operator's next bundles keep flowing.
  */
-import type { DeadLetter, FunctionHost, MetricUpdates, Output as HostOutput } from '@flinkfn/host';
+import type { DeadLetter, FunctionHost, MetricUpdates, Output as HostOutput, Step } from '@flinkfn/host';
 import {
   MessageType,
   MetricKind,
@@ -21,6 +25,13 @@ export class SidecarHandler {
   private readonly eventTime: boolean;
   /** Sliding windows put one event into several windows of one AGGREGATE request: worth parsing it once. */
   private readonly eventsRepeat: boolean;
+  private readonly capacity: number;
+  /** Whether PROCESS answers may leave in completion order (async.ordered false); see protocol.ts. */
+  readonly unordered: boolean;
+  /** Async handle calls started and not settled. */
+  private running = 0;
+  /** Records waiting for a slot, oldest first, over every PROCESS request. */
+  private readonly waiting: Array<() => void> = [];
 
   constructor(
     private readonly host: FunctionHost,
@@ -30,9 +41,16 @@ export class SidecarHandler {
     this.windowed = host.manifest.window !== null;
     this.eventTime = host.manifest.window?.time.kind === 'event';
     this.eventsRepeat = host.manifest.window?.assigner.kind === 'sliding';
+    this.capacity = host.async.capacity;
+    this.unordered = !host.async.ordered;
   }
 
-  handle(request: Request): Response | undefined {
+  /** Async handle calls in flight now (for tests and diagnostics). */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  handle(request: Request): Response | Promise<Response> | undefined {
     switch (request.type) {
       case MessageType.HELLO:
         if (request.protocolVersion !== PROTOCOL_VERSION) {
@@ -42,8 +60,11 @@ export class SidecarHandler {
           return { type: MessageType.ERROR, id: request.id, message: `the sidecar serves artifact ${this.artifactId}, the operator expects ${request.artifactId}` };
         }
         return { type: MessageType.HELLO_OK, id: request.id, protocolVersion: PROTOCOL_VERSION, functionName: this.host.manifest.name };
-      case MessageType.PROCESS:
-        return { type: MessageType.PROCESSED, id: request.id, results: request.records.map((record) => this.process(record)) };
+      case MessageType.PROCESS: {
+        const results = this.processAll(request.records);
+        if (results instanceof Promise) return results.then((settled) => ({ type: MessageType.PROCESSED, id: request.id, results: settled }));
+        return { type: MessageType.PROCESSED, id: request.id, results };
+      }
       case MessageType.AGGREGATE:
         return {
           type: MessageType.AGGREGATED,
@@ -86,11 +107,55 @@ export class SidecarHandler {
     return { type: MessageType.METRICS, id, metrics: metricFrames(updates) };
   }
 
+  /** Every record of a PROCESS request; a Promise when one of them is async or has to wait for a slot. */
+  private processAll(records: Uint8Array[]): Output[][] | Promise<Output[][]> {
+    const results: Array<Output[] | Promise<Output[]>> = new Array<Output[]>(records.length);
+    let pending = false;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as Uint8Array;
+      if (this.running >= this.capacity || this.waiting.length > 0) {
+        // No free slot, or earlier records wait for one: start in arrival order when one frees.
+        pending = true;
+        results[i] = new Promise<Output[]>((resolve, reject) => {
+          this.waiting.push(() => {
+            try {
+              resolve(this.process(record));
+            } catch (error) {
+              reject(error instanceof Error ? error : new Error(String(error)));
+            }
+          });
+        });
+        continue;
+      }
+      const result = this.process(record);
+      if (result instanceof Promise) pending = true;
+      results[i] = result;
+    }
+    return pending ? Promise.all(results) : (results as Output[][]);
+  }
+
   /** decode → handle → (windowed: key, timestamp, serialized event). */
-  private process(record: Uint8Array): Output[] {
+  private process(record: Uint8Array): Output[] | Promise<Output[]> {
     const decoded = this.host.decode(record);
     if (!decoded.ok) return [deadLetter(decoded.deadLetter)];
     const handled = this.host.handle(decoded.value);
+    if (handled instanceof Promise) {
+      this.running++;
+      return handled.then((step) => {
+        this.running--;
+        this.startWaiting();
+        return this.handled(step);
+      });
+    }
+    return this.handled(handled);
+  }
+
+  /** Starts waiting records while slots are free (a record whose handle is synchronous takes none). */
+  private startWaiting(): void {
+    while (this.running < this.capacity && this.waiting.length > 0) (this.waiting.shift() as () => void)();
+  }
+
+  private handled(handled: Step<HostOutput[]>): Output[] {
     if (!handled.ok) return [deadLetter(handled.deadLetter)];
     if (!this.windowed) return this.sinkOutputs(handled.value);
     const outputs: Output[] = [];

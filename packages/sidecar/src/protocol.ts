@@ -1,5 +1,5 @@
 /**
- * The operator ⇄ sidecar protocol, version 2 (2 added METRICS). The Java side mirrors this file in
+ * The operator ⇄ sidecar protocol, version 3 (2 added METRICS, 3 unordered PROCESSED answers). The Java side mirrors this file in
  * `packages/runtime-flink/src/main/java/dev/flinkfn/runtime/sidecar/SidecarProtocol.java`; both test
  * against the golden frames in `packages/sidecar/test/golden/`. docs/protocol.md explains the choices.
  *
@@ -16,6 +16,16 @@
  * frames strictly in arrival order and answers each with exactly one response (or ERROR), in the same
  * order. A bundle is flushed by sending its request; it is complete when its response has arrived, so
  * "finish bundle" is "wait for the response of the last request sent".
+ *
+ * In-flight work (async handle): a PROCESS whose records' `handle` returns Promises is answered when all of them
+ * have settled (each within the manifest's `async.timeout`: a timed-out or failed record is a DEAD_LETTER output,
+ * never a missing answer). Meanwhile the sidecar keeps reading and handling frames; it runs at most
+ * `async.capacity` handle calls at once over all PROCESS requests in flight, starting waiting records in arrival
+ * order. The answer order stays the request order, except in a function whose manifest says
+ * `async.ordered: false`: there PROCESSED answers leave as they are ready, and the operator pairs them by id (so
+ * does a METRICS frame, sent right before the answer with the same id). Nothing else in the answer changes: one
+ * entry per record, in record order. Work in flight is not state: the operator waits for every answer before it
+ * forwards a watermark or a checkpoint barrier.
  *
  * Body encodings: `str` = u32 length + UTF-8; `nstr` = i32 length (−1 = null) + UTF-8;
  * `bytes` = u32 length + bytes; `nbytes` = i32 length (−1 = null) + bytes; `i64` = signed 64-bit. In JavaScript an
@@ -63,7 +73,7 @@
  * New message types get new codes; a change to an existing body is a new protocol version.
  */
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 export const MessageType = {
   HELLO: 0x01,

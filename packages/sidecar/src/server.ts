@@ -1,6 +1,8 @@
 /**
- * Serves the protocol on a Unix domain socket. Each connection is handled in arrival order; responses
- * are written in the same order, so the operator can pipeline requests.
+ * Serves the protocol on a Unix domain socket. Each connection's frames are handled in arrival order; responses
+ * are written in the same order, so the operator can pipeline requests. An answer that is a Promise (an async
+ * handle) does not stop the reading: later frames are handled meanwhile, and their answers wait behind it — except
+ * for a function declared `async.ordered: false`, whose answers leave as they are ready (protocol.ts).
  */
 import { mkdtemp, chmod } from 'node:fs/promises';
 import net from 'node:net';
@@ -8,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SidecarHandler } from './handler.js';
 import { writeOwnerMarker } from './owner.js';
-import { FrameSplitter, FrameWriter, MessageType, decodeRequest, encodeResponse } from './protocol.js';
+import { FrameSplitter, FrameWriter, MessageType, decodeRequest, encodeResponse, type Response } from './protocol.js';
 
 export interface SidecarServer {
   socketPath: string;
@@ -41,17 +43,43 @@ export async function serve(handler: SidecarHandler, socketPath: string): Promis
     socket.setNoDelay(true);
     const splitter = new FrameSplitter();
     const writer = new FrameWriter();
+    /** Answers not written yet, in request order; `response` is null while its Promise runs. */
+    const queue: Array<{ id: number; response: Response | null }> = [];
+    let failed = false;
+    const flush = (): void => {
+      const out: Buffer[] = [];
+      const write = (id: number, response: Response): void => {
+        const metrics = handler.takeMetrics(id);
+        if (metrics) out.push(encodeResponse(metrics, writer));
+        out.push(encodeResponse(response, writer));
+      };
+      if (handler.unordered) {
+        for (let i = 0; i < queue.length; i++) {
+          const entry = queue[i] as (typeof queue)[number];
+          if (entry.response === null) continue;
+          write(entry.id, entry.response);
+          queue.splice(i--, 1);
+        }
+      } else {
+        while (queue.length > 0 && (queue[0] as (typeof queue)[number]).response !== null) {
+          const entry = queue.shift() as (typeof queue)[number];
+          write(entry.id, entry.response as Response);
+        }
+      }
+      if (out.length > 0 && !socket.destroyed) socket.write(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out));
+    };
     socket.on('data', (chunk: Buffer) => {
+      if (failed) return;
       let frames;
       try {
         frames = splitter.push(chunk);
       } catch (error) {
+        failed = true;
         socket.destroy(error instanceof Error ? error : new Error(String(error)));
         return;
       }
-      const out: Buffer[] = [];
       for (const frame of frames) {
-        let response;
+        let response: Response | Promise<Response> | undefined;
         try {
           const request = decodeRequest(frame.type, frame.id, frame.body);
           if (request.type === MessageType.SHUTDOWN) {
@@ -60,13 +88,24 @@ export async function serve(handler: SidecarHandler, socketPath: string): Promis
           }
           response = handler.handle(request);
         } catch (error) {
-          response = { type: MessageType.ERROR, id: frame.id, message: String(error) } as const;
+          response = { type: MessageType.ERROR, id: frame.id, message: String(error) };
         }
-        const metrics = handler.takeMetrics(frame.id);
-        if (metrics) out.push(encodeResponse(metrics, writer));
-        if (response) out.push(encodeResponse(response, writer));
+        if (response === undefined) {
+          // No answer; what user code recorded still leaves with the next one.
+          continue;
+        }
+        if (response instanceof Promise) {
+          const entry: (typeof queue)[number] = { id: frame.id, response: null };
+          queue.push(entry);
+          response.then(
+            (settled) => (entry.response = settled),
+            (error: unknown) => (entry.response = { type: MessageType.ERROR, id: frame.id, message: String(error) }),
+          ).then(flush, () => undefined);
+        } else {
+          queue.push({ id: frame.id, response });
+        }
       }
-      if (out.length > 0) socket.write(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out));
+      flush();
     });
     socket.on('error', () => socket.destroy());
   });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FrameSplitter, FrameWriter, decodeResponse, encodeRequest, type Request, type Response } from '../src/protocol.js';
+import { FrameSplitter, FrameWriter, MessageType, decodeResponse, encodeRequest, type Request, type Response } from '../src/protocol.js';
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(PACKAGE_ROOT, 'bin', 'flinkfn-sidecar.js');
@@ -48,13 +48,28 @@ export function startSidecar(artifact: string, extra: string[] = [], env: NodeJS
   });
 }
 
-/** A minimal operator-side client: pipelined requests, responses matched in order. */
+/**
+ * A minimal operator-side client: pipelined requests, responses matched by id (the sidecar answers in order, except
+ * PROCESS of an unordered async function); `answered` lists response ids as they arrived, METRICS frames are kept apart.
+ */
 export class TestClient {
   private readonly splitter = new FrameSplitter();
-  private readonly waiting: Array<(response: Response) => void> = [];
+  private readonly waiting = new Map<number, (response: Response) => void>();
+  readonly answered: number[] = [];
+  readonly metrics: Response[] = [];
   private constructor(private readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => {
-      for (const frame of this.splitter.push(chunk)) this.waiting.shift()?.(decodeResponse(frame.type, frame.id, frame.body));
+      for (const frame of this.splitter.push(chunk)) {
+        const response = decodeResponse(frame.type, frame.id, frame.body);
+        if (response.type === MessageType.METRICS) {
+          this.metrics.push(response);
+          continue;
+        }
+        this.answered.push(frame.id);
+        const resolve = this.waiting.get(frame.id);
+        this.waiting.delete(frame.id);
+        resolve?.(response);
+      }
     });
   }
 
@@ -67,7 +82,7 @@ export class TestClient {
 
   send(request: Request): Promise<Response> {
     return new Promise((resolve) => {
-      this.waiting.push(resolve);
+      this.waiting.set(request.id, resolve);
       this.socket.write(encodeRequest(request, new FrameWriter()));
     });
   }

@@ -85,7 +85,7 @@ sidecar('a hello for another artifact or protocol version is answered with an er
     assert.is(wrong.type, MessageType.ERROR);
     assert.match((wrong as { message: string }).message, /serves artifact .* expects f{64}/);
     const version = await client.send({ type: MessageType.HELLO, id: 8, protocolVersion: 99, artifactId: 'x' });
-    assert.match((version as { message: string }).message, /speaks protocol 2, the operator 99/);
+    assert.match((version as { message: string }).message, /speaks protocol 3, the operator 99/);
     client.close();
   } finally {
     await running.stop();

@@ -2,6 +2,9 @@
  * A test harness for flinkfn functions: push events, move the watermark and the processing-time clock,
  * read what went to each sink, the late output and the dead-letter output. It runs the embedded engine,
  * which follows Flink's window semantics, so what passes here behaves the same on Flink.
+ *
+ * An async `handle` (one that returns a Promise) keeps running after `push` returns: `await h.settled()` before
+ * reading outputs (reading them while events are in flight throws, so a test cannot pass on half the results).
  */
 import path from 'node:path';
 import { build, type BuildOptions } from '@flinkfn/bundler';
@@ -92,8 +95,31 @@ export class Harness {
     return this;
   }
 
-  /** Values sent to `sink` (default: the first declared sink). */
+  /**
+   * Waits until every event pushed so far went through an async `handle` and everything it leads to (windows,
+   * watermarks, the end of input) was emitted. Resolves at once for synchronous handlers.
+   *
+   * @example
+   * await h.push(order).finish().settled();
+   * assert.equal(h.outputs(), [{ ...order, customer: 'Ada' }]);
+   */
+  async settled(): Promise<this> {
+    await this.engine.settled();
+    return this;
+  }
+
+  /** Events pushed whose async `handle` has not finished, or whose result waits for an earlier one (ordered mode). */
+  get inFlight(): number {
+    return this.engine.inFlight;
+  }
+
+  /** Values sent to `sink` (default: the first declared sink). Throws while async events are in flight. */
   outputs(sink: string = this.defaultSink): unknown[] {
+    const inFlight = this.engine.inFlight;
+    if (inFlight > 0) {
+      throw new Error(`${inFlight} event${inFlight === 1 ? ' is' : 's are'} still in flight in the async handle; `
+        + 'await h.settled() before reading outputs');
+    }
     return this.records.filter((r) => r.sink === sink).map((r) => r.value);
   }
 

@@ -115,8 +115,11 @@ async function runOnce(args: DevArgs, input: string, stdin: Readable, out: Outpu
     }
     if (origin) engine.pushRecord(line.slice(origin[0].length), { partition: Number(origin[1]) });
     else engine.pushRecord(line);
+    // An async handle: read on only when a slot is free, as Flink's backpressure paces the source.
+    if (engine.saturated) await engine.ready();
   }
   engine.finish({ fireProcessingTimeWindows: true });
+  await engine.settled();
   const s = engine.stats;
   const metrics = describeMetrics(engine.metrics);
   if (metrics.length > 0) {

@@ -69,8 +69,12 @@ public final class FlinkfnRuntimeJob {
         }
 
         KafkaConnectors kafka = new KafkaConnectors(bootstrap, deployment, options.kafkaProperties());
+        BundleOptions bundles = bundleOptions(options);
+        // The client's request timeout allows for async work waiting its turn in the sidecar (BundleOptions#forAsync).
+        SidecarConfig sidecar = sidecarConfig(options)
+                .withRequestTimeout(FunctionPipeline.stageBundles(manifest, bundles).requestTimeout());
         define(env, manifest, kafka, kafka.source(manifest.source()),
-                new ArtifactSidecarFactory(location, artifact.id(), sidecarConfig(options)), bundleOptions(options));
+                new ArtifactSidecarFactory(location, artifact.id(), sidecar), bundles);
         env.execute("flinkfn: " + manifest.name());
     }
 

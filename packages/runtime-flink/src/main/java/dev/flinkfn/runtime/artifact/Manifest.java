@@ -22,15 +22,29 @@ public record Manifest(
         Integer parallelism,
         List<Resource> resources,
         Bundle bundle,
-        Lifetime lifetime)
+        Lifetime lifetime,
+        Async async)
         implements Serializable {
+
+    /** A manifest from before async handlers: {@code async} absent, which means the defaults. */
+    public Manifest(int manifestVersion, int protocolVersion, String sdkVersion, String name, Source source,
+            List<Sink> sinks, SideOutputs sideOutputs, boolean handle, Window window, Integer parallelism,
+            List<Resource> resources, Bundle bundle, Lifetime lifetime) {
+        this(manifestVersion, protocolVersion, sdkVersion, name, source, sinks, sideOutputs, handle, window,
+                parallelism, resources, bundle, lifetime, null);
+    }
 
     /** A manifest without deployment time limits. */
     public Manifest(int manifestVersion, int protocolVersion, String sdkVersion, String name, Source source,
             List<Sink> sinks, SideOutputs sideOutputs, boolean handle, Window window, Integer parallelism,
             List<Resource> resources, Bundle bundle) {
         this(manifestVersion, protocolVersion, sdkVersion, name, source, sinks, sideOutputs, handle, window,
-                parallelism, resources, bundle, null);
+                parallelism, resources, bundle, null, null);
+    }
+
+    /** How {@code handle} runs when it returns a Promise; {@link Async#DEFAULTS} when the manifest has none. */
+    public Async asyncOrDefaults() {
+        return async != null ? async : Async.DEFAULTS;
     }
 
     /**
@@ -55,6 +69,18 @@ public record Manifest(
 
     /** Deployment time limits, enforced by the flinkfn controller (null: none). */
     public record Lifetime(Long ttlMs, Long idleTimeoutMs) implements Serializable {}
+
+    /**
+     * Async {@code handle}: events in flight per subtask, the timeout of one event (attempts and backoffs included),
+     * whether results keep input order, and retries ({@code null}: none). The defaults are the SDK's
+     * {@code ASYNC_DEFAULTS} (a test compares them).
+     */
+    public record Async(int capacity, long timeoutMs, boolean ordered, Retry retry) implements Serializable {
+        public static final Async DEFAULTS = new Async(100, 30_000, true, null);
+    }
+
+    /** Retries of errors marked retryable: backoff doubling from {@code backoffMs} up to {@code maxBackoffMs}. */
+    public record Retry(int retries, long backoffMs, long maxBackoffMs) implements Serializable {}
 
     /** A named output topic. */
     public record Sink(String name, String topic, String lifecycle, int partitions) implements Serializable {}

@@ -49,9 +49,10 @@ public final class FunctionPipeline {
             UnaryOperator<DataStream<StageRecord>> watermarks) {
         Manifest.Window window = manifest.window();
         boolean eventTime = window != null && window.isEventTime();
+        Manifest.Async async = manifest.asyncOrDefaults();
         SingleOutputStreamOperator<StageRecord> staged = records
                 .transform("js: handle " + manifest.name(), TypeInformation.of(StageRecord.class),
-                        new JsStageOperator(sidecar, bundles, eventTime))
+                        new JsStageOperator(sidecar, stageBundles(manifest, bundles), eventTime, async.ordered()))
                 .uid("flinkfn-js-stage");
         DataStream<byte[]> stageDeadLetters = staged.getSideOutput(Tags.DEAD_LETTERS);
         if (window == null) {
@@ -73,6 +74,15 @@ public final class FunctionPipeline {
                 windowed,
                 manifest.sideOutputs().late() != null ? windowed.getSideOutput(Tags.LATE) : null,
                 stageDeadLetters.union(windowed.getSideOutput(Tags.DEAD_LETTERS)));
+    }
+
+    /** The stage's bundle options: {@link BundleOptions#forAsync} when there is a handle that may be async. */
+    public static BundleOptions stageBundles(Manifest manifest, BundleOptions bundles) {
+        if (!manifest.handle()) {
+            return bundles;
+        }
+        Manifest.Async async = manifest.asyncOrDefaults();
+        return bundles.forAsync(async.capacity(), async.timeoutMs());
     }
 
     /**

@@ -30,6 +30,18 @@ public record BundleOptions(int maxSize, Duration maxTime, int maxInFlight, Dura
                 maxInFlight, requestTimeout);
     }
 
+    /**
+     * The stage's options for a function whose {@code handle} may be async: enough bundles in flight to keep
+     * {@code capacity} calls busy, and a request timeout that allows for every record of the bundles in flight waiting
+     * its turn for a slot and then running for up to the async timeout (the sidecar ends each record by then, with a
+     * dead letter if need be, so a longer wait still means a stuck sidecar).
+     */
+    public BundleOptions forAsync(int capacity, long timeoutMs) {
+        int inFlight = Math.max(maxInFlight, (capacity + maxSize - 1) / maxSize + 1);
+        long rounds = ((long) inFlight * maxSize + capacity - 1) / capacity + 1;
+        return new BundleOptions(maxSize, maxTime, inFlight, requestTimeout.plusMillis(rounds * timeoutMs));
+    }
+
     public BundleOptions {
         checkArgument(maxSize > 0, "maxSize must be positive");
         checkArgument(!maxTime.isNegative() && !maxTime.isZero(), "maxTime must be positive");

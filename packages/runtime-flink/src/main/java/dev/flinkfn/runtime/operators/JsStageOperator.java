@@ -3,6 +3,7 @@ package dev.flinkfn.runtime.operators;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
@@ -20,6 +21,15 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * before it has been answered, so no element can end up behind a watermark that overtook it. A sidecar that does not
  * answer within the request timeout fails the task, and Flink restores from the last checkpoint.
  *
+ * <p>An async {@code handle} runs in the sidecar up to the function's capacity at once while further bundles keep
+ * arriving (protocol.ts). With unordered results ({@code ordered} false) a bundle's outputs are emitted as soon as its
+ * answer arrives, before older bundles' — the sidecar then answers bundles in completion order — but a watermark
+ * still waits for every bundle before it, so no result crosses a watermark, as in Flink's unordered
+ * AsyncWaitOperator. Exactly-once: instead of keeping in-flight elements in operator state as AsyncWaitOperator
+ * does, the stage finishes every bundle before it forwards a checkpoint barrier, so its state is always empty; the
+ * sidecar ends every record within the async timeout (a timed-out record becomes a dead letter), so the barrier waits
+ * at most that long.
+ *
  * <p>Each window element carries the source partition of the record it came from, and partition assignments are
  * passed on as markers when {@code forwardsPartitions} is set (event-time windows), so that
  * {@link PartitionWatermarkOperator} can generate watermarks per partition after the stage.
@@ -31,16 +41,17 @@ public class JsStageOperator extends AbstractSidecarOperator<SourceRecord> imple
     // --- configuration -----------------------------------------------------------------------------------------
 
     private final boolean forwardsPartitions;
+    /** Whether bundles' outputs are emitted in bundle order (true) or as their answers arrive. */
+    private final boolean ordered;
 
     // --- runtime state (not checkpointed: bundles are always empty at a barrier) -------------------------------
 
     private transient List<byte[]> bundle;
     /** The source partition of each record of {@link #bundle}. */
     private transient IntList bundlePartitions;
-    /** The partitions of the bundles in flight, in the order of {@link #inFlight}. */
-    private transient ArrayDeque<IntList> inFlightPartitions;
     private transient long bundleStartedAt;
-    private transient ArrayDeque<CompletableFuture<List<List<SidecarProtocol.Output>>>> inFlight;
+    /** Bundles sent and not emitted, oldest first. */
+    private transient ArrayDeque<SentBundle> inFlight;
 
     /** A stage whose outputs go to sinks, or to processing-time windows: partitions do not matter downstream. */
     public JsStageOperator(SidecarClientFactory clientFactory, BundleOptions bundleOptions) {
@@ -49,8 +60,15 @@ public class JsStageOperator extends AbstractSidecarOperator<SourceRecord> imple
 
     /** @param forwardsPartitions emit partition assignments as {@link StageRecord#assigned} markers (event time) */
     public JsStageOperator(SidecarClientFactory clientFactory, BundleOptions bundleOptions, boolean forwardsPartitions) {
+        this(clientFactory, bundleOptions, forwardsPartitions, true);
+    }
+
+    /** @param ordered emit bundles' outputs in bundle order; false: as answers arrive (unordered async results) */
+    public JsStageOperator(
+            SidecarClientFactory clientFactory, BundleOptions bundleOptions, boolean forwardsPartitions, boolean ordered) {
         super(clientFactory, bundleOptions);
         this.forwardsPartitions = forwardsPartitions;
+        this.ordered = ordered;
     }
 
     // --- lifecycle ---------------------------------------------------------------------------------------------
@@ -58,10 +76,12 @@ public class JsStageOperator extends AbstractSidecarOperator<SourceRecord> imple
     @Override
     public void open() throws Exception {
         super.open();
+        if (!ordered) {
+            client.answerInAnyOrder();
+        }
         bundle = new ArrayList<>(bundleOptions.maxSize());
         bundlePartitions = new IntList(bundleOptions.maxSize());
         inFlight = new ArrayDeque<>();
-        inFlightPartitions = new ArrayDeque<>();
     }
 
     @Override
@@ -136,8 +156,7 @@ public class JsStageOperator extends AbstractSidecarOperator<SourceRecord> imple
         while (inFlight.size() >= bundleOptions.maxInFlight()) {
             emitNext();
         }
-        inFlight.add(client.process(bundle));
-        inFlightPartitions.add(bundlePartitions);
+        inFlight.add(new SentBundle(client.process(bundle), bundlePartitions));
         bundle = new ArrayList<>(bundleOptions.maxSize());
         bundlePartitions = new IntList(bundleOptions.maxSize());
     }
@@ -149,19 +168,40 @@ public class JsStageOperator extends AbstractSidecarOperator<SourceRecord> imple
         }
     }
 
+    /** Emits the bundles whose answers have arrived: the oldest ones (ordered), or any (unordered). */
     private void emitCompleted() throws Exception {
-        while (!inFlight.isEmpty() && inFlight.peek().isDone()) {
-            emitNext();
+        if (ordered) {
+            while (!inFlight.isEmpty() && inFlight.peek().answer.isDone()) {
+                emitNext();
+            }
+            return;
+        }
+        for (Iterator<SentBundle> it = inFlight.iterator(); it.hasNext(); ) {
+            SentBundle sent = it.next();
+            if (sent.answer.isDone()) {
+                it.remove();
+                emit(sent);
+            }
         }
     }
 
-    /** Waits for the oldest bundle in flight and emits its outputs; results come back one list per input record. */
+    /** Waits for a bundle and emits it: the oldest (ordered), or the first to be answered (unordered). */
     private void emitNext() throws Exception {
-        IntList partitions = inFlightPartitions.poll();
-        List<List<SidecarProtocol.Output>> results = await(inFlight.poll());
+        if (ordered || inFlight.size() == 1) {
+            emit(inFlight.poll());
+            return;
+        }
+        CompletableFuture<?>[] answers = inFlight.stream().map(sent -> sent.answer).toArray(CompletableFuture[]::new);
+        await(CompletableFuture.anyOf(answers));
+        emitCompleted();
+    }
+
+    /** Waits for one bundle's answer and emits its outputs; results come back one list per input record. */
+    private void emit(SentBundle sent) throws Exception {
+        List<List<SidecarProtocol.Output>> results = await(sent.answer);
         for (int i = 0; i < results.size(); i++) {
             for (SidecarProtocol.Output output : results.get(i)) {
-                emitOne(partitions.get(i), output);
+                emitOne(sent.partitions.get(i), output);
             }
         }
     }
@@ -178,6 +218,9 @@ public class JsStageOperator extends AbstractSidecarOperator<SourceRecord> imple
             this.output.collect(Tags.DEAD_LETTERS, new StreamRecord<>(letter.deadLetter()));
         }
     }
+
+    /** A bundle on its way: the sidecar's answer and the source partition of each of its records. */
+    private record SentBundle(CompletableFuture<List<List<SidecarProtocol.Output>>> answer, IntList partitions) {}
 
     /** A growable list of ints without boxing: one entry per record on the hot path. */
     private static final class IntList {

@@ -41,6 +41,12 @@ public interface SidecarClient extends AutoCloseable {
      */
     default void setMetricsListener(Consumer<List<MetricUpdate>> listener) {}
 
+    /**
+     * The sidecar may answer PROCESS requests in any order (a function with unordered async results): pair answers by
+     * id. Called before the first request; without it an answer out of order breaks the connection.
+     */
+    default void answerInAnyOrder() {}
+
     /** Fails what is still pending, closes the connection and stops a sidecar process this client started. */
     @Override
     void close();

@@ -79,7 +79,7 @@ import java.util.List;
  */
 public final class SidecarProtocol {
 
-    public static final int PROTOCOL_VERSION = 2;
+    public static final int PROTOCOL_VERSION = 3;
 
     // message types
     public static final int HELLO = 0x01;

@@ -34,6 +34,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -52,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: callers send from any thread; a lock serialises writes so frames never interleave, and the same lock
  * assigns ids and queues the pending request, so the queue's order is the order on the wire. One daemon reader thread
  * per connection reads response frames and completes the oldest pending request, checking that the response carries
- * its id (the sidecar answers strictly in order). A second, small lock guards the queue and the failure state, so a
+ * its id (the sidecar answers strictly in order) — unless {@link #answerInAnyOrder} was called: the sidecar of a
+ * function with unordered async results answers PROCESS requests as they are ready, and each answer completes the
+ * pending request with its id (protocol.ts). A second, small lock guards the queue and the failure state, so a
  * failure can be declared while a writer is blocked on a full socket.
  *
  * <p>Failures: an ERROR response fails its own request only (the sidecar goes on serving). An I/O error, end of
@@ -97,6 +100,8 @@ public final class SocketSidecarClient implements SidecarClient {
     private SidecarException failure;
 
     private volatile boolean closed;
+    /** Whether answers are paired by id rather than by order (unordered async results). */
+    private volatile boolean answersInAnyOrder;
     private volatile Consumer<List<MetricUpdate>> metricsListener;
     private volatile String functionName;
 
@@ -185,6 +190,11 @@ public final class SocketSidecarClient implements SidecarClient {
 
     public Path socketPath() {
         return socketPath;
+    }
+
+    @Override
+    public void answerInAnyOrder() {
+        answersInAnyOrder = true;
     }
 
     @Override
@@ -384,14 +394,16 @@ public final class SocketSidecarClient implements SidecarClient {
     private void dispatch(int type, int id, ByteBuffer body) throws SidecarProtocolException {
         Response response = SidecarProtocol.decodeResponse(type, id, body);
         if (response instanceof MetricsMessage metrics) {
-            // not an answer: the metrics of the oldest pending request, whose answer follows
+            // not an answer: the metrics of a pending request (the oldest, unless answers come in any order), whose
+            // answer follows
             Pending<?> owner;
             synchronized (stateLock) {
-                owner = pending.peekFirst();
+                owner = answersInAnyOrder ? find(id, false) : pending.peekFirst();
             }
             if (owner == null || owner.id != id) {
                 throw new SidecarProtocolException("the sidecar sent METRICS for request " + Integer.toUnsignedString(id)
-                        + ", which is not the oldest request waiting for an answer");
+                        + (answersInAnyOrder ? ", which is not waiting for an answer"
+                                : ", which is not the oldest request waiting for an answer"));
             }
             Consumer<List<MetricUpdate>> listener = metricsListener;
             if (listener != null) {
@@ -401,13 +413,28 @@ public final class SocketSidecarClient implements SidecarClient {
         }
         Pending<?> request;
         synchronized (stateLock) {
-            request = pending.pollFirst();
+            request = answersInAnyOrder ? find(id, true) : pending.pollFirst();
         }
         if (request == null) {
             throw new SidecarProtocolException("the sidecar sent " + SidecarProtocol.typeName(type) + " for request "
-                    + Integer.toUnsignedString(id) + ", but no request is waiting for an answer");
+                    + Integer.toUnsignedString(id) + ", but no " + (answersInAnyOrder ? "such " : "")
+                    + "request is waiting for an answer");
         }
         request.complete(response);
+    }
+
+    /** Guarded by stateLock: the pending request with this id, removed if asked; null if there is none. */
+    private Pending<?> find(int id, boolean remove) {
+        for (Iterator<Pending<?>> it = pending.iterator(); it.hasNext(); ) {
+            Pending<?> candidate = it.next();
+            if (candidate.id == id) {
+                if (remove) {
+                    it.remove();
+                }
+                return candidate;
+            }
+        }
+        return null;
     }
 
     // --- failing ---------------------------------------------------------------------------------------------------

@@ -87,6 +87,29 @@ class ArtifactTest {
     }
 
     @Test
+    void asyncOptionsAreReadAndWithoutThemTheDefaultsAreTheSdks() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode document = (ObjectNode) json.readTree(built.toFile());
+        ObjectNode manifest = (ObjectNode) document.get("manifest");
+        manifest.remove("async");
+        byte[] without = json.writeValueAsBytes(document);
+        assertThat(Artifact.parse(without, "a.flinkfn", Artifact.sha256(without)).manifest().asyncOrDefaults())
+                .isEqualTo(Manifest.Async.DEFAULTS);
+        ObjectNode async = manifest.putObject("async").put("capacity", 20).put("timeoutMs", 2_000).put("ordered", false);
+        async.putObject("retry").put("retries", 3).put("backoffMs", 50).put("maxBackoffMs", 10_000);
+        byte[] with = json.writeValueAsBytes(document);
+        assertThat(Artifact.parse(with, "b.flinkfn", Artifact.sha256(with)).manifest().asyncOrDefaults())
+                .isEqualTo(new Manifest.Async(20, 2_000, false, new Manifest.Retry(3, 50, 10_000)));
+        // the defaults' one home is packages/sdk/src/async.ts
+        Path repo = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).resolve("../..").normalize();
+        String sdk = Files.readString(repo.resolve("packages/sdk/src/async.ts"));
+        Manifest.Async d = Manifest.Async.DEFAULTS;
+        assertThat(sdk).contains(String.format("ASYNC_DEFAULTS: ManifestAsync = Object.freeze({ capacity: %d, timeoutMs: %s, ordered: %s, retry: null });",
+                d.capacity(), String.format("%,d", d.timeoutMs()).replace(',', '_'), d.ordered()));
+        assertThat(d.retry()).isNull();
+    }
+
+    @Test
     void aSharedBoundedSourceAndALifetimeAreRead() throws Exception {
         ObjectMapper json = new ObjectMapper();
         ObjectNode document = (ObjectNode) json.readTree(built.toFile());

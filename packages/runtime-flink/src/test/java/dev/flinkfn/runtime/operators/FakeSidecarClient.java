@@ -20,6 +20,9 @@ final class FakeSidecarClient implements SidecarClient {
     /** How answers are completed: at once (default), on another thread later, or never. */
     volatile Executor answer = Runnable::run;
     volatile boolean neverAnswer;
+    /** While set, answers are held in {@link #held} (in request order) until a test releases them, in any order. */
+    volatile boolean holdAnswers;
+    final List<Runnable> held = Collections.synchronizedList(new ArrayList<>());
 
     /** Where the operator wants the handler's metrics; a record starting with {@code counted} counts one. */
     volatile java.util.function.Consumer<List<SidecarProtocol.MetricUpdate>> metricsListener;
@@ -89,7 +92,9 @@ final class FakeSidecarClient implements SidecarClient {
 
     private <T> CompletableFuture<T> answer(T value) {
         CompletableFuture<T> future = new CompletableFuture<>();
-        if (!neverAnswer) {
+        if (holdAnswers) {
+            held.add(() -> future.complete(value));
+        } else if (!neverAnswer) {
             answer.execute(() -> future.complete(value));
         }
         return future;

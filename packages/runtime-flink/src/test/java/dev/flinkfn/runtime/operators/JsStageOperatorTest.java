@@ -44,6 +44,127 @@ class JsStageOperatorTest {
         return harness;
     }
 
+    private OneInputStreamOperatorTestHarness<SourceRecord, StageRecord> asyncHarness(boolean ordered) throws Exception {
+        // Bundles of 2, up to 3 in flight, as an async function's answers may take their time.
+        JsStageOperator operator = new JsStageOperator(() -> sidecar,
+                new BundleOptions(2, Duration.ofSeconds(10), 3, Duration.ofSeconds(60)), false, ordered) {
+            @Override
+            protected dev.flinkfn.runtime.sidecar.SidecarClient createClient() {
+                return sidecar;
+            }
+        };
+        OneInputStreamOperatorTestHarness<SourceRecord, StageRecord> harness = new OneInputStreamOperatorTestHarness<>(operator);
+        harness.open();
+        return harness;
+    }
+
+    /** Releases the held answer of request {@code index} from another thread, after the operator started waiting. */
+    private void releaseLater(int... indexes) {
+        CompletableFuture.runAsync(() -> {
+            for (int index : indexes) {
+                sidecar.held.get(index).run();
+            }
+        }, CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS));
+    }
+
+    private static List<String> keys(OneInputStreamOperatorTestHarness<SourceRecord, StageRecord> harness) {
+        List<String> keys = new ArrayList<>();
+        for (Object element : harness.getOutput()) {
+            if (element instanceof StreamRecord<?> r) {
+                keys.add(((StageRecord) r.getValue()).key);
+            } else if (element instanceof Watermark w) {
+                keys.add("W" + w.getTimestamp());
+            }
+        }
+        return keys;
+    }
+
+    @Test
+    void unorderedABundleAnsweredFirstIsEmittedBeforeAnOlderBundleStillInFlight() throws Exception {
+        sidecar.holdAnswers = true;
+        try (var harness = asyncHarness(false)) {
+            harness.processElement(record("a:1"));
+            harness.processElement(record("b:2")); // bundle 0 sent, held
+            harness.processElement(record("c:3"));
+            harness.processElement(record("d:4")); // bundle 1 sent, held
+            sidecar.held.get(1).run();
+            harness.processElement(record("e:5")); // the next element emits what has come back
+            assertThat(keys(harness)).containsExactly("c", "d");
+            sidecar.held.get(0).run();
+            harness.setProcessingTime(20_000); // the bundle timer sends e's bundle and emits answers
+            assertThat(keys(harness)).containsExactly("c", "d", "a", "b");
+            sidecar.holdAnswers = false;
+            sidecar.held.get(2).run();
+            harness.endInput();
+            assertThat(keys(harness)).containsExactly("c", "d", "a", "b", "e");
+        }
+    }
+
+    @Test
+    void orderedABundleAnsweredFirstWaitsForTheOlderOne() throws Exception {
+        sidecar.holdAnswers = true;
+        try (var harness = asyncHarness(true)) {
+            harness.processElement(record("a:1"));
+            harness.processElement(record("b:2"));
+            harness.processElement(record("c:3"));
+            harness.processElement(record("d:4"));
+            sidecar.held.get(1).run();
+            harness.processElement(record("e:5"));
+            assertThat(keys(harness)).isEmpty();
+            sidecar.held.get(0).run();
+            harness.setProcessingTime(20_000);
+            assertThat(keys(harness)).containsExactly("a", "b", "c", "d");
+            sidecar.held.get(2).run();
+            harness.endInput();
+            assertThat(keys(harness)).containsExactly("a", "b", "c", "d", "e");
+        }
+    }
+
+    @Test
+    void unorderedResultsNeverCrossAWatermarkTheWatermarkWaitsForEveryBundleBeforeIt() throws Exception {
+        sidecar.holdAnswers = true;
+        try (var harness = asyncHarness(false)) {
+            harness.processElement(record("a:1"));
+            harness.processElement(record("b:2"));
+            harness.processElement(record("c:3"));
+            harness.processElement(record("d:4"));
+            releaseLater(1, 0); // answered in reverse order while the watermark waits
+            harness.processWatermark(new Watermark(10));
+            harness.processElement(record("e:5"));
+            harness.processElement(record("f:6")); // a bundle after the watermark: its results come after it
+            sidecar.held.get(2).run();
+            sidecar.holdAnswers = false;
+            harness.processElement(record("g:7"));
+            List<String> out = keys(harness);
+            assertThat(out).hasSize(7).containsSubsequence("W10", "e", "f");
+            assertThat(out.get(4)).isEqualTo("W10");
+            assertThat(out.subList(0, 4)).containsExactlyInAnyOrder("a", "b", "c", "d");
+        }
+    }
+
+    @Test
+    void unorderedAtACheckpointEveryBundleInFlightIsEmittedBeforeTheBarrierAndNothingIsInState() throws Exception {
+        sidecar.holdAnswers = true;
+        try (var harness = asyncHarness(false)) {
+            harness.processElement(record("a:1"));
+            harness.processElement(record("b:2"));
+            harness.processElement(record("c:3"));
+            harness.processElement(record("d:4"));
+            harness.processElement(record("e:5")); // in the open bundle: sent at the barrier
+            releaseLater(1, 0);
+            CompletableFuture.runAsync(() -> {
+                while (sidecar.held.size() < 3) {
+                    Thread.onSpinWait();
+                }
+                sidecar.held.get(2).run();
+            });
+            harness.prepareSnapshotPreBarrier(1);
+            assertThat(keys(harness)).containsExactlyInAnyOrder("a", "b", "c", "d", "e");
+            var snapshot = harness.snapshot(1, 1);
+            assertThat(snapshot.getManagedOperatorState()).isEmpty();
+        }
+    }
+
     private static StreamRecord<SourceRecord> record(String text) {
         return record(0, text);
     }

@@ -86,6 +86,39 @@ class SocketSidecarClientTest {
     }
 
     @Test
+    void withAnswersInAnyOrderEachAnswerAndItsMetricsCompleteTheRequestWithTheirId() throws Exception {
+        try (FakeSidecar fake = FakeSidecar.start(directory, connection -> {
+            connection.hello("f");
+            Request first = connection.read();
+            Request second = connection.read();
+            connection.write(new SidecarProtocol.MetricsMessage(second.id(), List.of(new SidecarProtocol.CounterUpdate("late", 1))));
+            connection.write(new ProcessedMessage(second.id(), List.of(List.of(
+                    new SidecarProtocol.SinkOutput(0, null, bytes("second"))))));
+            connection.write(new ProcessedMessage(first.id(), List.of(List.of(
+                    new SidecarProtocol.SinkOutput(0, null, bytes("first"))))));
+            Request third = connection.read();
+            connection.write(new ProcessedMessage(third.id() + 7, List.of(List.of())));
+            connection.ignoreEverything();
+        }); SocketSidecarClient client = SocketSidecarClient.connect(fake.socket, "a", TIMEOUT)) {
+            client.answerInAnyOrder();
+            List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+            client.setMetricsListener(updates -> updates.forEach(u -> received.add(u.name())));
+            CompletableFuture<List<List<Output>>> first = client.process(List.of(bytes("1")));
+            CompletableFuture<List<List<Output>>> second = client.process(List.of(bytes("2")));
+            assertThat(new String(((SidecarProtocol.SinkOutput) second.get(10, TimeUnit.SECONDS).get(0).get(0)).value(),
+                    StandardCharsets.UTF_8)).isEqualTo("second");
+            assertThat(received).containsExactly("late");
+            assertThat(new String(((SidecarProtocol.SinkOutput) first.get(10, TimeUnit.SECONDS).get(0).get(0)).value(),
+                    StandardCharsets.UTF_8)).isEqualTo("first");
+            // an answer to no pending request still breaks the protocol
+            assertThatThrownBy(() -> client.process(List.of(bytes("3"))).get(10, TimeUnit.SECONDS))
+                    .cause()
+                    .isInstanceOf(SidecarException.class)
+                    .hasMessageContaining("but no such request is waiting for an answer");
+        }
+    }
+
+    @Test
     void anAnswerToAnotherRequestBreaksTheConnection() throws Exception {
         try (FakeSidecar fake = FakeSidecar.start(directory, connection -> {
             connection.hello("f");
