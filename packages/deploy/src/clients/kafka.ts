@@ -140,6 +140,10 @@ export class KafkaAdmin {
       await this.admin.createTopics({ topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: -1 })), waitForLeaders: true });
       return missing.map((t) => t.topic);
     } catch (error) {
+      // Waiting for leaders can fail on a broker that has just started ("This server does not host this
+      // topic-partition", seen on a fresh local stack) although the topics were created: they are, if every
+      // partition gets a leader within a while.
+      if (await this.haveLeaders(missing.map((t) => t.topic), 30_000)) return missing.map((t) => t.topic);
       // kafkajs reports per-topic failures in `errors`; the broker's reason is in their messages.
       const failures = (error as { errors?: Array<{ topic?: string; message?: string; type?: string }> }).errors ?? [];
       const topic = failures[0]?.topic ?? missing.map((t) => t.topic).join(', ');
@@ -149,6 +153,19 @@ export class KafkaAdmin {
         hint: 'Pick another topic name in the function, or create the topic yourself (flinkfn then uses it and never deletes it).',
         cause: error,
       });
+    }
+  }
+
+  /** Whether every partition of these topics has a leader, polling for up to `withinMs`. */
+  private async haveLeaders(topics: string[], withinMs: number): Promise<boolean> {
+    for (const deadline = Date.now() + withinMs; ; await new Promise((resolve) => setTimeout(resolve, 500))) {
+      try {
+        const { topics: described } = await this.admin.fetchTopicMetadata({ topics });
+        if (described.length === topics.length && described.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return true;
+      } catch {
+        // not there (yet)
+      }
+      if (Date.now() > deadline) return false;
     }
   }
 
