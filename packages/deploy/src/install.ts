@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -78,7 +78,8 @@ export interface RuntimeJar {
  */
 export async function runtimeJar(onProgress: (line: string) => void = () => {}): Promise<RuntimeJar> {
   const file = runtimeJarFile();
-  if (!existsSync(file)) {
+  const checkoutJar = !process.env.FLINKFN_RUNTIME_JAR && SOURCE_CHECKOUT !== null;
+  if (!existsSync(file) || (checkoutJar && (await sourcesNewerThan(path.join(SOURCE_CHECKOUT!, 'packages', 'runtime-flink'), file)))) {
     if (process.env.FLINKFN_RUNTIME_JAR || !SOURCE_CHECKOUT) {
       throw new DeployError(`the runtime jar ${file} does not exist`, {
         step: 'runtime-jar',
@@ -87,8 +88,8 @@ export async function runtimeJar(onProgress: (line: string) => void = () => {}):
           : 'This installation of @flinkfn/deploy lacks its runtime jar: reinstall it, or set FLINKFN_RUNTIME_JAR to the flinkfn-runtime.jar of this version.',
       });
     }
-    onProgress('building the runtime jar with Maven (first use, about 30 s)');
-    await buildRuntimeJar(SOURCE_CHECKOUT);
+    onProgress('building the runtime jar with Maven (first use or changed sources, about 30 s)');
+    await buildRuntimeJar(SOURCE_CHECKOUT!);
   }
   // Hash the 21 MB jar once per process (a deploy that rolls back asks again), again only if the file changed.
   const { mtimeMs, size } = await stat(file);
@@ -106,6 +107,23 @@ export function runtimeJarFile(): string {
 }
 
 let hashed: { file: string; mtimeMs: number; size: number; sha256: string } | undefined;
+
+/**
+ * In a checkout, whether the runtime's pom.xml or a file under its src/main is newer than the jar: a jar built
+ * before a pull or a merge would otherwise run the old job (and refuse manifests the new SDK writes).
+ */
+async function sourcesNewerThan(moduleDir: string, jar: string): Promise<boolean> {
+  if (!existsSync(jar)) return true;
+  const built = (await stat(jar)).mtimeMs;
+  const newer = async (file: string): Promise<boolean> => {
+    const info = await stat(file).catch(() => null);
+    if (!info) return false;
+    if (!info.isDirectory()) return info.mtimeMs > built;
+    for (const entry of await readdir(file)) if (await newer(path.join(file, entry))) return true;
+    return false;
+  };
+  return (await newer(path.join(moduleDir, 'pom.xml'))) || newer(path.join(moduleDir, 'src', 'main'));
+}
 
 function buildRuntimeJar(checkout: string): Promise<void> {
   return new Promise((resolve, reject) => {
