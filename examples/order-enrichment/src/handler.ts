@@ -15,7 +15,7 @@ const CUSTOMERS_URL = process.env['CUSTOMERS_URL'] ?? 'http://127.0.0.1:8787';
 
 export default defineFunction({
   name: 'order-enrichment',
-  source: { topic: 'orders' },
+  source: { topic: 'orders', create: true },
   sinks: {
     enriched: { topic: 'orders-enriched' },
     vip: { topic: 'orders-vip' },

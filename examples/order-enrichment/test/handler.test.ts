@@ -23,7 +23,7 @@ await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 process.env['CUSTOMERS_URL'] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 const { default: enrichment } = await import('../src/handler.js');
 
-const orders = readFileSync(new URL('../data/orders.jsonl', import.meta.url), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Order);
+const orders = readFileSync(new URL('../data/events.jsonl', import.meta.url), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Order);
 
 /** What the function must produce, computed from the customer rule alone. */
 function expected(tier: 'regular' | 'vip'): EnrichedOrder[] {

@@ -35,7 +35,9 @@ devAsync('awaits handle: outputs are the events enriched from a loopback server,
     assert.equal(outputs, ids.filter((id) => id !== 13).map((id) => ({ id, square: id * id })));
     assert.equal(lines.filter((l) => l['type'] === 'dead-letter').map((l) => [l['stage'], l['error'], l['event']]),
       [['handle', 'timed out after 1000 ms', { id: 13 }]]);
-    assert.ok(server.maxOpen <= 8, `at most capacity requests at once, saw ${server.maxOpen}`);
+    // The timed-out request (13) may still count as open on the server when the request that took its slot arrives:
+    // its close reaches the server on another connection (see startLoopbackServer).
+    assert.ok(server.maxOpen <= 8 + 1, `at most capacity requests at once (+1 abandoned), saw ${server.maxOpen}`);
     assert.match(run.stderr, /squares: 200 records → 199 results, 0 late, 1 dead letters/);
   } finally {
     cleanup();

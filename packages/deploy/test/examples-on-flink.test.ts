@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { suite } from 'uvu';
@@ -6,7 +8,7 @@ import { build } from '@flinkfn/bundler';
 import { harnessFromEntry } from '@flinkfn/testing';
 import { deploy, destroy } from '../src/index.js';
 import { canonical, consume, leftovers, produce, REPO, retainedTopicsOf, topicsOf } from './support/inspect.js';
-import { kafkaClient } from '../src/index.js';
+import { kafkaClient, type ResolvedTarget } from '../src/index.js';
 import { useStack } from './support/stack.js';
 
 const test = suite('examples on the real local stack');
@@ -18,42 +20,75 @@ for (const example of EXAMPLES) {
   test(`${example}: a deployed example writes what the embedded engine computes from the same events, and destroy leaves nothing`, async () => {
     const { target } = stack();
     const root = path.join(REPO, 'examples', example);
-    const built = await build({ root, write: false });
-    const manifest = built.manifest;
-    const all = (await readFile(path.join(root, 'data', 'events.jsonl'), 'utf8')).split('\n').filter((l) => l.length > 0);
-    const lines = withinBound(all, manifest.window?.time.kind === 'event' ? manifest.window.time.outOfOrdernessMs : null);
-
-    const expected = await harnessFromEntry(manifest.bundle.entry, { root });
-    expected.pushRaw(...lines);
-
-    const deployed = await deploy({ target, root });
-    assert.is(deployed.state, 'RUNNING');
-    assert.is(deployed.version, 1);
-    await produce(target, manifest.source.topic, lines);
-
-    for (const sink of manifest.sinks) {
-      const want = expected.records.filter((r) => r.sink === sink.name).map((r) => r.json);
-      assert.ok(want.length > 0, `the engine produced results for ${sink.name}`);
-      const got = await consume(target, sink.topic, want.length);
-      assert.equal(canonical(got), canonical(want), `results on ${sink.topic}`);
-    }
-
-    const destroyed = await destroy({ target, name: deployed.name });
-    assert.ok(destroyed.found);
-    assert.ok(destroyed.items.some((i) => i.kind === 'flink-job' && i.action === 'delete'));
-    assert.equal(await leftovers(target, deployed.name, topicsOf(manifest)), []);
-
-    // Topics declared `retain` outlive the deployment; this test removes them itself.
-    const retained = retainedTopicsOf(manifest);
-    if (retained.length > 0) {
-      const admin = kafkaClient(target).admin();
-      await admin.connect();
-      const existing = await admin.listTopics();
-      for (const topic of retained) assert.ok(existing.includes(topic), `retained topic ${topic} was kept`);
-      await admin.deleteTopics({ topics: retained });
-      await admin.disconnect();
+    const service = await startService(root);
+    try {
+      await runExample(target, root);
+    } finally {
+      service?.kill('SIGKILL');
     }
   });
+}
+
+async function runExample(target: ResolvedTarget, root: string): Promise<void> {
+  const built = await build({ root, write: false });
+  const manifest = built.manifest;
+  const all = (await readFile(path.join(root, 'data', 'events.jsonl'), 'utf8')).split('\n').filter((l) => l.length > 0);
+  const lines = withinBound(all, manifest.window?.time.kind === 'event' ? manifest.window.time.outOfOrdernessMs : null);
+
+  const expected = await harnessFromEntry(manifest.bundle.entry, { root });
+  await expected.pushRaw(...lines).settled();
+
+  const deployed = await deploy({ target, root });
+  assert.is(deployed.state, 'RUNNING');
+  assert.is(deployed.version, 1);
+  await produce(target, manifest.source.topic, lines);
+
+  for (const sink of manifest.sinks) {
+    const want = expected.records.filter((r) => r.sink === sink.name).map((r) => r.json);
+    assert.ok(want.length > 0, `the engine produced results for ${sink.name}`);
+    const got = await consume(target, sink.topic, want.length);
+    assert.equal(canonical(got), canonical(want), `results on ${sink.topic}`);
+  }
+
+  const destroyed = await destroy({ target, name: deployed.name });
+  assert.ok(destroyed.found);
+  assert.ok(destroyed.items.some((i) => i.kind === 'flink-job' && i.action === 'delete'));
+  assert.equal(await leftovers(target, deployed.name, topicsOf(manifest)), []);
+
+  // Topics declared `retain` outlive the deployment; this test removes them itself.
+  const retained = retainedTopicsOf(manifest);
+  if (retained.length > 0) {
+    const admin = kafkaClient(target).admin();
+    await admin.connect();
+    const existing = await admin.listTopics();
+    for (const topic of retained) assert.ok(existing.includes(topic), `retained topic ${topic} was kept`);
+    await admin.deleteTopics({ topics: retained });
+    await admin.disconnect();
+  }
+}
+
+/**
+ * An example whose handler calls a service ships it as its `customers` script (order-enrichment's customer API, on
+ * its default address 127.0.0.1:8787). It runs as users run it, and both the embedded engine here and the sidecar
+ * on the TaskManager call it. Resolves once it listens; undefined for an example without one.
+ */
+async function startService(root: string): Promise<ChildProcess | undefined> {
+  const manifest = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  if (manifest.scripts?.['customers'] === undefined) return undefined;
+  // One process (tsx's CLI would run the server in a child that outlives a kill of its parent).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/customers.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const listening = new Promise<void>((resolve) => child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.includes('customers on http://')) resolve();
+  }));
+  const exited = once(child, 'exit').then(([code]) => {
+    if (child.killed) return; // stopped by the test, after it listened
+    throw new Error(`${path.basename(root)}: its customer API exited (${String(code)}) before listening; is 127.0.0.1:8787 taken?\n${output}`);
+  });
+  await Promise.race([listening, exited]);
+  return child;
 }
 
 /**

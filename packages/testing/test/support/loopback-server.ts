@@ -2,6 +2,11 @@
  * A real HTTP server on 127.0.0.1 for tests of async handlers: each request is answered by the test's `respond`,
  * which may delay, fail, or never answer (`'hang'`: the connection stays open until the server closes). It counts
  * requests and the most that were open at once. Used by the harness, engine, dev and sidecar tests.
+ *
+ * A request stops being open when its answer is written (the client cannot see it earlier, so it cannot have sent
+ * the request that takes its place yet), or when the client closes it unanswered. The server learns of an
+ * abandonment when the socket's close reaches it, which may be after a request the client sent on another connection
+ * once it gave up; so `maxOpen` may exceed a client's limit by the number of requests it abandoned.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,9 +55,11 @@ export async function startLoopbackServer(respond: (request: Request) => Reply |
         return;
       }
       const body = JSON.stringify(reply.body);
+      done();
       res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     }, (error: unknown) => {
+      done();
       res.writeHead(500);
       res.end(String(error));
     });
