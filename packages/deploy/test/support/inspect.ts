@@ -101,18 +101,29 @@ export async function produce(target: ResolvedTarget, topic: string, lines: stri
   }
 }
 
-/** Reads committed records of `topic` from the start until `count` arrived (or the time is up), then a little longer to catch extras. */
+/**
+ * Reads committed records of `topic` from the start until `count` arrived (or the time is up), then a little longer
+ * to catch extras. Records are kept by partition and offset: a consumer group may deliver a batch again after it
+ * rejoins, which is the reader's repetition, not a duplicate in the topic.
+ */
 export async function consume(target: ResolvedTarget, topic: string, count: number, timeoutMs = 120_000): Promise<string[]> {
   const kafka = kafkaClient(target, 'flinkfn-test-consumer');
   const groupId = `flinkfn-test-${Math.random().toString(16).slice(2)}`;
   const consumer = kafka.consumer({ groupId, readUncommitted: false });
-  const values: string[] = [];
+  const records = new Map<string, string>();
+  let again = 0;
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value?.toString('utf8') ?? '') });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const at = `${partition}:${message.offset}`;
+        if (records.has(at)) again++;
+        records.set(at, message.value?.toString('utf8') ?? '');
+      },
+    });
     const deadline = Date.now() + timeoutMs;
-    while (values.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (records.size < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     // Extras would show up within the next checkpoints.
     await new Promise((r) => setTimeout(r, 2_500));
   } finally {
@@ -122,7 +133,9 @@ export async function consume(target: ResolvedTarget, topic: string, count: numb
     await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
   }
-  return values;
+  // Worth knowing when a count looks wrong: kafkajs delivered this many records a second time.
+  if (again > 0) process.stderr.write(`  consume ${topic}: ${again} record(s) delivered again by the consumer group (counted once)\n`);
+  return [...records.values()];
 }
 
 export interface CliResult {
