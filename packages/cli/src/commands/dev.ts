@@ -45,7 +45,8 @@ export const devCommand = defineCommand({
   epilog:
     'Event time: the watermark follows the events (max timestamp - outOfOrderness - 1 ms after each record), ' +
     'and at the end of the input every window fires. Processing time: the wall clock; open windows fire at the end. ' +
-    '--json prints one JSON object per result, late event and dead letter.',
+    '--json prints one JSON object per result, late event and dead letter. ' +
+    "The handler's console.log/info/debug/warn/error/trace goes to stderr, each line prefixed with [<function name>].",
   run: async (args) => {
     await runDev(args);
   },

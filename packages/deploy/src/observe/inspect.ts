@@ -257,7 +257,9 @@ export async function logs(target: ResolvedTarget, name: string, lines = 50): Pr
         taskManagerLines.push(line);
       }
     }
-    return { name, jobId: current?.jobId ?? null, exceptions, handlerLogs: handlerLogs.slice(-lines), taskManagerLines: taskManagerLines.slice(-lines) };
+    // slice(-0) would be everything: --lines 0 shows none.
+    const last = <T>(all: T[]): T[] => (lines > 0 ? all.slice(-lines) : []);
+    return { name, jobId: current?.jobId ?? null, exceptions, handlerLogs: last(handlerLogs), taskManagerLines: last(taskManagerLines) };
   } finally {
     await session.close();
   }
