@@ -2,7 +2,8 @@
  * A handler's console output on the real local stack: a deployed function console.logs every event, and
  * `flinkfn logs --follow --json`, running as a user runs it, prints each line with its job, function and level as the
  * TaskManager logs it, goes on across a SIGKILLed and restarted TaskManager without repeating what it showed, and
- * exits 0 on SIGINT. `flinkfn logs --json` (no follow) shows the same lines.
+ * exits 0 on SIGINT, and shows an upgraded version's lines too. `flinkfn logs --json` (no follow) shows the lines of
+ * every job of the deployment.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -104,6 +105,19 @@ test('logs --follow --json prints the handler\'s console lines as they come, acr
     const seen = f.entries.map((e) => `${e.at} ${e.jobId} ${e.level} ${e.text}`);
     assert.equal(seen.length, new Set(seen).size, `no log line printed twice: ${seen.join('\n')}`);
     assert.ok(new Set(f.entries.map((e) => e.taskManager)).size >= 2, 'lines from the TaskManager before and after the restart');
+
+    // An upgrade runs a new job (from a savepoint): the follower picks up its job id and shows its lines too, and
+    // logs without --follow shows the lines of both jobs.
+    const upgraded = await deploy({ target, root: PROJECT, entry: 'console-logger.ts' });
+    assert.is.not(upgraded.jobId, deployed.jobId);
+    const third = [200, 201, 202, 203];
+    await produce(target, 'console-logger-in', third.map((id) => JSON.stringify({ id })), (i) => i % 2);
+    const thirdExpected = expectedFor(third, () => false);
+    await until("the upgraded job's lines were printed", () => thirdExpected.every((t) => texts(f.entries.filter((e) => e.jobId === upgraded.jobId)).has(t)), () => `printed ${JSON.stringify(f.entries.slice(-5))}; stderr ${f.stderr()}`);
+    assert.equal(new Set(f.entries.map((e) => e.jobId)), new Set([deployed.jobId, upgraded.jobId]));
+    const both = JSON.parse((await cli(['logs', NAME, '--json', '--lines', '1000'], env)).stdout) as DeploymentLogs;
+    assert.equal(new Set(both.handlerLogs.map((e) => e.jobId)), new Set([deployed.jobId, upgraded.jobId]), 'logs shows the lines of every job of the deployment');
+    for (const t of [...firstExpected, ...thirdExpected]) assert.ok(texts(both.handlerLogs).has(t), `logs --json shows "${t}"`);
     process.stderr.write(`  followed ${f.entries.length} lines; stderr of the follower: ${f.stderr().trim() || '(empty)'}\n`);
 
     f.child.kill('SIGINT');
