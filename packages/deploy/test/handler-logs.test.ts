@@ -6,7 +6,7 @@
  * every job of the deployment.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,7 +95,9 @@ test('logs --follow --json prints the handler\'s console lines as they come, acr
     const before = (await flinkPids(s.root)).taskManager;
     process.kill(before, 'SIGKILL');
     await until('the TaskManager died', () => !alive(before), () => `pid ${before}`);
-    process.stderr.write(`  local up started: ${(await healStack(s)).join(', ')}\n`);
+    const started = await healStack(s);
+    process.stderr.write(`  local up started: ${started.join(', ')}\n`);
+    assert.ok(started.includes('taskManager'), `local up started a TaskManager (it started: ${started.join(', ') || 'nothing'})`);
     const second = Array.from({ length: 6 }, (_, i) => 100 + i);
     await produce(target, 'console-logger-in', second.map((id) => JSON.stringify({ id })), (i) => i % 2);
     const secondExpected = expectedFor(second, () => false);
@@ -130,14 +132,25 @@ test('logs --follow --json prints the handler\'s console lines as they come, acr
   }
 });
 
-/** A process that is gone, or a zombie nobody reaped yet, is not alive. */
+/**
+ * Alive until every thread of it has exited: a JVM's main thread is a zombie while its other threads still die, and
+ * `local up` (local-stack's isAlive) counts such a process as running, so it would not start a new TaskManager yet.
+ */
 function alive(pid: number): boolean {
+  let threads: string[];
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 1).trim());
+    threads = readdirSync(`/proc/${pid}/task`);
   } catch {
     return false;
   }
+  return threads.some((tid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 1).trim());
+    } catch {
+      return false; // that thread is gone
+    }
+  });
 }
 
 test.run();
