@@ -53,14 +53,14 @@ export class TaskManagerLogReader {
   constructor(private readonly flink: FlinkClient) {}
 
   /** New lines per TaskManager, and what could not be read this time (it is tried again on the next read). */
-  async read(): Promise<{ lines: Array<{ taskManager: string; line: string }>; unreadable: string[] }> {
+  async read(): Promise<{ lines: Array<{ taskManager: string; line: string }>; unreadable: string[]; listed: boolean }> {
     const lines: Array<{ taskManager: string; line: string }> = [];
     const unreadable: string[] = [];
     let taskManagers: string[];
     try {
       taskManagers = (await this.flink.taskManagers()).taskmanagers.map((tm) => tm.id);
     } catch (error) {
-      return { lines, unreadable: [`the TaskManager list (${error instanceof Error ? error.message : String(error)})`] };
+      return { lines, unreadable: [`the TaskManager list (${error instanceof Error ? error.message : String(error)})`], listed: false };
     }
     for (const taskManager of taskManagers) {
       let text: string;
@@ -79,7 +79,7 @@ export class TaskManagerLogReader {
       for (const line of text.slice(from, complete).split('\n')) if (line !== '') lines.push({ taskManager, line });
       this.readUpTo.set(file, complete);
     }
-    return { lines, unreadable };
+    return { lines, unreadable, listed: true };
   }
 }
 
@@ -115,10 +115,12 @@ export async function followLogs(options: FollowLogsOptions): Promise<number> {
     const reader = new TaskManagerLogReader(session.flink);
     const warned = new Set<string>();
     let shown = 0;
-    for (let first = true; !options.signal.aborted; first = false) {
+    // Until the TaskManagers were listed once, what the logs hold is old: only the last `lines` of it are shown.
+    let first = true;
+    for (let poll = 0; !options.signal.aborted; poll++) {
       // A rollback or redeploy during the follow adds a job id; a store that does not answer keeps the ones known.
-      if (!first) jobIds = (await jobIdsOf(session.store, options.name).catch(() => null)) ?? jobIds;
-      const { lines, unreadable } = await reader.read();
+      if (poll > 0) jobIds = (await jobIdsOf(session.store, options.name).catch(() => null)) ?? jobIds;
+      const { lines, unreadable, listed } = await reader.read();
       for (const problem of unreadable) {
         if (!warned.has(problem)) options.onWarning?.(`could not read ${problem}; trying again`);
         warned.add(problem);
@@ -126,6 +128,7 @@ export async function followLogs(options: FollowLogsOptions): Promise<number> {
       const ids = jobIds;
       let entries = lines.map((l) => parseTaskManagerLine(l.line, l.taskManager)).filter((e): e is HandlerLogEntry => e !== null && ids.has(e.jobId));
       if (first) entries = options.lines > 0 ? entries.slice(-options.lines) : [];
+      if (listed) first = false;
       for (const entry of entries) {
         if (options.signal.aborted) break;
         options.onEntry(entry);
