@@ -20,6 +20,8 @@ export type { RollbackOptions, RollbackResult } from './lifecycle/rollback.js';
 export { list, status, logs } from './observe/inspect.js';
 export type { DeploymentSummary, DeploymentStatus, DeploymentLogs } from './observe/inspect.js';
 export type { HandlerMetric, HandlerStage } from './observe/handler-metrics.js';
+export { followLogs, parseTaskManagerLine } from './observe/handler-logs.js';
+export type { FollowLogsOptions, HandlerLogEntry } from './observe/handler-logs.js';
 export { tail } from './streams/tail.js';
 export type { TailOptions, TailedRecord } from './streams/tail.js';
 export type { TeardownItem, TeardownAction } from './lifecycle/teardown.js';

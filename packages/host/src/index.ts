@@ -11,3 +11,5 @@ export { LoadError, importBundle, loadArtifactFile, loadFunction } from './load.
 export type { LoadedFunction } from './load.js';
 export { MetricsRecorder, MetricsSummary, describeMetrics } from './metrics.js';
 export type { HistogramSummary, MetricUpdates, MetricsSnapshot } from './metrics.js';
+export { CONSOLE_LEVELS, redirectConsole } from './console.js';
+export type { ConsoleLevel, ConsoleSink } from './console.js';

@@ -9,4 +9,5 @@ export * from './protocol.js';
 export { SidecarHandler } from './handler.js';
 export { serve, privateSocketPath, SOCKET_FOLDER_PREFIX } from './server.js';
 export * from './owner.js';
+export * from './log-lines.js';
 export type { SidecarServer } from './server.js';

@@ -7,6 +7,8 @@
  * In process mode (the default) it exits when its stdin closes, that is when the TaskManager that
  * spawned it is gone; `--external` (a container beside the TaskManager) keeps serving until SIGTERM.
  *
+ * A handler's console.* goes to stderr as handler log lines (log-lines.ts), never to stdout.
+ *
  * Files: without `--socket` the socket lives in a private folder `<tmpdir>/flinkfn-sidecar-*` marked with this
  * process as its owner (owner.ts), beside the imported bundle (`modules/`, unless FLINKFN_CACHE_DIR names
  * another place). Every exit that runs JavaScript removes the folder; one left by a sidecar that
@@ -18,8 +20,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readArtifact } from '@flinkfn/artifact';
-import { loadFunction } from '@flinkfn/host';
+import { loadFunction, redirectConsole } from '@flinkfn/host';
 import { SidecarHandler } from './handler.js';
+import { encodeHandlerLog } from './log-lines.js';
 import { sweepLeftovers } from './owner.js';
 import { SOCKET_FOLDER_PREFIX, privateSocketPath, serve } from './server.js';
 
@@ -54,6 +57,11 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.once('exit', removeOwnFiles);
 
+  // From the module's first line on, the handler's console goes to stderr as handler log lines (log-lines.ts), which
+  // the operator logs with its job and function; stdout carries only READY. Lasts for the life of the process.
+  redirectConsole((level, text) => {
+    process.stderr.write(`${encodeHandlerLog(level, text).join('\n')}\n`);
+  });
   let handler: SidecarHandler;
   try {
     const artifact = await readArtifact(values.artifact);

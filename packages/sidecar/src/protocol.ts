@@ -3,7 +3,9 @@
  * `packages/runtime-flink/src/main/java/dev/flinkfn/runtime/sidecar/SidecarProtocol.java`; both test
  * against the golden frames in `packages/sidecar/test/golden/`. docs/protocol.md explains the choices.
  *
- * Transport: a Unix domain socket (stream). The Flink operator connects; the sidecar serves.
+ * Transport: a Unix domain socket (stream). The Flink operator connects; the sidecar serves. The sidecar's stdout
+ * (only `READY <socket>`) and stderr (its own messages, and a handler's console output as handler log lines,
+ * log-lines.ts) are not part of this protocol.
  *
  * Framing: every message is one frame, big-endian:
  *

@@ -10,6 +10,7 @@ const BIN = path.join(PACKAGE_ROOT, 'bin', 'flinkfn-sidecar.js');
 export interface RunningSidecar {
   process: ChildProcess;
   socketPath: string;
+  stdout: () => string;
   stderr: () => string;
   stop(): Promise<void>;
 }
@@ -35,6 +36,7 @@ export function startSidecar(artifact: string, extra: string[] = [], env: NodeJS
         resolve({
           process: child,
           socketPath: match[1],
+          stdout: () => out,
           stderr: () => stderr,
           stop: () =>
             new Promise<void>((done) => {

@@ -45,7 +45,8 @@ export const devCommand = defineCommand({
   epilog:
     'Event time: the watermark follows the events (max timestamp - outOfOrderness - 1 ms after each record), ' +
     'and at the end of the input every window fires. Processing time: the wall clock; open windows fire at the end. ' +
-    '--json prints one JSON object per result, late event and dead letter.',
+    '--json prints one JSON object per result, late event and dead letter. ' +
+    "The handler's console.log/info/debug/warn/error/trace goes to stderr, each line prefixed with [<function name>].",
   run: async (args) => {
     await runDev(args);
   },
@@ -75,68 +76,79 @@ export async function runDev(args: DevArgs, stdin: Readable = process.stdin): Pr
 
 async function runOnce(args: DevArgs, input: string, stdin: Readable, out: Output): Promise<EngineStats> {
   out.progress('building');
-  const [{ build }, { Engine }, { loadFunction, describeMetrics }] = await Promise.all([
+  const [{ build }, { Engine }, { loadFunction, describeMetrics, redirectConsole }] = await Promise.all([
     import('@flinkfn/bundler'),
     import('@flinkfn/engine'),
     import('@flinkfn/host'),
   ]);
-  const built = await build({ root: args.root, ...(args.entry !== undefined ? { entry: args.entry } : {}), write: false });
-  const { host } = await loadFunction(built.artifact);
-  out.progress(`running ${built.manifest.name} (built in ${built.durationMs.toFixed(0)} ms)`);
+  // The handler's console goes to stderr, each line prefixed with the function's name (with the module's while it
+  // is first imported, before the name is known): stdout carries only this command's output, so --json stays JSON.
+  let label = args.entry ?? 'handler';
+  const restoreConsole = redirectConsole((_level, text) => {
+    process.stderr.write(text.split('\n').map((line) => `[${label}] ${line}\n`).join(''));
+  });
+  try {
+    const built = await build({ root: args.root, ...(args.entry !== undefined ? { entry: args.entry } : {}), write: false });
+    label = built.manifest.name;
+    const { host } = await loadFunction(built.artifact);
+    out.progress(`running ${built.manifest.name} (built in ${built.durationMs.toFixed(0)} ms)`);
 
-  const engine = new Engine(
-    host,
-    {
-      output: (o) => {
-        out.data({ type: 'output', sink: o.sink, key: o.key, value: o.value });
-        out.info(`${o.sink}${o.key !== null ? ` [${o.key}]` : ''} ${JSON.stringify(o.value)}`);
+    const engine = new Engine(
+      host,
+      {
+        output: (o) => {
+          out.data({ type: 'output', sink: o.sink, key: o.key, value: o.value });
+          out.info(`${o.sink}${o.key !== null ? ` [${o.key}]` : ''} ${JSON.stringify(o.value)}`);
+        },
+        late: (event) => {
+          out.data({ type: 'late', event });
+          out.info(`late ${JSON.stringify(event)}`);
+        },
+        deadLetter: (letter) => {
+          out.data({ type: 'dead-letter', ...letter, at: new Date().toISOString() });
+          const subject = letter.raw !== undefined ? letter.raw : JSON.stringify(letter.event ?? { key: letter.key, window: letter.window });
+          const where = letter.source !== undefined && 'line' in letter.source ? ` (${letter.source.file}:${letter.source.line})` : '';
+          out.info(`dead-letter (${letter.stage})${where} ${letter.error} :: ${subject}`);
+          for (const frame of letter.stack ?? []) out.info(`    at ${frame}`);
+        },
       },
-      late: (event) => {
-        out.data({ type: 'late', event });
-        out.info(`late ${JSON.stringify(event)}`);
-      },
-      deadLetter: (letter) => {
-        out.data({ type: 'dead-letter', ...letter, at: new Date().toISOString() });
-        const subject = letter.raw !== undefined ? letter.raw : JSON.stringify(letter.event ?? { key: letter.key, window: letter.window });
-        const where = letter.source !== undefined && 'line' in letter.source ? ` (${letter.source.file}:${letter.source.line})` : '';
-        out.info(`dead-letter (${letter.stage})${where} ${letter.error} :: ${subject}`);
-        for (const frame of letter.stack ?? []) out.info(`    at ${frame}`);
-      },
-    },
-    { processingTime: Date.now(), partitions: args.partitions },
-  );
+      { processingTime: Date.now(), partitions: args.partitions },
+    );
 
-  const stream = input === '-' ? stdin : createReadStream(path.resolve(args.root, input));
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  let lineNumber = 0;
-  for await (const line of lines) {
-    lineNumber++;
-    if (line.trim() === '') continue;
-    const source = { file: input, line: lineNumber };
-    engine.advanceProcessingTime(Date.now());
-    const origin = args.partitions > 1 ? PARTITION_PREFIX.exec(line) : null;
-    if (origin && Number(origin[1]) >= args.partitions) {
-      throw new UserError(`${line.slice(0, 40)}: partition ${origin[1]} is not one of the ${args.partitions} partitions`, `Use @0 to @${args.partitions - 1}, or raise --partitions.`);
+    const stream = input === '-' ? stdin : createReadStream(path.resolve(args.root, input));
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    let lineNumber = 0;
+    for await (const line of lines) {
+      lineNumber++;
+      if (line.trim() === '') continue;
+      const source = { file: input, line: lineNumber };
+      engine.advanceProcessingTime(Date.now());
+      const origin = args.partitions > 1 ? PARTITION_PREFIX.exec(line) : null;
+      if (origin && Number(origin[1]) >= args.partitions) {
+        throw new UserError(`${line.slice(0, 40)}: partition ${origin[1]} is not one of the ${args.partitions} partitions`, `Use @0 to @${args.partitions - 1}, or raise --partitions.`);
+      }
+      if (origin) engine.pushRecord(line.slice(origin[0].length), { partition: Number(origin[1]), source });
+      else engine.pushRecord(line, { source });
+      // An async handle: read on only when a slot is free, as Flink's backpressure paces the source.
+      if (engine.saturated) await engine.ready();
     }
-    if (origin) engine.pushRecord(line.slice(origin[0].length), { partition: Number(origin[1]), source });
-    else engine.pushRecord(line, { source });
-    // An async handle: read on only when a slot is free, as Flink's backpressure paces the source.
-    if (engine.saturated) await engine.ready();
+    engine.finish({ fireProcessingTimeWindows: true });
+    await engine.settled();
+    const s = engine.stats;
+    const metrics = describeMetrics(engine.metrics);
+    if (metrics.length > 0) {
+      out.data({ type: 'metrics', ...engine.metrics });
+      for (const line of metrics) out.info(`metric ${line}`);
+    }
+    out.data({ type: 'summary', function: built.manifest.name, artifact: built.id, ...s });
+    process.stderr.write(
+      `${built.manifest.name}: ${s.recordsIn} records → ${s.outputs} results, ${s.late} late` +
+        `${s.lateDropped ? ` (+${s.lateDropped} too late, dropped)` : ''}, ${s.deadLetters} dead letters\n`,
+    );
+    return s;
+  } finally {
+    restoreConsole();
   }
-  engine.finish({ fireProcessingTimeWindows: true });
-  await engine.settled();
-  const s = engine.stats;
-  const metrics = describeMetrics(engine.metrics);
-  if (metrics.length > 0) {
-    out.data({ type: 'metrics', ...engine.metrics });
-    for (const line of metrics) out.info(`metric ${line}`);
-  }
-  out.data({ type: 'summary', function: built.manifest.name, artifact: built.id, ...s });
-  process.stderr.write(
-    `${built.manifest.name}: ${s.recordsIn} records → ${s.outputs} results, ${s.late} late` +
-      `${s.lateDropped ? ` (+${s.lateDropped} too late, dropped)` : ''}, ${s.deadLetters} dead letters\n`,
-  );
-  return s;
 }
 
 /** Re-runs whenever a bundled source file or the input changes; ends on SIGINT. */

@@ -8,6 +8,7 @@ import { Deployment, type DeploymentRecord, type TrackedResource } from '../regi
 import { openSession, type Session } from '../session.js';
 import { summarize } from '../lifecycle/jobs.js';
 import { handlerMetrics, type HandlerMetric } from './handler-metrics.js';
+import { TaskManagerLogReader, parseTaskManagerLine, type HandlerLogEntry } from './handler-logs.js';
 
 export interface DeploymentSummary {
   name: string;
@@ -225,6 +226,9 @@ export interface DeploymentLogs {
   name: string;
   jobId: string | null;
   exceptions: Array<{ at: number; task: string | null; summary: string; stacktrace: string }>;
+  /** What the handler printed with console.* (every job of the deployment), the last `lines`. */
+  handlerLogs: HandlerLogEntry[];
+  /** Other TaskManager log lines about flinkfn or the deployment's jobs, the last `lines`. */
   taskManagerLines: string[];
 }
 
@@ -241,14 +245,21 @@ export async function logs(target: ResolvedTarget, name: string, lines = 50): Pr
         exceptions.push({ at: e.timestamp, task: e.taskName, summary: summarize(e), stacktrace: e.stacktrace });
       }
     }
+    const handlerLogs: HandlerLogEntry[] = [];
     const taskManagerLines: string[] = [];
-    const { taskmanagers } = await session.flink.taskManagers();
+    const ids = new Set(jobIds);
     const pattern = new RegExp(['flinkfn', ...jobIds].join('|'));
-    for (const tm of taskmanagers) {
-      const text = await session.flink.taskManagerLog(tm.id).catch(() => '');
-      taskManagerLines.push(...text.split('\n').filter((line) => pattern.test(line)));
+    for (const { taskManager, line } of (await new TaskManagerLogReader(session.flink).read()).lines) {
+      const entry = parseTaskManagerLine(line, taskManager);
+      if (entry) {
+        if (ids.has(entry.jobId)) handlerLogs.push(entry);
+      } else if (pattern.test(line)) {
+        taskManagerLines.push(line);
+      }
     }
-    return { name, jobId: current?.jobId ?? null, exceptions, taskManagerLines: taskManagerLines.slice(-lines) };
+    // slice(-0) would be everything: --lines 0 shows none.
+    const last = <T>(all: T[]): T[] => (lines > 0 ? all.slice(-lines) : []);
+    return { name, jobId: current?.jobId ?? null, exceptions, handlerLogs: last(handlerLogs), taskManagerLines: last(taskManagerLines) };
   } finally {
     await session.close();
   }

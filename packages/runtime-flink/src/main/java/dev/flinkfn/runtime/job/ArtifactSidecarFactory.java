@@ -4,6 +4,7 @@ import static org.apache.flink.util.Preconditions.checkNotNull;
 
 import dev.flinkfn.runtime.artifact.Artifact;
 import dev.flinkfn.runtime.operators.SidecarClientFactory;
+import dev.flinkfn.runtime.sidecar.HandlerLogLine;
 import dev.flinkfn.runtime.sidecar.SidecarClient;
 import dev.flinkfn.runtime.sidecar.SidecarConfig;
 import dev.flinkfn.runtime.sidecar.Sidecars;
@@ -31,13 +32,25 @@ public final class ArtifactSidecarFactory implements SidecarClientFactory {
 
     @Override
     public SidecarClient create() throws Exception {
+        return open(null);
+    }
+
+    /** The sidecar's handler log lines name the job and the artifact's function. */
+    @Override
+    public SidecarClient create(String jobId) throws Exception {
+        return open(jobId);
+    }
+
+    private SidecarClient open(String jobId) throws Exception {
         Artifact artifact = Artifact.read(artifactLocation, artifactId);
         if (config.mode() == SidecarConfig.Mode.EXTERNAL) {
             return Sidecars.open(config, null, artifact.id()); // started with its own copy of the artifact
         }
+        HandlerLogLine.Attribution attribution =
+                jobId == null ? null : new HandlerLogLine.Attribution(jobId, artifact.manifest().name());
         ArtifactCache.Lease lease = ArtifactCache.shared().acquire(artifact);
         try {
-            return new LeasedSidecarClient(Sidecars.open(config, lease.file(), artifact.id()), lease);
+            return new LeasedSidecarClient(Sidecars.open(config, lease.file(), artifact.id(), attribution), lease);
         } catch (Exception | Error e) {
             lease.close();
             throw e;

@@ -43,7 +43,7 @@ abstract class AbstractSidecarOperator<IN> extends AbstractStreamOperator<StageR
 
     /** Overridable so operator tests can run without a Node process. */
     protected SidecarClient createClient() throws Exception {
-        return clientFactory.create();
+        return clientFactory.create(getContainingTask().getEnvironment().getJobID().toHexString());
     }
 
     @Override

@@ -7,4 +7,12 @@ import java.io.Serializable;
 @FunctionalInterface
 public interface SidecarClientFactory extends Serializable {
     SidecarClient create() throws Exception;
+
+    /**
+     * The client of an operator of job {@code jobId} (32 hex digits), so that the sidecar's handler log lines can name
+     * the job; by default the same as {@link #create()}.
+     */
+    default SidecarClient create(String jobId) throws Exception {
+        return create();
+    }
 }

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -32,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * <p>Its stdin stays open for the life of this object: the sidecar exits when stdin closes, which is how it follows
  * a TaskManager that dies without closing anything. stdout and stderr are drained continuously (a full pipe would
  * block the sidecar) by two daemon threads into the log; the last {@link #STDERR_LINES} lines of stderr are kept
- * for error messages.
+ * for error messages. Started with an {@link HandlerLogLine.Attribution}, the handler log lines among its stderr
+ * lines (a handler's console output) are logged as the handler's, naming job and function ({@link HandlerLogLine});
+ * without one they are logged as any other stderr line.
  *
  * <p>Closing removes the sidecar's private socket folder if the sidecar could not (it was killed); what a killed
  * TaskManager leaves is swept by the next sidecar that starts on the host ({@link OwnerMarker}).
@@ -55,6 +58,8 @@ public final class SidecarProcess implements AutoCloseable {
     private final Process process;
     private final List<String> command;
     private final OutputStream stdin;
+    /** Whom handler log lines on stderr are attributed to; null: they are logged as ordinary stderr. */
+    private final HandlerLogLine.Attribution attribution;
     private final LineTail stderr = new LineTail(STDERR_LINES, MAX_LINE_LENGTH);
     /** The socket path from the READY line; completed with null when stdout ends or the process exits first. */
     private final CompletableFuture<Path> ready = new CompletableFuture<>();
@@ -63,17 +68,15 @@ public final class SidecarProcess implements AutoCloseable {
     private volatile Path socketPath;
     private volatile boolean closed;
 
-    private SidecarProcess(Process process, List<String> command) {
+    private SidecarProcess(Process process, List<String> command, HandlerLogLine.Attribution attribution) {
         this.process = process;
         this.command = command;
+        this.attribution = attribution;
         this.stdin = process.getOutputStream();
         long pid = process.pid();
         this.stdoutDrain = drain(process.getInputStream(), "flinkfn-sidecar-stdout-" + pid, this::onStdout,
                 () -> ready.complete(null));
-        this.stderrDrain = drain(process.getErrorStream(), "flinkfn-sidecar-stderr-" + pid, line -> {
-            stderr.add(line);
-            LOG.info("sidecar {} stderr: {}", pid, line);
-        }, () -> {});
+        this.stderrDrain = drain(process.getErrorStream(), "flinkfn-sidecar-stderr-" + pid, this::onStderr, () -> {});
         process.onExit().thenRun(() -> ready.complete(null));
     }
 
@@ -86,6 +89,15 @@ public final class SidecarProcess implements AutoCloseable {
      */
     public static SidecarProcess start(List<String> command, Path artifactFile, Duration startupTimeout)
             throws SidecarException, InterruptedException {
+        return start(command, artifactFile, startupTimeout, null);
+    }
+
+    /**
+     * As {@link #start(List, Path, Duration)}, attributing the handler log lines on its stderr to {@code attribution}
+     * (null: they are logged as ordinary stderr).
+     */
+    public static SidecarProcess start(List<String> command, Path artifactFile, Duration startupTimeout,
+            HandlerLogLine.Attribution attribution) throws SidecarException, InterruptedException {
         checkNotNull(command, "command");
         checkArgument(!command.isEmpty(), "the sidecar command is empty");
         checkNotNull(artifactFile, "artifactFile");
@@ -101,7 +113,7 @@ public final class SidecarProcess implements AutoCloseable {
             throw new SidecarException("cannot start the sidecar " + full + ": " + e.getMessage()
                     + " (is Node.js installed on the TaskManager and the sidecar command right?)", e);
         }
-        SidecarProcess sidecar = new SidecarProcess(process, List.copyOf(full));
+        SidecarProcess sidecar = new SidecarProcess(process, List.copyOf(full), attribution);
         try {
             sidecar.awaitReady(startupTimeout);
             LOG.info("Sidecar {} is ready on {}", sidecar.pid(), sidecar.socketPath);
@@ -254,6 +266,18 @@ public final class SidecarProcess implements AutoCloseable {
         } else {
             LOG.info("sidecar {} stdout: {}", process.pid(), line);
         }
+    }
+
+    private void onStderr(String line) {
+        stderr.add(line);
+        if (attribution != null) {
+            Optional<HandlerLogLine> handlerLine = HandlerLogLine.decode(line);
+            if (handlerLine.isPresent()) {
+                handlerLine.get().log(attribution);
+                return;
+            }
+        }
+        LOG.info("sidecar {} stderr: {}", process.pid(), line);
     }
 
     /** A daemon thread that hands every line of {@code stream} to {@code lines} and runs {@code atEnd} at its end. */

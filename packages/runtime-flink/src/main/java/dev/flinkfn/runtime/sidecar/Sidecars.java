@@ -23,12 +23,22 @@ public final class Sidecars {
      */
     public static SidecarClient open(SidecarConfig config, Path artifactFile, String artifactId)
             throws SidecarException, InterruptedException {
+        return open(config, artifactFile, artifactId, null);
+    }
+
+    /**
+     * As {@link #open(SidecarConfig, Path, String)}; a sidecar this process starts attributes its handler log lines
+     * to {@code attribution} (null: logged as ordinary stderr). An external sidecar's stderr is its container's log.
+     */
+    public static SidecarClient open(SidecarConfig config, Path artifactFile, String artifactId,
+            HandlerLogLine.Attribution attribution) throws SidecarException, InterruptedException {
         checkNotNull(config, "config");
         checkNotNull(artifactId, "artifactId");
         switch (config.mode()) {
             case PROCESS:
                 checkNotNull(artifactFile, "artifactFile");
-                SidecarProcess process = SidecarProcess.start(config.command(), artifactFile, config.startupTimeout());
+                SidecarProcess process = SidecarProcess.start(
+                        config.command(), artifactFile, config.startupTimeout(), attribution);
                 try {
                     return SocketSidecarClient.connect(
                             process.socketPath(), artifactId, config.requestTimeout(), process);
