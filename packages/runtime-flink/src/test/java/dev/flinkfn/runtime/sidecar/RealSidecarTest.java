@@ -115,6 +115,7 @@ class RealSidecarTest {
             assertThat(records.get(1)).singleElement().isInstanceOfSatisfying(DeadLetterOutput.class, letter ->
                     assertThat(json(letter.deadLetter())).isEqualTo(json(
                             "{\"stage\":\"handle\",\"error\":\"Error: bad event 2\","
+                                    + "\"stack\":[\"handle (src/handler.ts:9:37)\"],"
                                     + "\"event\":{\"id\":2,\"key\":\"a\",\"ts\":6,\"bad\":true}}")));
             assertThat(records.get(2)).singleElement().isInstanceOfSatisfying(DeadLetterOutput.class, letter ->
                     assertThat(json(letter.deadLetter()).get("stage").asText()).isEqualTo("decode"));
