@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /** Opens an operator's sidecar client the way a {@link SidecarConfig} says. */
 public final class Sidecars {
@@ -23,7 +24,14 @@ public final class Sidecars {
      */
     public static SidecarClient open(SidecarConfig config, Path artifactFile, String artifactId)
             throws SidecarException, InterruptedException {
+        return open(config, artifactFile, artifactId, Map.of());
+    }
+
+    /** As {@link #open(SidecarConfig, Path, String)}, handing the function's setting values over in HELLO. */
+    public static SidecarClient open(SidecarConfig config, Path artifactFile, String artifactId,
+            Map<String, String> settings) throws SidecarException, InterruptedException {
         checkNotNull(config, "config");
+        checkNotNull(settings, "settings");
         checkNotNull(artifactId, "artifactId");
         switch (config.mode()) {
             case PROCESS:
@@ -31,7 +39,7 @@ public final class Sidecars {
                 SidecarProcess process = SidecarProcess.start(config.command(), artifactFile, config.startupTimeout());
                 try {
                     return SocketSidecarClient.connect(
-                            process.socketPath(), artifactId, config.requestTimeout(), process);
+                            process.socketPath(), artifactId, settings, config.requestTimeout(), process);
                 } catch (SidecarException | InterruptedException | RuntimeException e) {
                     process.close();
                     throw e;
@@ -39,7 +47,7 @@ public final class Sidecars {
             case EXTERNAL:
                 Path socket = config.socketPath();
                 return SocketSidecarClient.handshake(
-                        connectWithRetry(socket, config.startupTimeout()), socket, artifactId,
+                        connectWithRetry(socket, config.startupTimeout()), socket, artifactId, settings,
                         config.requestTimeout(), null);
             default:
                 throw new IllegalArgumentException("unknown sidecar mode " + config.mode());
