@@ -3,7 +3,7 @@
  * given by whoever runs it, the same way everywhere: `flinkfn dev` (`--set`, `.dev.vars`, environment), the test
  * harness (`harness(fn, { settings })`) and `flinkfn deploy` (target config, `--set`, environment). A plain setting may
  * have a default, which is in the manifest; a secret has none, and its value is never written into an artifact, a
- * deployment record or the Flink job's configuration (docs/settings.md).
+ * deployment record or the Flink job's configuration (docs/architecture.md, "Settings and secrets").
  */
 import { closest } from './did-you-mean.js';
 import { describeValue } from './duration.js';

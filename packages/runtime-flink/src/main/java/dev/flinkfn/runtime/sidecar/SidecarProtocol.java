@@ -40,7 +40,7 @@ import java.util.Map;
  * Messages (→ operator to sidecar, ← sidecar to operator):
  *
  *   → HELLO      0x01  u16 protocolVersion, str artifactId, u32 n, n × (str name, str value) — the values of the
- *                      function's settings, secrets included (the operator read them at open(), docs/settings.md);
+ *                      function's settings, secrets included (the operator read them at open(), docs/architecture.md, "Settings and secrets");
  *                      the sidecar fills in defaults and answers ERROR naming a missing or undeclared setting
  *   ← HELLO_OK   0x02  u16 protocolVersion, str functionName
  *   → PROCESS    0x10  u32 n, n × bytes record
