@@ -17,8 +17,8 @@ const views = defineFunction({
   sinks: { counts: { topic: 'view-counts' } },
   settings: { label: { default: 'views' }, apiToken: { secret: true } },
   handle: (view: View, ctx) => ({ ...view, tokenLength: ctx.settings.apiToken.length }),
-  key: (view) => view.page,
-  time: eventTime({ timestamp: (view) => view.ts }),
+  key: (view: View) => view.page,
+  time: eventTime({ timestamp: (view: View) => view.ts }),
   window: tumbling('1m'),
   aggregate: {
     create: () => 0,
