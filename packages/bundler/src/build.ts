@@ -93,8 +93,9 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
     throw fromEsbuildFailure(error, root);
   }
   const code = output.outputFiles.find((f) => f.path.endsWith('.mjs'))?.text;
-  const sourceMap = output.outputFiles.find((f) => f.path.endsWith('.map'))?.text;
-  if (code === undefined || sourceMap === undefined) throw new Error('esbuild produced no bundle');
+  const bundleMap = output.outputFiles.find((f) => f.path.endsWith('.map'))?.text;
+  if (code === undefined || bundleMap === undefined) throw new Error('esbuild produced no bundle');
+  const sourceMap = withProjectRelativeSources(bundleMap, root, path.join(root, '.flinkfn', 'bundle'));
   const inputs = Object.keys(output.metafile.inputs).map((input) => path.resolve(root, input));
 
   const codeSha = sha256(code);
@@ -218,4 +219,15 @@ function fromEsbuildFailure(error: unknown, root: string): Error {
     return diagnostic;
   });
   return new BuildError(diagnostics);
+}
+
+/**
+ * The source map with its `sources` relative to the project root (`src/handler.ts`) instead of to esbuild's output
+ * folder (`../../src/handler.ts`): the artifact then names the user's files as the project does, wherever it is loaded,
+ * and the host can tell the user's stack frames from a dependency's (see `userStack`).
+ */
+function withProjectRelativeSources(sourceMap: string, root: string, outDir: string): string {
+  const map = JSON.parse(sourceMap) as { sources?: string[] };
+  map.sources = (map.sources ?? []).map((source) => path.relative(root, path.resolve(outDir, source)).split(path.sep).join('/'));
+  return JSON.stringify(map);
 }

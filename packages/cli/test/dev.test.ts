@@ -63,8 +63,45 @@ dev('a handler that throws sends the event to the dead-letter output and the run
   try {
     const run = flinkfn(['dev', '--root', dir, '--input', '-'], { input: '{"k":"x","ts":1}\n{"k":"a","ts":2}\n' });
     assert.is(run.code, 0, run.stderr);
-    assert.match(run.stdout, /dead-letter \(handle\) Error: x is not allowed :: \{"k":"x","ts":1\}/);
+    assert.match(run.stdout, /dead-letter \(handle\) \(-:1\) Error: x is not allowed :: \{"k":"x","ts":1\}\n    at handle \(src\/handler\.ts:\d+:\d+\)/);
     assert.match(run.stdout, /counts \[a\] 1/);
+  } finally {
+    cleanup();
+  }
+});
+
+dev('a dead letter says where: the frames in the user\'s own files, source-mapped, the input line, and the time', () => {
+  const { dir, cleanup } = project({
+    'src/pricing.ts': 'export function priceOf(order: { item?: { cents: number } }): number {\n  return order.item!.cents * 2;\n}\n',
+    'src/handler.ts': [
+      "import { defineFunction } from '@flinkfn/sdk';",
+      "import { priceOf } from './pricing.js';",
+      'export default defineFunction({',
+      "  name: 'prices',",
+      "  source: { topic: 'orders' },",
+      "  sinks: { out: { topic: 'prices' } },",
+      '  handle: (order: { item?: { cents: number } }) => ({ price: priceOf(order) }),',
+      '});',
+    ].join('\n'),
+    'data/orders.jsonl': '{"item":{"cents":1}}\n\n{}\n',
+  });
+  try {
+    const before = Date.now();
+    const run = flinkfn(['dev', '--root', dir, '--input', 'data/orders.jsonl', '--json']);
+    assert.is(run.code, 0, run.stderr);
+    const letters = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => l['type'] === 'dead-letter');
+    assert.is(letters.length, 1);
+    const { at, ...letter } = letters[0]!;
+    assert.equal(letter, {
+      type: 'dead-letter',
+      stage: 'handle',
+      error: "TypeError: Cannot read properties of undefined (reading 'cents')",
+      // pricing.ts 2:22 is `cents` of `order.item!.cents`; handler.ts 7:62 is the call of priceOf: TypeScript positions.
+      stack: ['priceOf (src/pricing.ts:2:22)', 'handle (src/handler.ts:7:62)'],
+      event: {},
+      source: { file: 'data/orders.jsonl', line: 3 },
+    });
+    assert.ok(typeof at === 'string' && Date.parse(at) >= before - 1_000, `written at ${String(at)}`);
   } finally {
     cleanup();
   }

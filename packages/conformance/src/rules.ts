@@ -25,7 +25,7 @@ export const RULES: Record<string, string> = {
   'empty-windows-nothing': 'windows without events produce nothing',
   'many-keys': 'windows are per key; keys do not interfere',
   'end-of-input-flush': 'at end of input every event-time window fires',
-  'handle-throws-dead-letter': 'an event whose handler throws goes to the dead-letter output; the rest continue',
+  'handle-throws-dead-letter': 'an event whose handler throws goes to the dead-letter output with the stack in the user\'s source files; the rest continue',
   'malformed-record-dead-letter': 'a record that is not valid JSON goes to the dead-letter output',
   'key-invalid-dead-letter': 'an event whose key is not a string or number goes to the dead-letter output',
   'timestamp-invalid-dead-letter': 'an event whose timestamp is not epoch ms goes to the dead-letter output',

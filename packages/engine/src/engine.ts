@@ -25,7 +25,7 @@
  *    everything pushed so far has been emitted.
  */
 import type { FunctionDeclarations, ManifestWindow, WindowBounds } from '@flinkfn/sdk';
-import type { DeadLetter, FunctionHost, Output, Step } from '@flinkfn/host';
+import type { DeadLetter, DeadLetterSource, FunctionHost, Output, Step } from '@flinkfn/host';
 import { MetricsSummary, type MetricsSnapshot } from '@flinkfn/host';
 import { assignWindows, maxTimestamp, mergeWindows, sameWindow, windowId } from './assigners.js';
 import { TimerQueue, type Timer } from './timers.js';
@@ -82,6 +82,8 @@ export interface EngineOptions {
 export interface RecordOrigin {
   /** Source partition, from 0; default 0. */
   partition?: number;
+  /** Where the record was read (`flinkfn dev`: the input file and line): dead letters of its handle, key and timestamp carry it. */
+  source?: DeadLetterSource;
 }
 
 interface PartitionClock {
@@ -102,6 +104,7 @@ interface WindowState {
 interface PendingElement {
   kind: 'element';
   partition: number;
+  source: DeadLetterSource | undefined;
   start: (() => Step<Output[]> | Promise<Step<Output[]>>) | null;
   step: Step<Output[]> | null;
 }
@@ -150,6 +153,8 @@ export class Engine {
   private running = 0;
   private readonly capacity: number;
   private readonly ordered: boolean;
+  /** Where the record being applied was read, while its outputs go into windows (see afterHandle). */
+  private recordSource: DeadLetterSource | undefined = undefined;
   private draining = false;
   private drainAgain = false;
   private failure: unknown = undefined;
@@ -235,7 +240,7 @@ export class Engine {
     this.checkOpen();
     this.stats.recordsIn++;
     const partition = partitionOf(origin);
-    this.handleElement(partition, () => this.decodeAndHandle(raw));
+    this.handleElement(partition, origin.source, () => this.decodeAndHandle(raw));
   }
 
   /** An already-decoded event (what the handler receives). */
@@ -243,7 +248,7 @@ export class Engine {
     this.checkOpen();
     this.stats.recordsIn++;
     const partition = partitionOf(origin);
-    this.handleElement(partition, () => this.host.handle(event));
+    this.handleElement(partition, origin.source, () => this.host.handle(event));
   }
 
   /** Moves the event-time watermark forward (never back), firing and cleaning up windows as Flink does. */
@@ -293,17 +298,17 @@ export class Engine {
   }
 
   /** Runs an event through handle now when nothing is ahead of it and its result is synchronous; queues it otherwise. */
-  private handleElement(partition: number, start: () => Step<Output[]> | Promise<Step<Output[]>>): void {
+  private handleElement(partition: number, source: DeadLetterSource | undefined, start: () => Step<Output[]> | Promise<Step<Output[]>>): void {
     if (this.idle) {
       const step = start();
-      if (!isPromise(step)) return this.afterHandle(step, partition);
-      const entry: PendingElement = { kind: 'element', partition, start: null, step: null };
+      if (!isPromise(step)) return this.afterHandle(step, partition, source);
+      const entry: PendingElement = { kind: 'element', partition, source, start: null, step: null };
       this.pending.push(entry);
       this.running++;
       this.await(entry, step);
       return;
     }
-    this.pending.push({ kind: 'element', partition, start, step: null });
+    this.pending.push({ kind: 'element', partition, source, start, step: null });
     this.waiting++;
     this.drain();
   }
@@ -404,7 +409,7 @@ export class Engine {
 
   private emitElement(entry: PendingElement): void {
     this.running--;
-    this.afterHandle(entry.step as Step<Output[]>, entry.partition);
+    this.afterHandle(entry.step as Step<Output[]>, entry.partition, entry.source);
   }
 
   private startWaiting(): void {
@@ -437,7 +442,17 @@ export class Engine {
 
   // --- per record ------------------------------------------------------------------------------
 
-  private afterHandle(handled: Step<Output[]>, partition: number): void {
+  private afterHandle(handled: Step<Output[]>, partition: number, source: DeadLetterSource | undefined): void {
+    // Dead letters of this record's steps (handle, key, timestamp, add) carry where it was read; windows it fires do not.
+    this.recordSource = source;
+    try {
+      this.applyHandled(handled, partition);
+    } finally {
+      this.recordSource = undefined;
+    }
+  }
+
+  private applyHandled(handled: Step<Output[]>, partition: number): void {
     if (!handled.ok) return this.deadLetter(handled.deadLetter);
     if (this.window === null) {
       for (const output of handled.value) this.emit(output);
@@ -688,7 +703,10 @@ export class Engine {
 
   private deadLetter(deadLetter: DeadLetter): void {
     this.stats.deadLetters++;
-    this.listener.deadLetter(deadLetter);
+    // As on Flink: the steps of the record's own stage say where it was read; the window stage's (create, add, merge,
+    // result, process) say their key and window, as their records reach it on Flink without offsets.
+    const source = RECORD_STAGES.has(deadLetter.stage) ? this.recordSource : undefined;
+    this.listener.deadLetter(source === undefined ? deadLetter : { ...deadLetter, source });
   }
 
   private checkOpen(): void {
@@ -699,6 +717,9 @@ export class Engine {
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return value instanceof Promise;
 }
+
+/** The dead letters of a record's first stage, which know where the record was read. */
+const RECORD_STAGES: ReadonlySet<DeadLetter['stage']> = new Set(['decode', 'handle', 'key', 'timestamp']);
 
 function partitionOf(origin: RecordOrigin): number {
   const partition = origin.partition ?? 0;

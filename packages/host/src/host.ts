@@ -19,6 +19,7 @@ import {
   type WindowBounds,
 } from '@flinkfn/sdk';
 import { MetricsRecorder } from './metrics.js';
+import { userStack } from './user-stack.js';
 
 /**
  * Why an event (or a window) went to the dead-letter output instead of a sink.
@@ -31,13 +32,38 @@ export interface DeadLetter {
   stage: 'decode' | 'handle' | 'key' | 'timestamp' | 'create' | 'add' | 'merge' | 'result' | 'process' | 'output';
   /** `String(error)` of what the user code threw, or what was wrong with what it returned. */
   error: string;
+  /**
+   * Where the user's code threw: its frames in the function's own source files, source-mapped and relative to the
+   * project (`priceOf (src/pricing.ts:12:7)`), innermost first. Absent when nothing was thrown there (a timeout, a
+   * wrong return value).
+   */
+  stack?: string[];
   /** The event being handled (JSON-safe: bytes become base64). */
   event?: unknown;
   /** The undecodable record, for `decode` failures (text, or base64 for bytes). */
   raw?: string;
   key?: string;
   window?: WindowBounds;
+  /**
+   * Where the record was read, set by what runs the function (the Flink job; `flinkfn dev`), not by the host: on dead
+   * letters of the record's own stage (decode, handle, key, timestamp), not on the window stage's (create, add, merge,
+   * result, process), and not in tests.
+   */
+  source?: DeadLetterSource;
+  /** When the dead letter was written (ISO 8601), set by what runs the function, like `source`. */
+  at?: string;
 }
+
+/**
+ * Where a dead letter's record came from: a Kafka record (on Flink: its topic, partition, offset and record timestamp
+ * in epoch milliseconds), or a line of the input file of `flinkfn dev` (`-` for standard input), from 1.
+ *
+ * The Flink job adds `source` and `at` to the JSON the host made (the JVM never parses it); the golden example in
+ * `packages/host/test/golden/dead-letter-context.json` is what both sides test against.
+ */
+export type DeadLetterSource =
+  | { topic: string; partition: number; offset: number; timestamp: number }
+  | { file: string; line: number };
 
 /**
  * A value for a sink.
@@ -166,7 +192,7 @@ export class FunctionHost {
       if (this.async.retry !== null && isRetryable(error)) {
         return this.settle(event, Promise.reject(error), context, Date.now());
       }
-      return fail({ stage: 'handle', error: errorText(error), event: jsonSafe(event) });
+      return fail({ stage: 'handle', ...thrown(error, errorText(error)), event: jsonSafe(event) });
     }
     if (isThenable(returned) || hasNestedThenable(returned)) return this.settle(event, Promise.resolve(returned), context, Date.now());
     return this.handled(event, returned);
@@ -197,10 +223,10 @@ export class FunctionHost {
       }
       const error = outcome.error;
       if (retry === null || !isRetryable(error)) {
-        return fail({ stage: 'handle', error: `${errorText(error)}${attempts(context.attempt)}`, event: jsonSafe(event) });
+        return fail({ stage: 'handle', ...thrown(error, `${errorText(error)}${attempts(context.attempt)}`), event: jsonSafe(event) });
       }
       if (context.attempt > retry.retries) {
-        return fail({ stage: 'handle', error: `${errorText(error)} (retries used up: ${context.attempt} attempts)`, event: jsonSafe(event) });
+        return fail({ stage: 'handle', ...thrown(error, `${errorText(error)} (retries used up: ${context.attempt} attempts)`), event: jsonSafe(event) });
       }
       const wait = retryDelay(retry, context.attempt);
       if (Date.now() + wait >= deadline) {
@@ -229,7 +255,7 @@ export class FunctionHost {
     try {
       key = (this.spec.key as (e: unknown) => unknown)(event);
     } catch (error) {
-      return fail({ stage: 'key', error: String(error), event: jsonSafe(event) });
+      return fail({ stage: 'key', ...thrown(error, String(error)), event: jsonSafe(event) });
     }
     if (isThenable(key)) return fail({ stage: 'key', error: notAsync('key()', key), event: jsonSafe(event) });
     if (typeof key === 'string') return { ok: true, value: key };
@@ -247,7 +273,7 @@ export class FunctionHost {
     try {
       timestamp = (this.spec.time?.timestamp as (e: unknown) => unknown)(event);
     } catch (error) {
-      return fail({ stage: 'timestamp', error: String(error), event: jsonSafe(event) });
+      return fail({ stage: 'timestamp', ...thrown(error, String(error)), event: jsonSafe(event) });
     }
     if (isThenable(timestamp)) {
       return fail({ stage: 'timestamp', error: notAsync('time.timestamp()', timestamp), event: jsonSafe(event) });
@@ -286,7 +312,7 @@ export class FunctionHost {
     try {
       returned = this.aggregate().result(JSON.parse(accumulator) as never, { key, window, metrics: this.metrics, settings: this.settingValues } as never);
     } catch (error) {
-      return fail({ stage: 'result', error: errorText(error), key, window: { ...window } });
+      return fail({ stage: 'result', ...thrown(error, errorText(error)), key, window: { ...window } });
     }
     if (isThenable(returned)) return fail({ stage: 'result', error: notAsync('aggregate.result()', returned), key, window: { ...window } });
     return this.withContext(this.outputs(returned, key, false), key, window);
@@ -299,7 +325,7 @@ export class FunctionHost {
       const parsed = events.map((e) => JSON.parse(e) as unknown);
       returned = (this.spec.process as (e: unknown, c: unknown) => unknown)(parsed, { key, window: { start: window.start, end: window.end }, metrics: this.metrics, settings: this.settingValues });
     } catch (error) {
-      return fail({ stage: 'process', error: errorText(error), key, window: { ...window } });
+      return fail({ stage: 'process', ...thrown(error, errorText(error)), key, window: { ...window } });
     }
     if (isThenable(returned)) return fail({ stage: 'process', error: notAsync('process()', returned), key, window: { ...window } });
     return this.withContext(this.outputs(returned, key, false), key, window);
@@ -331,7 +357,7 @@ export class FunctionHost {
     try {
       accumulator = call();
     } catch (error) {
-      return fail({ stage, error: String(error), ...context });
+      return fail({ stage, ...thrown(error, String(error)), ...context });
     }
     if (isThenable(accumulator)) return fail({ stage, error: notAsync(`aggregate.${stage}()`, accumulator), ...context });
     let text: string | undefined;
@@ -367,7 +393,7 @@ export class FunctionHost {
         try {
           createdValue = aggregate.create();
         } catch (error) {
-          deadLetters.push({ stage: 'create', error: String(error), event: jsonSafe(event) });
+          deadLetters.push({ stage: 'create', ...thrown(error, String(error)), event: jsonSafe(event) });
           continue;
         }
         if (isThenable(createdValue)) {
@@ -381,7 +407,7 @@ export class FunctionHost {
       try {
         added = aggregate.add(acc as never, event as never);
       } catch (error) {
-        deadLetters.push({ stage: 'add', error: String(error), event: jsonSafe(event) });
+        deadLetters.push({ stage: 'add', ...thrown(error, String(error)), event: jsonSafe(event) });
         continue;
       }
       if (isThenable(added)) {
@@ -591,6 +617,12 @@ function notJson<T>(value: unknown): Step<T> {
 
 function fail<T>(deadLetter: DeadLetter): Step<T> {
   return { ok: false, deadLetter };
+}
+
+/** A dead letter's `error` text for what user code threw, with the user's stack frames when there are any. */
+function thrown(error: unknown, text: string): Pick<DeadLetter, 'error' | 'stack'> {
+  const stack = userStack(error);
+  return stack === undefined ? { error: text } : { error: text, stack };
 }
 
 /**

@@ -1,11 +1,12 @@
+import { createHash } from 'node:crypto';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { readArtifact, type Artifact } from '@flinkfn/artifact';
 import { isFunctionDefinition, type FunctionDefinition } from '@flinkfn/sdk';
 import { FunctionHost } from './host.js';
+import { moduleCacheDirectory } from './user-stack.js';
 
 /**
  * An artifact whose code cannot be loaded or does not match its manifest.
@@ -29,10 +30,6 @@ export interface LoadedFunction {
   host: FunctionHost;
 }
 
-/** Where imported bundles are written; one file per bundle hash, so re-imports are cached by Node. */
-function moduleCacheDirectory(): string {
-  return process.env['FLINKFN_CACHE_DIR'] ?? path.join(os.tmpdir(), `flinkfn-modules-${os.userInfo().uid}`);
-}
 
 /**
  * Imports a bundle's code as an ES module with its source map inline (so stack traces point at the
@@ -44,7 +41,8 @@ function moduleCacheDirectory(): string {
 export async function importBundle(code: string, sourceMap: string, sha256: string): Promise<unknown> {
   process.setSourceMapsEnabled(true);
   const directory = moduleCacheDirectory();
-  const file = path.join(directory, `${sha256}.mjs`);
+  // Named by the code and its map: the same code with another map (a rebuild that renamed its sources) is another file.
+  const file = path.join(directory, `${sha256}-${createHash('sha256').update(sourceMap).digest('hex').slice(0, 16)}.mjs`);
   if (!(await stat(file).then(() => true, () => false))) {
     await mkdir(directory, { recursive: true, mode: 0o700 });
     const inlineMap = `\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(sourceMap).toString('base64')}\n`;

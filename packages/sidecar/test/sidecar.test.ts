@@ -45,6 +45,8 @@ sidecar('serves a windowed function: elements with key and timestamp, then aggre
     assert.equal(JSON.parse(text((handleFailure as { deadLetter: Uint8Array }).deadLetter)), {
       stage: 'handle',
       error: 'Error: bad event 2',
+      // The sidecar process imports the bundle as the engine does: the stack is in the case's own source.
+      stack: ['handle (src/handler.ts:9:37)'],
       event: { id: 2, key: 'a', ts: 6, bad: true },
     });
     assert.match(text((results[2]?.[0] as { deadLetter: Uint8Array }).deadLetter), /"stage":"decode"/);

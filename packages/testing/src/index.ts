@@ -6,4 +6,4 @@
  */
 export { Harness, harness, harnessFromArtifact, harnessFromEntry } from './harness.js';
 export type { HarnessOptions } from './harness.js';
-export type { DeadLetter, HistogramSummary, MetricsSnapshot, Output } from '@flinkfn/host';
+export type { DeadLetter, DeadLetterSource, HistogramSummary, MetricsSnapshot, Output } from '@flinkfn/host';

@@ -108,9 +108,11 @@ async function runOnce(args: DevArgs, input: string, stdin: Readable, out: Outpu
         out.info(`late ${JSON.stringify(event)}`);
       },
       deadLetter: (letter) => {
-        out.data({ type: 'dead-letter', ...letter });
+        out.data({ type: 'dead-letter', ...letter, at: new Date().toISOString() });
         const subject = letter.raw !== undefined ? letter.raw : JSON.stringify(letter.event ?? { key: letter.key, window: letter.window });
-        out.info(`dead-letter (${letter.stage}) ${letter.error} :: ${subject}`);
+        const where = letter.source !== undefined && 'line' in letter.source ? ` (${letter.source.file}:${letter.source.line})` : '';
+        out.info(`dead-letter (${letter.stage})${where} ${letter.error} :: ${subject}`);
+        for (const frame of letter.stack ?? []) out.info(`    at ${frame}`);
       },
     },
     { processingTime: Date.now(), partitions: args.partitions },
@@ -118,15 +120,18 @@ async function runOnce(args: DevArgs, input: string, stdin: Readable, out: Outpu
 
   const stream = input === '-' ? stdin : createReadStream(path.resolve(args.root, input));
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let lineNumber = 0;
   for await (const line of lines) {
+    lineNumber++;
     if (line.trim() === '') continue;
+    const source = { file: input, line: lineNumber };
     engine.advanceProcessingTime(Date.now());
     const origin = args.partitions > 1 ? PARTITION_PREFIX.exec(line) : null;
     if (origin && Number(origin[1]) >= args.partitions) {
       throw new UserError(`${line.slice(0, 40)}: partition ${origin[1]} is not one of the ${args.partitions} partitions`, `Use @0 to @${args.partitions - 1}, or raise --partitions.`);
     }
-    if (origin) engine.pushRecord(line.slice(origin[0].length), { partition: Number(origin[1]) });
-    else engine.pushRecord(line);
+    if (origin) engine.pushRecord(line.slice(origin[0].length), { partition: Number(origin[1]), source });
+    else engine.pushRecord(line, { source });
     // An async handle: read on only when a slot is free, as Flink's backpressure paces the source.
     if (engine.saturated) await engine.ready();
   }

@@ -126,7 +126,8 @@ public final class KafkaConnectors {
 
         @Override
         public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<SourceRecord> out) {
-            out.collect(SourceRecord.of(record.partition(), record.value() == null ? EMPTY : record.value()));
+            out.collect(SourceRecord.of(record.topic(), record.partition(), record.offset(), record.timestamp(),
+                    record.value() == null ? EMPTY : record.value()));
         }
 
         @Override

@@ -47,8 +47,8 @@ public class JsStageOperator extends AbstractSidecarOperator<SourceRecord> imple
     // --- runtime state (not checkpointed: bundles are always empty at a barrier) -------------------------------
 
     private transient List<byte[]> bundle;
-    /** The source partition of each record of {@link #bundle}. */
-    private transient IntList bundlePartitions;
+    /** The source record of each value of {@link #bundle}: its partition, and where a dead letter says it was read. */
+    private transient List<SourceRecord> bundleRecords;
     private transient long bundleStartedAt;
     /** Bundles sent and not emitted, oldest first. */
     private transient ArrayDeque<SentBundle> inFlight;
@@ -80,7 +80,7 @@ public class JsStageOperator extends AbstractSidecarOperator<SourceRecord> imple
             client.answerInAnyOrder();
         }
         bundle = new ArrayList<>(bundleOptions.maxSize());
-        bundlePartitions = new IntList(bundleOptions.maxSize());
+        bundleRecords = new ArrayList<>(bundleOptions.maxSize());
         inFlight = new ArrayDeque<>();
     }
 
@@ -99,7 +99,7 @@ public class JsStageOperator extends AbstractSidecarOperator<SourceRecord> imple
             scheduleBundleTimer();
         }
         bundle.add(record.value);
-        bundlePartitions.add(record.partition);
+        bundleRecords.add(record);
         if (bundle.size() >= bundleOptions.maxSize()) {
             sendBundle();
         }
@@ -156,9 +156,9 @@ public class JsStageOperator extends AbstractSidecarOperator<SourceRecord> imple
         while (inFlight.size() >= bundleOptions.maxInFlight()) {
             emitNext();
         }
-        inFlight.add(new SentBundle(client.process(bundle), bundlePartitions));
+        inFlight.add(new SentBundle(client.process(bundle), bundleRecords));
         bundle = new ArrayList<>(bundleOptions.maxSize());
-        bundlePartitions = new IntList(bundleOptions.maxSize());
+        bundleRecords = new ArrayList<>(bundleOptions.maxSize());
     }
 
     private void finishAllBundles() throws Exception {
@@ -201,45 +201,25 @@ public class JsStageOperator extends AbstractSidecarOperator<SourceRecord> imple
         List<List<SidecarProtocol.Output>> results = await(sent.answer);
         for (int i = 0; i < results.size(); i++) {
             for (SidecarProtocol.Output output : results.get(i)) {
-                emitOne(sent.partitions.get(i), output);
+                emitOne(sent.records.get(i), output);
             }
         }
     }
 
-    private void emitOne(int partition, SidecarProtocol.Output output) {
+    private void emitOne(SourceRecord source, SidecarProtocol.Output output) {
         if (output instanceof SidecarProtocol.ElementOutput element) {
-            StageRecord record = StageRecord.element(partition, element.key(), element.event());
+            StageRecord record = StageRecord.element(source.partition, element.key(), element.event());
             this.output.collect(element.timestamp() == SidecarProtocol.NO_TIMESTAMP
                     ? new StreamRecord<>(record)
                     : new StreamRecord<>(record, element.timestamp()));
         } else if (output instanceof SidecarProtocol.SinkOutput sink) {
             this.output.collect(new StreamRecord<>(StageRecord.sink(sink.sinkIndex(), sink.key(), sink.value())));
         } else if (output instanceof SidecarProtocol.DeadLetterOutput letter) {
-            this.output.collect(Tags.DEAD_LETTERS, new StreamRecord<>(letter.deadLetter()));
+            this.output.collect(Tags.DEAD_LETTERS, new StreamRecord<>(DeadLetterContext.withSource(
+                    letter.deadLetter(), source, getProcessingTimeService().getCurrentProcessingTime())));
         }
     }
 
-    /** A bundle on its way: the sidecar's answer and the source partition of each of its records. */
-    private record SentBundle(CompletableFuture<List<List<SidecarProtocol.Output>>> answer, IntList partitions) {}
-
-    /** A growable list of ints without boxing: one entry per record on the hot path. */
-    private static final class IntList {
-        private int[] values;
-        private int size;
-
-        IntList(int capacity) {
-            values = new int[Math.max(1, capacity)];
-        }
-
-        void add(int value) {
-            if (size == values.length) {
-                values = java.util.Arrays.copyOf(values, size * 2);
-            }
-            values[size++] = value;
-        }
-
-        int get(int index) {
-            return values[index];
-        }
-    }
+    /** A bundle on its way: the sidecar's answer and the source record of each of its values. */
+    private record SentBundle(CompletableFuture<List<List<SidecarProtocol.Output>>> answer, List<SourceRecord> records) {}
 }

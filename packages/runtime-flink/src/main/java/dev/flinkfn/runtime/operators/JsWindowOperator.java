@@ -469,15 +469,18 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
                 if (out instanceof SidecarProtocol.SinkOutput sink) {
                     output.collect(new StreamRecord<>(StageRecord.sink(sink.sinkIndex(), sink.key(), sink.value()), timestamp));
                 } else if (out instanceof SidecarProtocol.DeadLetterOutput letter) {
-                    output.collect(Tags.DEAD_LETTERS, new StreamRecord<>(letter.deadLetter(), timestamp));
+                    output.collect(Tags.DEAD_LETTERS, new StreamRecord<>(DeadLetterContext.withTime(
+                            letter.deadLetter(), getProcessingTimeService().getCurrentProcessingTime()), timestamp));
                 }
             }
         }
     }
 
     private void deadLetters(List<byte[]> letters) {
+        long now = getProcessingTimeService().getCurrentProcessingTime();
         for (byte[] letter : letters) {
-            output.collect(Tags.DEAD_LETTERS, new StreamRecord<>(letter));
+            // The window stage's records crossed a shuffle without their offsets: its dead letters say the time only.
+            output.collect(Tags.DEAD_LETTERS, new StreamRecord<>(DeadLetterContext.withTime(letter, now)));
         }
     }
 

@@ -13,8 +13,9 @@ import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
 /**
- * Serializes {@link SourceRecord}s: partition, then the value's length (-1 for an assignment marker) and bytes. Records
- * are immutable, so a copy is the record itself. They never go into state.
+ * Serializes {@link SourceRecord}s: partition, then the value's length (-1 for an assignment marker) and bytes, then
+ * (for a record) its topic (empty: none), offset and timestamp. Records are immutable, so a copy is the record itself.
+ * They never go into state.
  */
 public final class SourceRecordSerializer extends TypeSerializerSingleton<SourceRecord> {
 
@@ -55,6 +56,9 @@ public final class SourceRecordSerializer extends TypeSerializerSingleton<Source
         } else {
             target.writeInt(record.value.length);
             target.write(record.value);
+            target.writeUTF(record.topic == null ? "" : record.topic);
+            target.writeLong(record.offset);
+            target.writeLong(record.timestamp);
         }
     }
 
@@ -67,7 +71,10 @@ public final class SourceRecordSerializer extends TypeSerializerSingleton<Source
         }
         byte[] value = new byte[length];
         source.readFully(value);
-        return SourceRecord.read(partition, value);
+        String topic = source.readUTF();
+        long offset = source.readLong();
+        long timestamp = source.readLong();
+        return SourceRecord.read(topic.isEmpty() ? null : topic, partition, offset, timestamp, value);
     }
 
     @Override

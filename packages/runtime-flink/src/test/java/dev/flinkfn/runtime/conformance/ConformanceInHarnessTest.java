@@ -160,7 +160,8 @@ class ConformanceInHarnessTest {
 
     private static void add(Map<String, List<JsonNode>> outputs, String output, byte[] json) {
         try {
-            outputs.computeIfAbsent(output, k -> new ArrayList<>()).add(ConformanceCases.JSON.readTree(json));
+            outputs.computeIfAbsent(output, k -> new ArrayList<>())
+                    .add(ConformanceCases.asCaseStatesIt(output, ConformanceCases.JSON.readTree(json)));
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }

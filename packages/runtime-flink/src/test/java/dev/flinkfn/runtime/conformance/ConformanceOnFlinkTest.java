@@ -108,8 +108,9 @@ class ConformanceOnFlinkTest {
         job.getJobExecutionResult().get();
         for (String line : lines) {
             int tab = line.indexOf('\t');
-            actual.computeIfAbsent(line.substring(0, tab), k -> new ArrayList<>())
-                    .add(ConformanceCases.JSON.readTree(line.substring(tab + 1)));
+            String output = line.substring(0, tab);
+            actual.computeIfAbsent(output, k -> new ArrayList<>())
+                    .add(ConformanceCases.asCaseStatesIt(output, ConformanceCases.JSON.readTree(line.substring(tab + 1))));
         }
         Map<String, List<JsonNode>> expected = testCase.expected(sinkNames);
         for (String output : union(expected, actual)) {
