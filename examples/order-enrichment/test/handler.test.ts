@@ -20,7 +20,7 @@ const server = http.createServer((req, res) => {
   setTimeout(() => res.writeHead(found ? 200 : 404).end(JSON.stringify(found ?? {})), Number(id.slice(1)) % 5);
 });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-process.env['CUSTOMERS_URL'] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const customersUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 const { default: enrichment } = await import('../src/handler.js');
 
 const orders = readFileSync(new URL('../data/events.jsonl', import.meta.url), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Order);
@@ -37,7 +37,7 @@ const enrich = suite('order enrichment');
 enrich.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 enrich('every order is enriched in input order; VIPs go to their sink; an unknown customer is a dead letter; a busy API is retried', async () => {
-  const h = harness(enrichment);
+  const h = harness(enrichment, { settings: { customersUrl } });
   await h.push(...orders).finish().settled();
   assert.equal(h.outputs('enriched'), expected('regular'));
   assert.equal(h.outputs('vip'), expected('vip'));

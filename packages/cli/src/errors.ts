@@ -7,7 +7,7 @@
 import type { BuildError, Diagnostic } from '@flinkfn/bundler';
 
 /** Errors of flinkfn's packages that describe a problem the user can fix. */
-const USER_FIXABLE = new Set(['ArtifactError', 'ManifestError', 'LoadError', 'DeployError', 'ConfigError']);
+const USER_FIXABLE = new Set(['ArtifactError', 'ManifestError', 'LoadError', 'DeployError', 'ConfigError', 'SettingsError']);
 
 export const EXIT_OK = 0;
 export const EXIT_USER_ERROR = 1;

@@ -34,6 +34,7 @@ for (const template of templates) {
         assert.ok(result.files.includes(file), `${file} missing from ${result.files.join(', ')}`);
       }
       assert.ok(result.files.some((f) => f.startsWith('test/')), 'has tests');
+      assert.match(readFileSync(path.join(dir, '.gitignore'), 'utf8'), /^\.dev\.vars$/m, 'secrets for flinkfn dev stay out of git');
       const handler = readFileSync(path.join(dir, 'src', 'handler.ts'), 'utf8');
       assert.not.match(handler, /\{\{name\}\}/, 'placeholders replaced');
       // The project asks the registry for this version of flinkfn's packages (the registry path itself is

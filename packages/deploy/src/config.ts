@@ -23,6 +23,8 @@ export interface LocalTargetConfig {
   root?: string;
   ports?: { flinkRest?: number; kafka?: number; s3?: number };
   checkpointIntervalMs?: number;
+  /** Values of functions' plain settings on this target, by name (never secrets). */
+  settings?: Record<string, string>;
 }
 
 export interface KafkaSasl {
@@ -38,6 +40,8 @@ export interface RemoteTargetConfig {
   s3: { bucket: string; region?: string; endpoint?: string; forcePathStyle?: boolean; prefix?: string };
   sidecarCommand: string;
   checkpointIntervalMs?: number;
+  /** Values of functions' plain settings on this target, by name (never secrets). */
+  settings?: Record<string, string>;
 }
 
 export type TargetConfig = LocalTargetConfig | RemoteTargetConfig;
@@ -85,6 +89,8 @@ export interface ResolvedTarget {
   };
   sidecarCommand: string;
   checkpointIntervalMs: number;
+  /** Values of functions' plain settings on this target (`settings` in the config file); `deploy --set` overrides them. */
+  settings: Record<string, string>;
   /** Where each setting came from, for `--help`-style explanations and error messages. */
   source: string;
 }
@@ -302,6 +308,7 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
       s3: { bucket: 'flinkfn', region: 'us-east-1', endpoint: `http://127.0.0.1:${ports.s3}`, forcePathStyle: true, prefix: '', credentials: null },
       sidecarCommand: env.FLINKFN_SIDECAR_COMMAND ?? '',
       checkpointIntervalMs,
+      settings: { ...(config.settings ?? {}) },
       source,
     };
   }
@@ -344,6 +351,7 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
     },
     sidecarCommand: env.FLINKFN_SIDECAR_COMMAND ?? config.sidecarCommand,
     checkpointIntervalMs,
+    settings: { ...(config.settings ?? {}) },
     source,
   };
 }

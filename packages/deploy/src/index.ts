@@ -25,8 +25,8 @@ export type { FollowLogsOptions, HandlerLogEntry } from './observe/handler-logs.
 export { tail } from './streams/tail.js';
 export type { TailOptions, TailedRecord } from './streams/tail.js';
 export type { TeardownItem, TeardownAction } from './lifecycle/teardown.js';
-export { Deployment, registryKey, artifactKey, stateKeys, validateRecord } from './registry.js';
-export type { DeploymentRecord, TrackedResource, DeploymentVersion, Lifetime, Ending } from './registry.js';
+export { Deployment, registryKey, artifactKey, stateKeys, secretsKey, validateRecord } from './registry.js';
+export type { DeploymentRecord, TrackedResource, DeploymentVersion, Lifetime, Ending, VersionSecrets } from './registry.js';
 export { FlinkClient, FlinkRestError } from './clients/flink.js';
 export { ObjectStore } from './clients/object-store.js';
 export { KafkaAdmin, kafkaClient } from './clients/kafka.js';

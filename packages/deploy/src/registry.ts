@@ -26,8 +26,10 @@ export interface TrackedResource {
   version: number;
   /** Held through a lease (leases.ts): teardown detaches, and only the last detach may delete it. */
   shared?: boolean;
-  /** For shared resources: what the deployment uses it as (`source`, `sink:<name>`, `artifact`, ...). */
+  /** For shared resources: what the deployment uses it as (`source`, `sink:<name>`, `artifact`, ...); `secrets`. */
   role?: string;
+  /** Digest of an object's content (a version's secrets object; it holds a nonce, so this reveals no value). */
+  sha256?: string;
   updatedAt: string;
 }
 
@@ -48,6 +50,17 @@ export interface DeploymentVersion {
   parallelism?: number | null;
   /** Earlier job ids of this version, replaced when the controller resumed a lost job (newest last). */
   lostJobs?: string[];
+  /** Values of the function's plain settings this version runs with (never secrets). */
+  settings?: Record<string, string>;
+  /** Where this version's secret values are (an s3-object resource), by digest and names, never values. */
+  secrets?: VersionSecrets | null;
+}
+
+/** A version's secrets object: its key, its digest (checked by the job) and the names of the secrets in it. */
+export interface VersionSecrets {
+  object: string;
+  sha256: string;
+  names: string[];
 }
 
 export interface Operation {
@@ -105,6 +118,11 @@ export function stateKeys(name: string): { checkpoints: string; savepoints: stri
 
 export function artifactKey(artifactId: string): string {
   return `artifacts/${artifactId}.flinkfn`;
+}
+
+/** Key of a version's secrets object, next to the deployment's state (TaskManagers read it as they read checkpoints). */
+export function secretsKey(name: string, version: number): string {
+  return `deployments/${name}/secrets/v${version}.json`;
 }
 
 let compiled: ReturnType<Ajv['compile']> | undefined;
@@ -254,14 +272,14 @@ export class Deployment {
   }
 
   /** Records the intent to create a resource (saved before the resource is created). */
-  async intend(kind: ResourceKind, id: string, options: { lifecycle: Lifecycle; version: number; shared?: boolean; role?: string }): Promise<TrackedResource> {
-    const { role, lifecycle, ...rest } = options;
-    const [resource] = await this.intendAll(kind, [id], { ...rest, lifecycle: () => lifecycle, ...(role ? { role: () => role } : {}) });
+  async intend(kind: ResourceKind, id: string, options: { lifecycle: Lifecycle; version: number; shared?: boolean; role?: string; sha256?: string }): Promise<TrackedResource> {
+    const { role, lifecycle, sha256, ...rest } = options;
+    const [resource] = await this.intendAll(kind, [id], { ...rest, lifecycle: () => lifecycle, ...(role ? { role: () => role } : {}), ...(sha256 ? { sha256: () => sha256 } : {}) });
     return resource!;
   }
 
   /** Records the intent to create several resources with one write. */
-  async intendAll(kind: ResourceKind, ids: string[], options: { lifecycle: (id: string) => Lifecycle; version: number; shared?: boolean; role?: (id: string) => string }): Promise<TrackedResource[]> {
+  async intendAll(kind: ResourceKind, ids: string[], options: { lifecycle: (id: string) => Lifecycle; version: number; shared?: boolean; role?: (id: string) => string; sha256?: (id: string) => string }): Promise<TrackedResource[]> {
     const resources: TrackedResource[] = [];
     for (const id of ids) {
       const existing = this.resource(kind, id);
@@ -277,6 +295,7 @@ export class Deployment {
         version: options.version,
         ...(options.shared ? { shared: true } : {}),
         ...(options.role ? { role: options.role(id) } : {}),
+        ...(options.sha256 ? { sha256: options.sha256(id) } : {}),
         updatedAt: now(),
       };
       if (existing) Object.assign(existing, resource);

@@ -14,7 +14,9 @@ import { useStack } from './support/stack.js';
 const test = suite('examples on the real local stack');
 const stack = useStack(test);
 
-const EXAMPLES = (await readdir(path.join(REPO, 'examples'))).sort();
+// FLINKFN_EXAMPLES=a,b runs only those (the full list takes minutes per example).
+const ONLY = process.env['FLINKFN_EXAMPLES']?.split(',').filter(Boolean);
+const EXAMPLES = (await readdir(path.join(REPO, 'examples'))).sort().filter((e) => !ONLY || ONLY.includes(e));
 
 for (const example of EXAMPLES) {
   test(`${example}: a deployed example writes what the embedded engine computes from the same events, and destroy leaves nothing`, async () => {
@@ -22,23 +24,23 @@ for (const example of EXAMPLES) {
     const root = path.join(REPO, 'examples', example);
     const service = await startService(root);
     try {
-      await runExample(target, root);
+      await runExample(target, root, service?.settings ?? {});
     } finally {
-      service?.kill('SIGKILL');
+      service?.child.kill('SIGKILL');
     }
   });
 }
 
-async function runExample(target: ResolvedTarget, root: string): Promise<void> {
+async function runExample(target: ResolvedTarget, root: string, settings: Record<string, string>): Promise<void> {
   const built = await build({ root, write: false });
   const manifest = built.manifest;
   const all = (await readFile(path.join(root, 'data', 'events.jsonl'), 'utf8')).split('\n').filter((l) => l.length > 0);
   const lines = withinBound(all, manifest.window?.time.kind === 'event' ? manifest.window.time.outOfOrdernessMs : null);
 
-  const expected = await harnessFromEntry(manifest.bundle.entry, { root });
+  const expected = await harnessFromEntry(manifest.bundle.entry, { root, settings });
   await expected.pushRaw(...lines).settled();
 
-  const deployed = await deploy({ target, root });
+  const deployed = await deploy({ target, root, settings });
   assert.is(deployed.state, 'RUNNING');
   assert.is(deployed.version, 1);
   await produce(target, manifest.source.topic, lines);
@@ -68,27 +70,29 @@ async function runExample(target: ResolvedTarget, root: string): Promise<void> {
 }
 
 /**
- * An example whose handler calls a service ships it as its `customers` script (order-enrichment's customer API, on
- * its default address 127.0.0.1:8787). It runs as users run it, and both the embedded engine here and the sidecar
- * on the TaskManager call it. Resolves once it listens; undefined for an example without one.
+ * An example whose handler calls a service ships it as its `customers` script (order-enrichment's customer API). It
+ * runs as users run it, on a free port, and both the embedded engine here and the sidecar on the TaskManager call it
+ * at the address given as the function's `customersUrl` setting (deploy --set, harness settings). Resolves once it
+ * listens; undefined for an example without one.
  */
-async function startService(root: string): Promise<ChildProcess | undefined> {
+async function startService(root: string): Promise<{ child: ChildProcess; settings: Record<string, string> } | undefined> {
   const manifest = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
   if (manifest.scripts?.['customers'] === undefined) return undefined;
   // One process (tsx's CLI would run the server in a child that outlives a kill of its parent).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/customers.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/customers.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '0' } });
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const listening = new Promise<void>((resolve) => child.stdout?.on('data', (chunk: Buffer) => {
+  const listening = new Promise<string>((resolve) => child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
-    if (output.includes('customers on http://')) resolve();
+    const url = /customers on (http:\/\/\S+)/.exec(output)?.[1];
+    if (url) resolve(url);
   }));
-  const exited = once(child, 'exit').then(([code]) => {
-    if (child.killed) return; // stopped by the test, after it listened
-    throw new Error(`${path.basename(root)}: its customer API exited (${String(code)}) before listening; is 127.0.0.1:8787 taken?\n${output}`);
+  const exited = once(child, 'exit').then(([code]): never => {
+    throw new Error(`${path.basename(root)}: its customer API exited (${String(code)}) before listening\n${output}`);
   });
-  await Promise.race([listening, exited]);
-  return child;
+  exited.catch(() => undefined); // after it listened, an exit is the test stopping it
+  const url = await Promise.race([listening, exited]);
+  return { child, settings: { customersUrl: url } };
 }
 
 /**

@@ -10,7 +10,10 @@ import {
   isDeclarationError,
   isRetryable,
   isRouted,
+  resolveSettings,
   retryDelay,
+  secretEnvName,
+  type ManifestSetting,
   type FunctionDeclarations,
   type ManifestAsync,
   type WindowBounds,
@@ -111,13 +114,34 @@ export class FunctionHost {
   /** How a handle that returns a Promise runs (timeout, retries); capacity and order are the runtime's business. */
   readonly async: ManifestAsync;
 
-  /** `spec` is the declaration object given to defineFunction (`definition.spec`). */
-  constructor(manifest: FunctionDeclarations, spec: object) {
+  private settingValues: Readonly<Record<string, string>>;
+
+  /**
+   * `spec` is the declaration object given to defineFunction (`definition.spec`). `settings` are the values of its
+   * declared settings (defaults fill the rest); without them, a function whose settings all have defaults runs with
+   * those, and one with required settings waits for {@link configure} (the sidecar's HELLO).
+   */
+  constructor(manifest: FunctionDeclarations, spec: object, settings?: Readonly<Record<string, string>>) {
     this.manifest = manifest;
     this.spec = spec as Callable;
     this.sinkNames = new Set(manifest.sinks.map((s) => s.name));
     this.defaultSink = manifest.sinks[0]?.name ?? 'main';
     this.async = manifest.async ?? ASYNC_DEFAULTS;
+    this.settingValues = NOT_CONFIGURED;
+    if (settings !== undefined || (manifest.settings ?? []).every((s) => s.default !== null)) this.configure(settings ?? {});
+  }
+
+  /**
+   * Sets the values user code reads through `ctx.settings`: `given` over the declared defaults. Throws a
+   * SettingsError (from the SDK) naming missing or undeclared settings; `howToGive` is its hint.
+   */
+  configure(given: Readonly<Record<string, string>>, howToGive: (missing: readonly ManifestSetting[]) => string = genericHint): void {
+    this.settingValues = Object.freeze(resolveSettings(this.manifest.settings ?? [], given, howToGive));
+  }
+
+  /** The values of the declared settings (secrets included). */
+  get settings(): Readonly<Record<string, string>> {
+    return this.settingValues;
   }
 
   /** Turns a source record into the event a handler sees, per the source format. */
@@ -160,7 +184,7 @@ export class FunctionHost {
       if (this.manifest.window !== null) return { ok: true, value: [{ sink: this.defaultSink, key: null, value: event, json: null }] };
       return this.outputs(event, null, false);
     }
-    const context = new EventContext(this.manifest.source.topic, this.metrics, 1);
+    const context = new EventContext(this.manifest.source.topic, this.metrics, 1, this.settingValues);
     let returned: unknown;
     try {
       returned = (handle as (e: unknown, c: unknown) => unknown)(event, context);
@@ -215,7 +239,7 @@ export class FunctionHost {
         });
       }
       await sleepUntil(Date.now() + wait);
-      context = new EventContext(this.manifest.source.topic, this.metrics, context.attempt + 1);
+      context = new EventContext(this.manifest.source.topic, this.metrics, context.attempt + 1, this.settingValues);
       try {
         const returned = (this.spec.handle as (e: unknown, c: unknown) => unknown)(event, context);
         pending = isThenable(returned) ? returned : Promise.resolve(returned);
@@ -286,7 +310,7 @@ export class FunctionHost {
   result(accumulator: string, key: string, window: WindowBounds): Step<Output[]> {
     let returned: unknown;
     try {
-      returned = this.aggregate().result(JSON.parse(accumulator) as never, { key, window, metrics: this.metrics } as never);
+      returned = this.aggregate().result(JSON.parse(accumulator) as never, { key, window, metrics: this.metrics, settings: this.settingValues } as never);
     } catch (error) {
       return fail({ stage: 'result', ...thrown(error, errorText(error)), key, window: { ...window } });
     }
@@ -299,7 +323,7 @@ export class FunctionHost {
     let returned: unknown;
     try {
       const parsed = events.map((e) => JSON.parse(e) as unknown);
-      returned = (this.spec.process as (e: unknown, c: unknown) => unknown)(parsed, { key, window: { start: window.start, end: window.end }, metrics: this.metrics });
+      returned = (this.spec.process as (e: unknown, c: unknown) => unknown)(parsed, { key, window: { start: window.start, end: window.end }, metrics: this.metrics, settings: this.settingValues });
     } catch (error) {
       return fail({ stage: 'process', ...thrown(error, errorText(error)), key, window: { ...window } });
     }
@@ -441,6 +465,21 @@ export class FunctionHost {
   }
 }
 
+/** Where the settings were never given: reading one is an error that names the way to give them. */
+const NOT_CONFIGURED: Readonly<Record<string, string>> = new Proxy(Object.freeze({}), {
+  get(_target, property) {
+    if (typeof property === 'symbol' || property === 'then' || property === 'toJSON') return undefined;
+    throw new Error(`ctx.settings.${property}: the function's settings were not given to the host (a runner that calls FunctionHost.configure() first is needed)`);
+  },
+});
+
+function genericHint(missing: readonly ManifestSetting[]): string {
+  const first = missing[0]!;
+  return first.secret
+    ? `Give it in the environment variable ${secretEnvName(first.name)} (or in .dev.vars for flinkfn dev, or harness(fn, { settings: { ${first.name}: '...' } }) in tests).`
+    : `Give it with --set ${first.name}=<value> (flinkfn dev, flinkfn deploy), under "settings" of the target in flinkfn.config.json, or harness(fn, { settings: { ${first.name}: '...' } }) in tests.`;
+}
+
 /**
  * The per-call context of `handle`: topic, metrics, the attempt number, and an AbortSignal made on first use (most
  * handlers never touch it) that the timeout aborts.
@@ -453,6 +492,7 @@ class EventContext {
     readonly topic: string,
     readonly metrics: MetricsRecorder,
     readonly attempt: number,
+    readonly settings: Readonly<Record<string, string>>,
   ) {}
 
   get signal(): AbortSignal {

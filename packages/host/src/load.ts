@@ -60,7 +60,7 @@ export async function importBundle(code: string, sourceMap: string, sha256: stri
  * @example
  * const loaded = await loadFunction(await readArtifact(file));
  */
-export async function loadFunction(artifact: Artifact, where = `artifact ${artifact.id}`): Promise<LoadedFunction> {
+export async function loadFunction(artifact: Artifact, where = `artifact ${artifact.id}`, settings?: Readonly<Record<string, string>>): Promise<LoadedFunction> {
   let exported: unknown;
   try {
     exported = await importBundle(artifact.code, artifact.sourceMap, artifact.manifest.bundle.sha256);
@@ -78,7 +78,7 @@ export async function loadFunction(artifact: Artifact, where = `artifact ${artif
         'the artifact was assembled from mismatched parts. Rebuild it with `flinkfn build`.',
     );
   }
-  return { artifact, definition: exported, host: new FunctionHost(artifact.manifest, exported.spec) };
+  return { artifact, definition: exported, host: new FunctionHost(artifact.manifest, exported.spec, settings) };
 }
 
 /**

@@ -12,6 +12,7 @@ import type {
   ManifestWindow,
 } from './manifest.js';
 import type { FunctionSpec } from './types.js';
+import { validateSettings, type SettingsDeclaration } from './settings.js';
 import { SDK_VERSION } from './version.js';
 
 /** Marks function definitions; a registered symbol so the bundled SDK and the host's agree. */
@@ -24,9 +25,9 @@ export const FUNCTION: unique symbol = Symbol.for('flinkfn.function') as never;
  * const definition: FunctionDefinition = defineFunction(spec);
  * definition.declarations().window?.assigner.kind;
  */
-export interface FunctionDefinition<In = unknown, E = unknown, A = unknown, R = unknown> {
+export interface FunctionDefinition<In = unknown, E = unknown, A = unknown, R = unknown, S extends SettingsDeclaration = SettingsDeclaration> {
   readonly [FUNCTION]: true;
-  readonly spec: FunctionSpec<In, E, A, R>;
+  readonly spec: FunctionSpec<In, E, A, R, S>;
   /** The declarations as manifest data (durations in ms, defaults filled in). */
   declarations(): FunctionDeclarations;
 }
@@ -53,7 +54,9 @@ export interface FunctionDefinition<In = unknown, E = unknown, A = unknown, R = 
  *   },
  * });
  */
-export function defineFunction<In, E, A, R>(spec: FunctionSpec<In, E, A, R>): FunctionDefinition<In, E, A, R>;
+export function defineFunction<In, E, A, R, const S extends SettingsDeclaration = Record<never, never>>(
+  spec: FunctionSpec<In, E, A, R, S>,
+): FunctionDefinition<In, E, A, R, S>;
 export function defineFunction(spec: unknown): unknown {
   const declarations = validate(spec);
   const definition: FunctionDefinition = {
@@ -83,7 +86,7 @@ export function isFunctionDefinition(value: unknown): value is FunctionDefinitio
 
 const TOP_KEYS = [
   'name', 'source', 'sinks', 'deadLetter', 'parallelism', 'lifetime', 'handle', 'async',
-  'key', 'time', 'window', 'allowedLateness', 'late', 'aggregate', 'process',
+  'key', 'time', 'window', 'allowedLateness', 'late', 'aggregate', 'process', 'settings',
 ] as const;
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 const TOPIC_PATTERN = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -106,6 +109,7 @@ function validate(input: unknown): FunctionDeclarations {
   const deadLetter = validateTopic(spec['deadLetter'] ?? { topic: `${name}-dead-letter` }, 'deadLetter');
   const parallelism = validateParallelism(spec['parallelism']);
   const lifetime = validateLifetime(spec['lifetime']);
+  const settings = validateSettings(spec['settings']);
   const handle = optionalFunction(spec['handle'], 'handle');
   if (spec['async'] !== undefined && !handle) {
     throw new DeclarationError('async', `'async' configures handle, and no handle is declared`,
@@ -163,6 +167,7 @@ function validate(input: unknown): FunctionDeclarations {
     window,
     parallelism,
     ...(lifetime ? { lifetime } : {}),
+    ...(settings.length > 0 ? { settings } : {}),
     resources,
     sdkVersion: SDK_VERSION,
   };

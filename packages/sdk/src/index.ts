@@ -18,3 +18,5 @@ export type * from './types.js';
 export type * from './manifest.js';
 export { checkMetricName, METRIC_NAME_PATTERN } from './metrics.js';
 export type { MetricKind } from './metrics.js';
+export { SettingsError, isSettingsError, resolveSettings, secretEnvName, SETTING_NAME_PATTERN } from './settings.js';
+export type { SettingDeclaration, SettingsDeclaration, SettingsOf } from './settings.js';

@@ -89,6 +89,20 @@ export interface ManifestAsync {
 }
 
 /**
+ * A declared setting: its name, whether it is a secret, and the default of a plain one (null: required). Never a
+ * secret's value.
+ *
+ * @example
+ * const setting: ManifestSetting = { name: 'customersUrl', secret: false, default: 'http://127.0.0.1:8787' };
+ */
+export interface ManifestSetting {
+  name: string;
+  secret: boolean;
+  default: string | null;
+  description?: string;
+}
+
+/**
  * Something a deployment of the function touches; `owned` ones are created, and removed on destroy when
  * `ephemeral`.
  *
@@ -130,6 +144,8 @@ export interface FunctionDeclarations {
   parallelism: number | null;
   /** Deployment time limits; absent or null: none. */
   lifetime?: { ttlMs: number | null; idleTimeoutMs: number | null } | null;
+  /** Declared settings, by name; absent: none. */
+  settings?: ManifestSetting[];
   resources: ManifestResource[];
   sdkVersion: string;
 }

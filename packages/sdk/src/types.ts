@@ -1,5 +1,6 @@
 import type { AsyncDeclaration } from './async.js';
 import type { Duration } from './duration.js';
+import type { SettingsDeclaration, SettingsOf } from './settings.js';
 
 /**
  * What happens to a resource the function creates when the function is destroyed:
@@ -216,12 +217,14 @@ export interface Metrics {
  * @example
  * const result = (count: number, { key, window }: WindowContext) => ({ page: key, count, start: window.start });
  */
-export interface WindowContext {
+export interface WindowContext<S = Readonly<Record<string, string>>> {
   /** The key, as a string (numbers are converted). */
   key: string;
   window: WindowBounds;
   /** The function's own counters, gauges and histograms. */
   metrics: Metrics;
+  /** The values of the declared `settings` (secrets included). */
+  readonly settings: S;
 }
 
 /**
@@ -230,9 +233,14 @@ export interface WindowContext {
  * @example
  * handle(event, ctx) { return { ...event, from: ctx.topic }; }
  */
-export interface HandleContext {
+export interface HandleContext<S = Readonly<Record<string, string>>> {
   /** Source topic of the record. */
   topic: string;
+  /**
+   * The values of the declared `settings` (secrets included), the same in `flinkfn dev`, the test harness and on
+   * Flink. Read them here, not from `process.env`, which is the TaskManager's environment on Flink.
+   */
+  readonly settings: S;
   /** The function's own counters, gauges and histograms. */
   metrics: Metrics;
   /**
@@ -294,11 +302,11 @@ export type HandleResult<T> =
  *   result: (views, { key }) => ({ page: key, views }),
  * };
  */
-export interface Aggregate<E, A, R> {
+export interface Aggregate<E, A, R, S = Readonly<Record<string, string>>> {
   create: () => A;
   add: (accumulator: A, event: E) => A;
   merge?: (a: A, b: A) => A;
-  result: (accumulator: A, context: WindowContext) => Emit<R>;
+  result: (accumulator: A, context: WindowContext<S>) => Emit<R>;
 }
 
 /**
@@ -309,7 +317,8 @@ export interface Aggregate<E, A, R> {
  *   `window` and either `aggregate` or `process`.
  *
  * Type parameters: `In` the decoded source event, `E` what `handle` emits (the window's events, or the
- * outputs of a stateless function), `A` the accumulator, `R` the window results.
+ * outputs of a stateless function), `A` the accumulator, `R` the window results, `S` the `settings` declaration
+ * (inferred; it types `ctx.settings`).
  *
  * @example
  * export default defineFunction({
@@ -319,7 +328,7 @@ export interface Aggregate<E, A, R> {
  *   handle: (line: { level: string }) => (line.level === 'error' ? line : undefined),
  * });
  */
-export interface FunctionSpec<In = unknown, E = In, A = unknown, R = unknown> {
+export interface FunctionSpec<In = unknown, E = In, A = unknown, R = unknown, S extends SettingsDeclaration = SettingsDeclaration> {
   /** Lower-case name, unique per deployment target: letters, digits and dashes. */
   name: string;
   source: SourceDeclaration;
@@ -335,7 +344,12 @@ export interface FunctionSpec<In = unknown, E = In, A = unknown, R = unknown> {
    * Stateless step: return nothing (drop), a value, or an array of values — or a Promise of them (an async
    * handler that calls the outside world; see `async`).
    */
-  handle?: (event: In, context: HandleContext) => HandleResult<E>;
+  handle?: (event: In, context: HandleContext<SettingsOf<S>>) => HandleResult<E>;
+  /**
+   * Values the handler reads through `ctx.settings`, by name: `{ default: '...' }` for a plain setting (required
+   * without a default), `{ secret: true }` for a secret (given from the environment, never stored with the job).
+   */
+  settings?: S;
   /** How an async `handle` runs: capacity, timeout, ordered or unordered results, retries. */
   async?: AsyncDeclaration;
   /** Windowed: the key windows are computed per. */
@@ -349,7 +363,7 @@ export interface FunctionSpec<In = unknown, E = In, A = unknown, R = unknown> {
   /** Windowed, event time: where events too late for every window go; dropped when absent. */
   late?: TopicDeclaration;
   /** Windowed: compute results incrementally through an accumulator. */
-  aggregate?: Aggregate<E, A, R>;
+  aggregate?: Aggregate<E, A, R, SettingsOf<S>>;
   /** Windowed: compute results from all of a window's events at once (Flink keeps them in list state). */
-  process?: (events: E[], context: WindowContext) => Emit<R>;
+  process?: (events: E[], context: WindowContext<SettingsOf<S>>) => Emit<R>;
 }

@@ -59,6 +59,13 @@ export class SidecarHandler {
         if (request.artifactId !== this.artifactId) {
           return { type: MessageType.ERROR, id: request.id, message: `the sidecar serves artifact ${this.artifactId}, the operator expects ${request.artifactId}` };
         }
+        try {
+          this.host.configure(request.settings, (missing) => `the deployment gives no value for ${missing.map((s) => s.name).join(', ')}; deploy it again with the value (flinkfn deploy --help)`);
+        } catch (error) {
+          // A SettingsError names the setting, never a value.
+          const hint = (error as { hint?: unknown }).hint;
+          return { type: MessageType.ERROR, id: request.id, message: `${(error as Error).message}${typeof hint === 'string' ? ` (${hint})` : ''}` };
+        }
         return { type: MessageType.HELLO_OK, id: request.id, protocolVersion: PROTOCOL_VERSION, functionName: this.host.manifest.name };
       case MessageType.PROCESS: {
         const results = this.processAll(request.records);

@@ -1,5 +1,5 @@
 /**
- * The operator ⇄ sidecar protocol, version 3 (2 added METRICS, 3 unordered PROCESSED answers). The Java side mirrors this file in
+ * The operator ⇄ sidecar protocol, version 4 (2 added METRICS, 3 unordered PROCESSED answers, 4 settings in HELLO). The Java side mirrors this file in
  * `packages/runtime-flink/src/main/java/dev/flinkfn/runtime/sidecar/SidecarProtocol.java`; both test
  * against the golden frames in `packages/sidecar/test/golden/`. docs/protocol.md explains the choices.
  *
@@ -38,7 +38,9 @@
  *
  * Messages (→ operator to sidecar, ← sidecar to operator):
  *
- *   → HELLO      0x01  u16 protocolVersion, str artifactId
+ *   → HELLO      0x01  u16 protocolVersion, str artifactId, u32 n, n × (str name, str value) — the values of the
+ *                      function's settings, secrets included (the operator read them at open(), docs/architecture.md, "Settings and secrets");
+ *                      the sidecar fills in defaults and answers ERROR naming a missing or undeclared setting
  *   ← HELLO_OK   0x02  u16 protocolVersion, str functionName
  *   → PROCESS    0x10  u32 n, n × bytes record
  *   ← PROCESSED  0x11  u32 n (one entry per record, in order), each: u32 m, m × output
@@ -75,7 +77,7 @@
  * New message types get new codes; a change to an existing body is a new protocol version.
  */
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 export const MessageType = {
   HELLO: 0x01,
@@ -125,7 +127,7 @@ export interface WindowRef {
 }
 
 export type Request =
-  | { type: typeof MessageType.HELLO; id: number; protocolVersion: number; artifactId: string }
+  | { type: typeof MessageType.HELLO; id: number; protocolVersion: number; artifactId: string; settings: Record<string, string> }
   | { type: typeof MessageType.PROCESS; id: number; records: Uint8Array[] }
   | { type: typeof MessageType.AGGREGATE; id: number; groups: Array<WindowRef & { accumulator: Uint8Array | null; events: Uint8Array[] }> }
   | { type: typeof MessageType.MERGE; id: number; merges: Array<WindowRef & { accumulators: Uint8Array[] }> }
@@ -327,7 +329,8 @@ export function encodeRequest(request: Request, writer = new FrameWriter()): Buf
   writer.begin(request.type, request.id);
   switch (request.type) {
     case MessageType.HELLO:
-      writer.u16(request.protocolVersion).str(request.artifactId);
+      writer.u16(request.protocolVersion).str(request.artifactId).u32(Object.keys(request.settings).length);
+      for (const [name, value] of Object.entries(request.settings)) writer.str(name).str(value);
       break;
     case MessageType.PROCESS:
       writer.u32(request.records.length);
@@ -527,7 +530,7 @@ export function decodeRequest(type: number, id: number, body: Buffer): Request {
   let request: Request;
   switch (type) {
     case MessageType.HELLO:
-      request = { type, id, protocolVersion: r.u16(), artifactId: r.str() };
+      request = { type, id, protocolVersion: r.u16(), artifactId: r.str(), settings: Object.fromEntries(r.list(() => [r.str(), r.str()] as const)) };
       break;
     case MessageType.PROCESS:
       request = { type, id, records: r.list(() => r.bytes()) };

@@ -11,7 +11,8 @@ import { MessageType, MetricKind, NO_TIMESTAMP, OutputKind, encodeRequest, encod
 const b = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 export const REQUESTS: Array<[string, Request]> = [
-  ['hello', { type: MessageType.HELLO, id: 1, protocolVersion: 1, artifactId: 'a3f1' }],
+  ['hello', { type: MessageType.HELLO, id: 1, protocolVersion: 1, artifactId: 'a3f1', settings: { customersUrl: 'http://api:8080', apiToken: 'ünï ✓' } }],
+  ['hello-no-settings', { type: MessageType.HELLO, id: 2, protocolVersion: 4, artifactId: 'b7', settings: {} }],
   ['process', { type: MessageType.PROCESS, id: 2, records: [b('{"id":1}'), b(''), b('ünïcode ✓')] }],
   ['aggregate', {
     type: MessageType.AGGREGATE,

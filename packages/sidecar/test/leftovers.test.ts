@@ -94,7 +94,7 @@ leftovers('a SIGKILLed sidecar leaves its folder; the next sidecar to start remo
     started.push(next);
     assert.equal(socketFolders(tmp), [folderName(live), folderName(next)].sort());
     const client = await TestClient.connect(live.socketPath);
-    const hello = await client.send({ type: MessageType.HELLO, id: 1, protocolVersion: PROTOCOL_VERSION, artifactId: path.basename(artifact, '.flinkfn') });
+    const hello = await client.send({ type: MessageType.HELLO, id: 1, protocolVersion: PROTOCOL_VERSION, artifactId: path.basename(artifact, '.flinkfn'), settings: {} });
     assert.is(hello.type, MessageType.HELLO_OK, 'the live sidecar still serves on its socket');
     client.close();
 

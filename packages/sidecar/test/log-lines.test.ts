@@ -65,7 +65,7 @@ lines('the sidecar writes the handler\'s console output as handler log lines on 
     const running = await startSidecar(built.file);
     try {
       const client = await TestClient.connect(running.socketPath);
-      await client.send({ type: MessageType.HELLO, id: 1, protocolVersion: PROTOCOL_VERSION, artifactId: built.id });
+      await client.send({ type: MessageType.HELLO, id: 1, protocolVersion: PROTOCOL_VERSION, artifactId: built.id, settings: {} });
       const processed = await client.send({ type: MessageType.PROCESS, id: 2, records: [json({ n: 1 }), json({ n: 2 })] });
       assert.is(processed.type, MessageType.PROCESSED);
       client.close();

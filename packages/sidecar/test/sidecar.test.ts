@@ -28,7 +28,7 @@ sidecar('serves a windowed function: elements with key and timestamp, then aggre
     assert.is(statSync(path.dirname(running.socketPath)).mode & 0o777, 0o700, 'socket directory is private');
     const client = await TestClient.connect(running.socketPath);
     const id = path.basename(file, '.flinkfn');
-    const hello = await client.send({ type: MessageType.HELLO, id: 1, protocolVersion: PROTOCOL_VERSION, artifactId: id });
+    const hello = await client.send({ type: MessageType.HELLO, id: 1, protocolVersion: PROTOCOL_VERSION, artifactId: id, settings: {} });
     assert.equal(hello, { type: MessageType.HELLO_OK, id: 1, protocolVersion: PROTOCOL_VERSION, functionName: 'case-022-handle-throws-dead-letter' });
 
     // Pipelined: three requests in flight before the first answer is read.
@@ -83,11 +83,11 @@ sidecar('a hello for another artifact or protocol version is answered with an er
   const running = await startSidecar(await buildCase(byId('001-tumbling-basic')));
   try {
     const client = await TestClient.connect(running.socketPath);
-    const wrong = await client.send({ type: MessageType.HELLO, id: 7, protocolVersion: PROTOCOL_VERSION, artifactId: 'f'.repeat(64) });
+    const wrong = await client.send({ type: MessageType.HELLO, id: 7, protocolVersion: PROTOCOL_VERSION, artifactId: 'f'.repeat(64), settings: {} });
     assert.is(wrong.type, MessageType.ERROR);
     assert.match((wrong as { message: string }).message, /serves artifact .* expects f{64}/);
-    const version = await client.send({ type: MessageType.HELLO, id: 8, protocolVersion: 99, artifactId: 'x' });
-    assert.match((version as { message: string }).message, /speaks protocol 3, the operator 99/);
+    const version = await client.send({ type: MessageType.HELLO, id: 8, protocolVersion: 99, artifactId: 'x', settings: {} });
+    assert.match((version as { message: string }).message, new RegExp(`speaks protocol ${PROTOCOL_VERSION}, the operator 99`));
     client.close();
   } finally {
     await running.stop();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { build, type BuildOptions } from '@flinkfn/bundler';
 import { Engine } from '@flinkfn/engine';
 import { FunctionHost, loadArtifactFile, loadFunction, type DeadLetter, type MetricsSnapshot, type Output } from '@flinkfn/host';
-import { isFunctionDefinition, type FunctionDefinition } from '@flinkfn/sdk';
+import { isFunctionDefinition, type FunctionDefinition, type ManifestSetting, type SettingsDeclaration } from '@flinkfn/sdk';
 
 /**
  * Options of a harness.
@@ -18,7 +18,12 @@ import { isFunctionDefinition, type FunctionDefinition } from '@flinkfn/sdk';
  * @example
  * const h = harness(pageViews, { partitions: 4 });
  */
-export interface HarnessOptions {
+export interface HarnessOptions<Names extends string = string> {
+  /**
+   * Values of the function's declared settings, secrets included (defaults fill the rest); a required one that is
+   * missing, or a name the function does not declare, throws a SettingsError.
+   */
+  settings?: Partial<Record<Names, string>>;
   /** Initial processing-time clock; default 0. */
   processingTime?: number;
   /** Partitions of the source topic; each holds the watermark back until it delivers or goes idle. Default 1. */
@@ -161,15 +166,25 @@ export class Harness {
  * import fn from '../src/handler.ts';
  * const h = harness(fn);
  */
-export function harness<In, E, A, R>(
-  definition: FunctionDefinition<In, E, A, R>,
-  options: HarnessOptions = {},
+export function harness<In, E, A, R, S extends SettingsDeclaration>(
+  definition: FunctionDefinition<In, E, A, R, S>,
+  options: HarnessOptions<keyof S & string> = {},
 ): Harness {
   const value: unknown = definition;
   if (!isFunctionDefinition(value)) {
     throw new TypeError('harness() needs what defineFunction() returns; import the default export of your handler module');
   }
-  return new Harness(new FunctionHost(definition.declarations(), definition.spec), options);
+  const host = new FunctionHost(definition.declarations(), definition.spec, undefined);
+  host.configure(given(options.settings), harnessHint);
+  return new Harness(host, options);
+}
+
+function given(settings: Readonly<Partial<Record<string, string>>> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(settings ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+function harnessHint(missing: readonly ManifestSetting[]): string {
+  return `Pass it to the harness: harness(fn, { settings: { ${missing.map((s) => `${s.name}: '...'`).join(', ')} } }).`;
 }
 
 /**
@@ -186,6 +201,7 @@ export async function harnessFromEntry(
   const root = options.root ?? process.cwd();
   const result = await build({ root, entry: path.resolve(root, entry), write: false });
   const loaded = await loadFunction(result.artifact);
+  loaded.host.configure(given(options.settings), harnessHint);
   return new Harness(loaded.host, options);
 }
 
@@ -197,5 +213,6 @@ export async function harnessFromEntry(
  */
 export async function harnessFromArtifact(file: string, options: HarnessOptions = {}): Promise<Harness> {
   const loaded = await loadArtifactFile(file);
+  loaded.host.configure(given(options.settings), harnessHint);
   return new Harness(loaded.host, options);
 }

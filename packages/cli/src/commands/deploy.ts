@@ -5,6 +5,7 @@
 import { parseDuration } from '@flinkfn/sdk';
 import { defineCommand } from '../command.js';
 import { UserError } from '../errors.js';
+import { parseSetOptions, SET_OPTION } from '../settings-options.js';
 import { resolveTarget } from '../target-options.js';
 
 export const deployCommand = defineCommand({
@@ -23,12 +24,14 @@ export const deployCommand = defineCommand({
     'idle-timeout': { type: 'string', describe: 'Stop and release it after this long without a new source record (overrides lifetime.idleTimeout)' },
     parallelism: { type: 'number', describe: 'Flink parallelism (overrides the function\'s); on a running deployment, rescales its state through the savepoint' },
     'max-restarts': { type: 'number', describe: 'Flink restarts before the job fails for good and is released (default: unlimited)' },
+    set: { ...SET_OPTION, describe: 'A plain setting of the function: --set name=value (repeat for more), over the target\'s "settings" in flinkfn.config.json. Secrets: export FLINKFN_SECRET_<NAME>' },
   },
   examples: [
     ['$0 deploy', 'Deploy the project in the current directory to the local stack'],
     ['$0 deploy --target prod --json', 'Deploy from CI; prints job id and record location as JSON'],
     ['$0 deploy --name pr-42-clicks --ttl 2h', 'A preview deployment that removes itself after two hours'],
     ['$0 deploy --parallelism 4', 'Upgrade the running deployment to 4 subtasks, its window state rescaled'],
+    ['FLINKFN_SECRET_API_TOKEN=... $0 deploy --set customersUrl=http://customers:8080', 'Give a plain setting and a secret (apiToken); the secret goes to one S3 object the job reads, never into its configuration'],
   ],
   epilog: 'Exit codes: 0 deployed, 1 failed (rolled back; the message names the step and the remedy), 2 bug in flinkfn.',
   run: async (args, out) => {
@@ -47,6 +50,7 @@ export const deployCommand = defineCommand({
       ...(args['idle-timeout'] !== undefined ? { idleTimeoutMs: durationOption(args['idle-timeout'], '--idle-timeout') } : {}),
       ...(args['max-restarts'] !== undefined ? { maxRestarts: args['max-restarts'] } : {}),
       ...(args.parallelism !== undefined ? { parallelism: args.parallelism } : {}),
+      settings: parseSetOptions(args.set),
       onStep: (event) => {
         if (event.phase === 'start') out.progress(`${event.step}…`);
         else out.progress(`${event.step} done${event.ms !== undefined ? ` (${event.ms} ms)` : ''}${event.detail ? `: ${event.detail}` : ''}`);
@@ -63,6 +67,8 @@ export const deployCommand = defineCommand({
     out.info(`  artifact  ${result.artifact}`);
     if (result.restoredFrom) out.info(`  state     restored from ${result.restoredFrom}`);
     for (const topic of result.topics) out.info(`  topic     ${topic.topic} (${topic.role}${topic.created ? ', created' : ''})`);
+    const given = [...Object.entries(result.settings).map(([k, v]) => `${k}=${v}`), ...result.secrets.map((k) => `${k} (secret)`)];
+    if (given.length > 0) out.info(`  settings  ${given.join(', ')}`);
     out.info(`  record    ${result.record}`);
     if (result.expiresAt) out.info(`  expires   ${result.expiresAt} (then released by the controller)`);
     if (result.idleTimeoutMs) out.info(`  idle      released after ${Math.round(result.idleTimeoutMs / 1000)} s without input`);

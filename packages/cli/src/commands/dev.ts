@@ -7,9 +7,12 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { EngineStats } from '@flinkfn/engine';
+import type { FunctionHost } from '@flinkfn/host';
+import type { Manifest } from '@flinkfn/sdk';
 import { reportError, UserError } from '../errors.js';
 import { defineCommand } from '../command.js';
 import { createOutput, type Output } from '../output.js';
+import { DEV_VARS_FILE, SET_OPTION, parseSetOptions, readDevVars } from '../settings-options.js';
 
 /** What `runDev` takes (the command's arguments). */
 export interface DevArgs {
@@ -19,6 +22,10 @@ export interface DevArgs {
   watch: boolean;
   json: boolean;
   partitions: number;
+  /** `--set name=value` for plain settings. */
+  set?: ReadonlyArray<string | number>;
+  /** Where secrets are read from (`FLINKFN_SECRET_<NAME>`); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** `@<partition> ` at the start of an input line, with --partitions. */
@@ -37,16 +44,20 @@ export const devCommand = defineCommand({
       default: 1,
       describe: 'Source partitions to model, as Flink does (the watermark is the minimum over partitions that are not idle); a line starting with @<partition> and a space comes from that partition, others from 0',
     },
+    set: SET_OPTION,
   },
   examples: [
     ['$0 dev --input data/events.jsonl', 'Run the sample events'],
     ['cat events.jsonl | $0 dev --input - --json', 'Pipe events in and get JSON lines out'],
+    ['$0 dev -i data/events.jsonl --set customersUrl=http://127.0.0.1:9000', 'Give a setting of the function (ctx.settings.customersUrl)'],
   ],
   epilog:
     'Event time: the watermark follows the events (max timestamp - outOfOrderness - 1 ms after each record), ' +
     'and at the end of the input every window fires. Processing time: the wall clock; open windows fire at the end. ' +
     '--json prints one JSON object per result, late event and dead letter. ' +
-    "The handler's console.log/info/debug/warn/error/trace goes to stderr, each line prefixed with [<function name>].",
+    "The handler's console.log/info/debug/warn/error/trace goes to stderr, each line prefixed with [<function name>]. " +
+    `Settings (ctx.settings): --set name=value, then ${DEV_VARS_FILE} in the project (name=value lines, for secrets too; keep it out of git), ` +
+    'then FLINKFN_SECRET_<NAME> environment variables for secrets, then the declared defaults.',
   run: async (args) => {
     await runDev(args);
   },
@@ -91,6 +102,7 @@ async function runOnce(args: DevArgs, input: string, stdin: Readable, out: Outpu
     const built = await build({ root: args.root, ...(args.entry !== undefined ? { entry: args.entry } : {}), write: false });
     label = built.manifest.name;
     const { host } = await loadFunction(built.artifact);
+    await configureSettings(host, built.manifest, args);
     out.progress(`running ${built.manifest.name} (built in ${built.durationMs.toFixed(0)} ms)`);
 
     const engine = new Engine(
@@ -148,6 +160,47 @@ async function runOnce(args: DevArgs, input: string, stdin: Readable, out: Outpu
     return s;
   } finally {
     restoreConsole();
+  }
+}
+
+/**
+ * Gives the function its settings: `--set` over `.dev.vars` over `FLINKFN_SECRET_<NAME>` (secrets) over defaults. A
+ * value for an undeclared name is an error naming where it came from; so is a missing one, saying how to give it.
+ */
+async function configureSettings(host: FunctionHost, manifest: Manifest, args: DevArgs): Promise<void> {
+  const { secretEnvName } = await import('@flinkfn/sdk');
+  const { closest } = await import('@flinkfn/sdk/did-you-mean');
+  const declared = manifest.settings ?? [];
+  const names = declared.map((s) => s.name);
+  const set = parseSetOptions(args.set);
+  const devVars = await readDevVars(args.root);
+  const env = args.env ?? process.env;
+  const fromEnv: Record<string, string> = {};
+  for (const setting of declared) {
+    const value = env[secretEnvName(setting.name)];
+    if (setting.secret && value !== undefined && value !== '') fromEnv[setting.name] = value;
+  }
+  for (const [where, values] of [['--set', set], [devVars.file, devVars.values]] as const) {
+    for (const name of Object.keys(values)) {
+      const setting = declared.find((s) => s.name === name);
+      if (!setting) {
+        const near = closest(name, names);
+        throw new UserError(`${where}: ${manifest.name} declares no setting '${name}'`,
+          `${near ? `Did you mean '${near}'? ` : ''}${names.length > 0 ? `Its settings: ${names.join(', ')}.` : 'It declares no settings.'}`);
+      }
+      if (setting.secret && where === '--set') {
+        throw new UserError(`--set ${name}: '${name}' is a secret`, `Put it in ${DEV_VARS_FILE} (${name}=...) or export ${secretEnvName(name)}; command lines end up in shell histories.`);
+      }
+    }
+  }
+  try {
+    host.configure({ ...fromEnv, ...devVars.values, ...set }, (missing) => missing.map((s) => (s.secret
+      ? `add ${s.name}=<value> to ${DEV_VARS_FILE} or export ${secretEnvName(s.name)}`
+      : `pass --set ${s.name}=<value> or add it to ${DEV_VARS_FILE}`)).join('; ') + '.');
+  } catch (error) {
+    const { isSettingsError } = await import('@flinkfn/sdk');
+    if (isSettingsError(error)) throw new UserError(error.message, error.hint);
+    throw error;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * `flinkfn deploy`: build → connect → record the deployment (write-ahead) → attach the artifact →
- * runtime jar on the cluster → attach topics → state locations → stop the running version with a savepoint
+ * `flinkfn deploy`: build → settings (every required value given?) → connect → record the deployment (write-ahead)
+ * → attach the artifact → runtime jar on the cluster → attach topics → state locations → the version's secrets
+ * object → stop the running version with a savepoint
  * (upgrade) → submit with a job id chosen up front → wait until RUNNING. Every resource is written to
  * the deployment record as intended before it is created and as created after; shared ones (topics,
  * artifacts) are attached through their leases. A failure rolls back what this deploy created and
@@ -19,11 +20,12 @@ import { artifactKey, Deployment, DEPLOYMENT_NAME, stateKeys, type DeploymentVer
 import { openSession, type Session } from '../session.js';
 import { stopWithSavepoint, cancelJob, waitUntilRunning } from './jobs.js';
 import { teardown } from './teardown.js';
+import { settingsForDeploy, writeSecrets, type DeploySettings } from './settings.js';
 import { clusterJarId, restartVersion, submitJob, undoUnfinished } from './versions.js';
 
 export type DeployStep =
-  | 'build' | 'connect' | 'record' | 'recover' | 'artifact' | 'runtime-jar' | 'topics' | 'state'
-  | 'stop-previous' | 'submit' | 'wait' | 'rollback';
+  | 'build' | 'settings' | 'connect' | 'record' | 'recover' | 'artifact' | 'runtime-jar' | 'topics' | 'state'
+  | 'secrets' | 'stop-previous' | 'submit' | 'wait' | 'rollback';
 
 export interface StepEvent {
   step: DeployStep;
@@ -51,6 +53,10 @@ export interface DeployOptions {
   maxRestarts?: number;
   /** Parallelism (overrides the function's); an upgrade with another one rescales its state through the savepoint. */
   parallelism?: number;
+  /** Values of plain settings (`--set name=value`), over the target's `settings`. */
+  settings?: Record<string, string>;
+  /** Where secrets are read from (`FLINKFN_SECRET_<NAME>`); default process.env. */
+  env?: NodeJS.ProcessEnv;
   onStep?: (event: StepEvent) => void;
   onProgress?: (line: string) => void;
 }
@@ -79,6 +85,10 @@ export interface DeployResult {
   submitToJobRunningMs: number | null;
   /** From the submit call to every task running: sidecars started, Kafka producers initialised. */
   submitToRunningMs: number | null;
+  /** Plain settings given to this version (defaults not included). */
+  settings: Record<string, string>;
+  /** The secrets given to this version, by name (their values went only to the secrets object). */
+  secrets: string[];
 }
 
 export async function deploy(options: DeployOptions): Promise<DeployResult> {
@@ -95,13 +105,20 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
     throw new DeployError(`"${name}" cannot name a deployment`, { step: 'build', hint: 'Use lower-case letters, digits and dashes, starting with a letter (--name).' });
   }
 
+  // Before anything exists: a missing value is an error that says how to give it.
+  const settings = await step('settings', async () => {
+    const value = settingsForDeploy(built.manifest, options.target, options.settings ?? {}, options.env ?? process.env);
+    const given = [...Object.keys(value.plain), ...Object.keys(value.secrets).map((n) => `${n} (secret)`)];
+    return { value, detail: given.length > 0 ? given.join(', ') : 'none given' };
+  });
+
   const session = await step('connect', async () => {
     const s = await openSession(options.target, { startLocal: true, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     await s.kafka();
     return { value: s, detail: s.target.flinkUrl };
   });
   try {
-    return await deployTo(session, built, name, options, step, started);
+    return await deployTo(session, built, name, settings, options, step, started);
   } finally {
     await session.close();
   }
@@ -120,7 +137,7 @@ function stepper(onStep: DeployOptions['onStep']): Step {
   };
 }
 
-async function deployTo(session: Session, built: BuildResult, name: string, options: DeployOptions, step: Step, started: number): Promise<DeployResult> {
+async function deployTo(session: Session, built: BuildResult, name: string, settings: DeploySettings, options: DeployOptions, step: Step, started: number): Promise<DeployResult> {
   const { store, flink, target } = session;
   const manifest = built.manifest;
 
@@ -197,6 +214,11 @@ async function deployTo(session: Session, built: BuildResult, name: string, opti
       return { value: undefined, detail: store.uri(`deployments/${name}/`) };
     });
 
+    const secrets = await step('secrets', async () => {
+      const value = await writeSecrets(session, deployment, version, settings.secrets);
+      return { value, detail: value ? `${value.names.join(', ')} in ${store.uri(value.object)}` : 'none' };
+    });
+
     let restoreFrom: string | null = null;
     if (previous && !options.fromScratch) {
       restoreFrom = previous.state === 'stopped' ? previous.savepoint : null;
@@ -222,6 +244,8 @@ async function deployTo(session: Session, built: BuildResult, name: string, opti
       version, artifactId: built.id, jobId, state: 'starting', restoredFrom: restoreFrom, savepoint: null, deployedAt: new Date().toISOString(), entry,
       ...(options.maxRestarts !== undefined ? { maxRestarts: options.maxRestarts } : {}),
       ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
+      ...(Object.keys(settings.plain).length > 0 ? { settings: settings.plain } : {}),
+      ...(secrets ? { secrets } : {}),
     };
     await deployment.addVersion(record);
     const submitted = performance.now();
@@ -263,6 +287,8 @@ async function deployTo(session: Session, built: BuildResult, name: string, opti
       runningAfterMs: submitToJobRunningMs === null ? null : Math.round(submitted - started + submitToJobRunningMs),
       submitToJobRunningMs,
       submitToRunningMs,
+      settings: settings.plain,
+      secrets: Object.keys(settings.secrets),
     };
   } catch (error) {
     options.onStep?.({ step: 'rollback', phase: 'start' });

@@ -52,6 +52,9 @@ export async function submitJob(session: Session, deployment: Deployment, versio
     '--sidecar-command', target.sidecarCommand,
     '--checkpoint-interval-ms', String(target.checkpointIntervalMs),
     ...(version.parallelism ? ['--parallelism', String(version.parallelism)] : []),
+    // Plain settings may show in the job's arguments; secrets only by the location of their object and its digest.
+    ...Object.entries(version.settings ?? {}).flatMap(([setting, value]) => ['--setting', `${setting}=${value}`]),
+    ...(version.secrets ? ['--secrets', session.store.uri(version.secrets.object), '--secrets-sha256', version.secrets.sha256] : []),
     ...Object.entries(jobKafkaProperties(target)).flatMap(([key, value]) => ['--kafka-property', `${key}=${value}`]),
   ];
   try {

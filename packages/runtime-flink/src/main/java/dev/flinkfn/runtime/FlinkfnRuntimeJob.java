@@ -3,6 +3,7 @@ package dev.flinkfn.runtime;
 import dev.flinkfn.runtime.artifact.Artifact;
 import dev.flinkfn.runtime.artifact.Manifest;
 import dev.flinkfn.runtime.job.ArtifactSidecarFactory;
+import dev.flinkfn.runtime.job.FunctionSettings;
 import dev.flinkfn.runtime.job.FunctionPipeline;
 import dev.flinkfn.runtime.job.JobOptions;
 import dev.flinkfn.runtime.job.KafkaConnectors;
@@ -74,7 +75,7 @@ public final class FlinkfnRuntimeJob {
         SidecarConfig sidecar = sidecarConfig(options)
                 .withRequestTimeout(FunctionPipeline.stageBundles(manifest, bundles).requestTimeout());
         define(env, manifest, kafka, kafka.source(manifest.source()),
-                new ArtifactSidecarFactory(location, artifact.id(), sidecar), bundles);
+                new ArtifactSidecarFactory(location, artifact.id(), sidecar, FunctionSettings.fromOptions(options)), bundles);
         env.execute("flinkfn: " + manifest.name());
     }
 

@@ -23,15 +23,24 @@ public record Manifest(
         List<Resource> resources,
         Bundle bundle,
         Lifetime lifetime,
-        Async async)
+        Async async,
+        List<Setting> settings)
         implements Serializable {
+
+    /** A manifest from before settings: {@code settings} absent, which means none. */
+    public Manifest(int manifestVersion, int protocolVersion, String sdkVersion, String name, Source source,
+            List<Sink> sinks, SideOutputs sideOutputs, boolean handle, Window window, Integer parallelism,
+            List<Resource> resources, Bundle bundle, Lifetime lifetime, Async async) {
+        this(manifestVersion, protocolVersion, sdkVersion, name, source, sinks, sideOutputs, handle, window,
+                parallelism, resources, bundle, lifetime, async, null);
+    }
 
     /** A manifest from before async handlers: {@code async} absent, which means the defaults. */
     public Manifest(int manifestVersion, int protocolVersion, String sdkVersion, String name, Source source,
             List<Sink> sinks, SideOutputs sideOutputs, boolean handle, Window window, Integer parallelism,
             List<Resource> resources, Bundle bundle, Lifetime lifetime) {
         this(manifestVersion, protocolVersion, sdkVersion, name, source, sinks, sideOutputs, handle, window,
-                parallelism, resources, bundle, lifetime, null);
+                parallelism, resources, bundle, lifetime, null, null);
     }
 
     /** A manifest without deployment time limits. */
@@ -39,7 +48,7 @@ public record Manifest(
             List<Sink> sinks, SideOutputs sideOutputs, boolean handle, Window window, Integer parallelism,
             List<Resource> resources, Bundle bundle) {
         this(manifestVersion, protocolVersion, sdkVersion, name, source, sinks, sideOutputs, handle, window,
-                parallelism, resources, bundle, null, null);
+                parallelism, resources, bundle, null, null, null);
     }
 
     /** How {@code handle} runs when it returns a Promise; {@link Async#DEFAULTS} when the manifest has none. */
@@ -63,6 +72,17 @@ public record Manifest(
             return "latest".equals(until);
         }
     }
+
+    /**
+     * A declared setting: name, whether it is a secret, the default of a plain one (null: required). The values reach
+     * the sidecar through {@code FunctionSettings}; the sidecar checks them against this list.
+     */
+    public record Setting(
+            String name,
+            boolean secret,
+            @com.fasterxml.jackson.annotation.JsonProperty("default") String defaultValue,
+            String description)
+            implements Serializable {}
 
     /** Partitions of a source topic the deployer may create. */
     public record Create(int partitions) implements Serializable {}

@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Command-line options of the runtime job: {@code --name value} pairs; {@code --kafka-property k=v} may repeat.
+ * Command-line options of the runtime job: {@code --name value} pairs; {@code --kafka-property k=v} and
+ * {@code --setting name=value} (a plain setting of the function; secrets come through {@code --secrets}) may repeat.
  * Unknown options are errors, so a typo in a deploy script fails the submission instead of being ignored.
  */
 public final class JobOptions {
@@ -15,10 +16,11 @@ public final class JobOptions {
     static final List<String> KNOWN = List.of(
             "artifact", "artifact-id", "bootstrap-servers", "deployment-id", "sidecar-command", "sidecar-socket",
             "checkpoint-interval-ms", "bundle-size", "bundle-time-ms", "bundle-in-flight", "request-timeout-ms",
-            "kafka-property", "parallelism");
+            "kafka-property", "parallelism", "setting", "secrets", "secrets-sha256");
 
     private final Map<String, String> values = new HashMap<>();
     private final Map<String, String> kafkaProperties = new LinkedHashMap<>();
+    private final Map<String, String> settings = new LinkedHashMap<>();
 
     private JobOptions() {}
 
@@ -41,6 +43,13 @@ public final class JobOptions {
                     problems.add("--kafka-property needs key=value, got " + value);
                 } else {
                     options.kafkaProperties.put(value.substring(0, eq), value.substring(eq + 1));
+                }
+            } else if (name.equals("setting")) {
+                int eq = value.indexOf('=');
+                if (eq <= 0) {
+                    problems.add("--setting needs name=value, got " + value);
+                } else {
+                    options.settings.put(value.substring(0, eq), value.substring(eq + 1));
                 }
             } else {
                 options.values.put(name, value);
@@ -74,5 +83,10 @@ public final class JobOptions {
 
     public Map<String, String> kafkaProperties() {
         return kafkaProperties;
+    }
+
+    /** Plain settings of the function ({@code --setting name=value}), in order. */
+    public Map<String, String> settings() {
+        return settings;
     }
 }

@@ -4,10 +4,13 @@ import static org.apache.flink.util.Preconditions.checkArgument;
 import static org.apache.flink.util.Preconditions.checkNotNull;
 
 import java.nio.ByteBuffer;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The operator ⇄ sidecar protocol, version 1: its constants, its messages and their codec.
+ * The operator ⇄ sidecar protocol, version 4: its constants, its messages and their codec.
  *
  * <p>This class mirrors {@code packages/sidecar/src/protocol.ts}, whose header comment is the authoritative
  * specification (copied below); both sides test against the golden frames in
@@ -36,7 +39,9 @@ import java.util.List;
  *
  * Messages (→ operator to sidecar, ← sidecar to operator):
  *
- *   → HELLO      0x01  u16 protocolVersion, str artifactId
+ *   → HELLO      0x01  u16 protocolVersion, str artifactId, u32 n, n × (str name, str value) — the values of the
+ *                      function's settings, secrets included (the operator read them at open(), docs/architecture.md, "Settings and secrets");
+ *                      the sidecar fills in defaults and answers ERROR naming a missing or undeclared setting
  *   ← HELLO_OK   0x02  u16 protocolVersion, str functionName
  *   → PROCESS    0x10  u32 n, n × bytes record
  *   ← PROCESSED  0x11  u32 n (one entry per record, in order), each: u32 m, m × output
@@ -79,7 +84,7 @@ import java.util.List;
  */
 public final class SidecarProtocol {
 
-    public static final int PROTOCOL_VERSION = 3;
+    public static final int PROTOCOL_VERSION = 4;
 
     // message types
     public static final int HELLO = 0x01;
@@ -253,9 +258,21 @@ public final class SidecarProtocol {
             permits HelloOkMessage, ProcessedMessage, AggregatedMessage, MergedMessage, FiredMessage, MetricsMessage,
                     ErrorMessage {}
 
-    public record HelloMessage(int id, int protocolVersion, String artifactId) implements Request {
+    /**
+     * The handshake, with the values of the function's settings (in their order; secrets included, so
+     * {@link #toString()} names them without values: a HELLO may end up in a log or an exception message).
+     */
+    public record HelloMessage(int id, int protocolVersion, String artifactId, Map<String, String> settings)
+            implements Request {
         public HelloMessage {
             checkNotNull(artifactId, "artifactId");
+            settings = Collections.unmodifiableMap(new LinkedHashMap<>(checkNotNull(settings, "settings")));
+        }
+
+        @Override
+        public String toString() {
+            return "HelloMessage[id=" + Integer.toUnsignedString(id) + ", protocolVersion=" + protocolVersion
+                    + ", artifactId=" + artifactId + ", settings=" + settings.keySet() + " (values not shown)]";
         }
 
         @Override
@@ -455,7 +472,10 @@ public final class SidecarProtocol {
     static void writeRequest(FrameWriter w, Request request) throws SidecarProtocolException {
         w.begin(request.type(), request.id());
         if (request instanceof HelloMessage hello) {
-            w.u16(hello.protocolVersion()).str(hello.artifactId());
+            w.u16(hello.protocolVersion()).str(hello.artifactId()).u32(hello.settings().size());
+            for (Map.Entry<String, String> setting : hello.settings().entrySet()) {
+                w.str(setting.getKey()).str(setting.getValue());
+            }
         } else if (request instanceof ProcessMessage process) {
             w.u32(process.records().size());
             for (byte[] record : process.records()) {
@@ -578,7 +598,14 @@ public final class SidecarProtocol {
         Request request;
         switch (type) {
             case HELLO:
-                request = new HelloMessage(id, r.u16(), r.str());
+                int version = r.u16();
+                String artifactId = r.str();
+                Map<String, String> settings = new LinkedHashMap<>();
+                int count = r.u32();
+                for (int i = 0; i < count; i++) {
+                    settings.put(r.str(), r.str());
+                }
+                request = new HelloMessage(id, version, artifactId, settings);
                 break;
             case PROCESS:
                 request = new ProcessMessage(id, r.list(r::bytes));

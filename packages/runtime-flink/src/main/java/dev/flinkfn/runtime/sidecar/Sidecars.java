@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /** Opens an operator's sidecar client the way a {@link SidecarConfig} says. */
 public final class Sidecars {
@@ -23,16 +24,25 @@ public final class Sidecars {
      */
     public static SidecarClient open(SidecarConfig config, Path artifactFile, String artifactId)
             throws SidecarException, InterruptedException {
-        return open(config, artifactFile, artifactId, null);
+        return open(config, artifactFile, artifactId, Map.of(), null);
+    }
+
+    /** As {@link #open(SidecarConfig, Path, String)}, handing the function's setting values over in HELLO. */
+    public static SidecarClient open(SidecarConfig config, Path artifactFile, String artifactId,
+            Map<String, String> settings) throws SidecarException, InterruptedException {
+        return open(config, artifactFile, artifactId, settings, null);
     }
 
     /**
-     * As {@link #open(SidecarConfig, Path, String)}; a sidecar this process starts attributes its handler log lines
-     * to {@code attribution} (null: logged as ordinary stderr). An external sidecar's stderr is its container's log.
+     * As {@link #open(SidecarConfig, Path, String, Map)}; a sidecar this process starts attributes its handler log
+     * lines to {@code attribution} (null: logged as ordinary stderr). An external sidecar's stderr is its container's
+     * log.
      */
     public static SidecarClient open(SidecarConfig config, Path artifactFile, String artifactId,
-            HandlerLogLine.Attribution attribution) throws SidecarException, InterruptedException {
+            Map<String, String> settings, HandlerLogLine.Attribution attribution)
+            throws SidecarException, InterruptedException {
         checkNotNull(config, "config");
+        checkNotNull(settings, "settings");
         checkNotNull(artifactId, "artifactId");
         switch (config.mode()) {
             case PROCESS:
@@ -41,7 +51,7 @@ public final class Sidecars {
                         config.command(), artifactFile, config.startupTimeout(), attribution);
                 try {
                     return SocketSidecarClient.connect(
-                            process.socketPath(), artifactId, config.requestTimeout(), process);
+                            process.socketPath(), artifactId, settings, config.requestTimeout(), process);
                 } catch (SidecarException | InterruptedException | RuntimeException e) {
                     process.close();
                     throw e;
@@ -49,7 +59,7 @@ public final class Sidecars {
             case EXTERNAL:
                 Path socket = config.socketPath();
                 return SocketSidecarClient.handshake(
-                        connectWithRetry(socket, config.startupTimeout()), socket, artifactId,
+                        connectWithRetry(socket, config.startupTimeout()), socket, artifactId, settings,
                         config.requestTimeout(), null);
             default:
                 throw new IllegalArgumentException("unknown sidecar mode " + config.mode());

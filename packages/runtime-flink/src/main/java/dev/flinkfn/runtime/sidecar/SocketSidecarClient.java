@@ -129,6 +129,12 @@ public final class SocketSidecarClient implements SidecarClient {
     public static SocketSidecarClient connect(
             Path socketPath, String artifactId, Duration requestTimeout, SidecarProcess process)
             throws SidecarException, InterruptedException {
+        return connect(socketPath, artifactId, java.util.Map.of(), requestTimeout, process);
+    }
+
+    /** As {@link #connect(Path, String, Duration, SidecarProcess)}, with the function's setting values for HELLO. */
+    public static SocketSidecarClient connect(Path socketPath, String artifactId, java.util.Map<String, String> settings,
+            Duration requestTimeout, SidecarProcess process) throws SidecarException, InterruptedException {
         checkNotNull(socketPath, "socketPath");
         SocketChannel channel;
         try {
@@ -141,7 +147,7 @@ public final class SocketSidecarClient implements SidecarClient {
             }
             throw failure;
         }
-        return handshake(channel, socketPath, artifactId, requestTimeout, process);
+        return handshake(channel, socketPath, artifactId, settings, requestTimeout, process);
     }
 
     static SocketChannel openChannel(Path socketPath) throws IOException {
@@ -149,16 +155,17 @@ public final class SocketSidecarClient implements SidecarClient {
     }
 
     /** Starts a client on a connected channel and says HELLO; closes everything if the sidecar refuses. */
-    static SocketSidecarClient handshake(
-            SocketChannel channel, Path socketPath, String artifactId, Duration requestTimeout, SidecarProcess process)
+    static SocketSidecarClient handshake(SocketChannel channel, Path socketPath, String artifactId,
+            java.util.Map<String, String> settings, Duration requestTimeout, SidecarProcess process)
             throws SidecarException, InterruptedException {
         checkNotNull(artifactId, "artifactId");
+        checkNotNull(settings, "settings");
         checkNotNull(requestTimeout, "requestTimeout");
         checkArgument(!requestTimeout.isNegative() && !requestTimeout.isZero(), "the request timeout must be positive");
         SocketSidecarClient client = new SocketSidecarClient(channel, socketPath, requestTimeout, process);
         try {
             HelloOkMessage ok = client.send(
-                            id -> new HelloMessage(id, SidecarProtocol.PROTOCOL_VERSION, artifactId),
+                            id -> new HelloMessage(id, SidecarProtocol.PROTOCOL_VERSION, artifactId, settings),
                             SidecarProtocol.HELLO_OK,
                             -1,
                             response -> (HelloOkMessage) response)

@@ -176,7 +176,8 @@ class AsyncExactlyOnceFaultInjectionTest {
         String id = loaded.id();
         String url = "http://127.0.0.1:" + server.getAddress().getPort();
         FunctionPipeline.Streams streams = FunctionPipeline.build(records, manifest,
-                () -> Sidecars.open(SidecarConfig.process(List.of("env", "CUSTOMERS_URL=" + url, "node", SIDECAR)), Path.of(file), id),
+                () -> Sidecars.open(SidecarConfig.process(List.of("node", SIDECAR)), Path.of(file), id,
+                        java.util.Map.of("customersUrl", url)),
                 new BundleOptions(500, Duration.ofMillis(5), 4, Duration.ofSeconds(30)), s -> s);
         kafka.attachSinks(manifest, streams);
         long started = System.nanoTime();

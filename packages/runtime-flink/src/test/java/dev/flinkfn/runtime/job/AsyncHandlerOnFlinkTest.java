@@ -141,8 +141,9 @@ class AsyncHandlerOnFlinkTest {
         String url = "http://127.0.0.1:" + server.getAddress().getPort();
         String file = artifact.toString();
         String id = loaded.id();
+        // The API's address is the function's customersUrl setting, handed to the sidecar in HELLO.
         SidecarClientFactory sidecar = () -> Sidecars.open(
-                SidecarConfig.process(List.of("env", "CUSTOMERS_URL=" + url, "node", SIDECAR)), Path.of(file), id);
+                SidecarConfig.process(List.of("node", SIDECAR)), Path.of(file), id, java.util.Map.of("customersUrl", url));
 
         List<byte[]> input = new ArrayList<>();
         for (int i = 1; i <= ORDERS; i++) {

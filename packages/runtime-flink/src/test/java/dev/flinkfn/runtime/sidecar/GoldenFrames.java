@@ -99,6 +99,8 @@ final class GoldenFrames {
         json.put("id", Integer.toUnsignedLong(message.id()));
         if (message instanceof HelloMessage hello) {
             json.put("protocolVersion", hello.protocolVersion()).put("artifactId", hello.artifactId());
+            ObjectNode settings = json.putObject("settings");
+            hello.settings().forEach(settings::put);
         } else if (message instanceof ProcessMessage process) {
             json.set("records", texts(process.records()));
         } else if (message instanceof AggregateMessage aggregate) {
@@ -189,7 +191,9 @@ final class GoldenFrames {
         int id = (int) json.get("id").asLong();
         switch (json.get("type").asText()) {
             case "HELLO":
-                return new HelloMessage(id, json.get("protocolVersion").asInt(), json.get("artifactId").asText());
+                java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
+                json.get("settings").fields().forEachRemaining(e -> settings.put(e.getKey(), e.getValue().asText()));
+                return new HelloMessage(id, json.get("protocolVersion").asInt(), json.get("artifactId").asText(), settings);
             case "PROCESS":
                 return new ProcessMessage(id, bytesList(json.get("records")));
             case "AGGREGATE":

@@ -31,7 +31,7 @@ class SidecarProtocolTest {
 
     @Test
     void theGoldenFramesCoverEveryMessageType() {
-        assertThat(goldenFrames().map(f -> f.message().get("type").asText()))
+        assertThat(goldenFrames().map(f -> f.message().get("type").asText()).distinct())
                 .containsExactlyInAnyOrder("HELLO", "PROCESS", "AGGREGATE", "MERGE", "FIRE", "SHUTDOWN",
                         "HELLO_OK", "PROCESSED", "AGGREGATED", "MERGED", "FIRED", "METRICS", "ERROR");
     }

@@ -34,6 +34,26 @@ class SocketSidecarClientTest {
     Path directory;
 
     @Test
+    void theHelloCarriesTheSettingsInOrderAndNeverPrintsTheirValues() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<SidecarProtocol.HelloMessage> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
+        settings.put("customersUrl", "http://api:8080");
+        settings.put("apiToken", "tok-ünï-secret");
+        try (FakeSidecar fake = FakeSidecar.start(directory, connection -> {
+            // recorded before the answer, so the client cannot finish its handshake first
+            SidecarProtocol.HelloMessage hello = (SidecarProtocol.HelloMessage) connection.read();
+            seen.set(hello);
+            connection.write(new SidecarProtocol.HelloOkMessage(hello.id(), SidecarProtocol.PROTOCOL_VERSION, "f"));
+            connection.ignoreEverything();
+        }); SocketSidecarClient client = SocketSidecarClient.connect(fake.socket, "a", settings, TIMEOUT, null)) {
+            assertThat(client.functionName()).isEqualTo("f");
+            assertThat(seen.get().settings()).containsExactly(
+                    java.util.Map.entry("customersUrl", "http://api:8080"), java.util.Map.entry("apiToken", "tok-ünï-secret"));
+            assertThat(seen.get().toString()).contains("customersUrl", "apiToken").doesNotContain("tok-ünï-secret", "http://api:8080");
+        }
+    }
+
+    @Test
     void anErrorAnswerFailsOnlyItsOwnRequest() throws Exception {
         try (FakeSidecar fake = FakeSidecar.start(directory, connection -> {
             connection.hello("f");
