@@ -15,6 +15,7 @@ import {
   type Manifest,
 } from '@flinkfn/sdk';
 import { BuildError, locateInSource, type Diagnostic } from './diagnostics.js';
+import { typeErrors } from './typecheck.js';
 import { importBundle } from '@flinkfn/host';
 
 /**
@@ -32,6 +33,8 @@ export interface BuildOptions {
   outDir?: string;
   /** Write the artifact file (default true); false only computes it. */
   write?: boolean;
+  /** Type-check the project with its own TypeScript first; a type error fails the build (default false). */
+  typecheck?: boolean;
 }
 
 /**
@@ -69,6 +72,10 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const root = path.resolve(options.root ?? process.cwd());
   const entry = await resolveEntry(root, options.entry);
   const relativeEntry = path.relative(root, entry).split(path.sep).join('/');
+  if (options.typecheck) {
+    const errors = await typeErrors(root, entry);
+    if (errors.length > 0) throw new BuildError(errors);
+  }
 
   let output: esbuild.BuildResult<{ write: false; metafile: true }>;
   try {

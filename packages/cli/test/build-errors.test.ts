@@ -96,6 +96,49 @@ errors('a missing entry file says where it was looked for', () => {
   }
 });
 
+/** A stateless handler, type-correct unless `handle` is replaced. */
+const stateless = (handle = '(e: { n: number }) => ({ twice: e.n * 2 })'): string => [
+  "import { defineFunction } from '@flinkfn/sdk';",
+  '',
+  'export default defineFunction({',
+  "  name: 'doubler',",
+  "  source: { topic: 'numbers' },",
+  "  sinks: { out: { topic: 'doubled' } },",
+  `  handle: ${handle},`,
+  '});',
+  '',
+].join('\n');
+
+errors('a type error bundles without --typecheck and fails the build with it, saying file, line, column and the TS code', () => {
+  // A string doubled: esbuild strips the types and bundles it; tsc does not accept it.
+  const { dir, cleanup } = project({ 'src/handler.ts': stateless('(e: { n: string }) => ({ twice: e.n * 2 })') });
+  try {
+    assert.is(flinkfn(['build', '--root', dir]).code, 0, 'esbuild alone accepts it');
+    const run = flinkfn(['build', '--root', dir, '--typecheck', '--json']);
+    assert.is(run.code, 1, run.stderr);
+    const parsed = JSON.parse(run.stdout) as { ok: boolean; error: { diagnostics: Array<{ file: string; line: number; column: number; message: string }> } };
+    assert.is(parsed.ok, false);
+    assert.equal(parsed.error.diagnostics.map((d) => [d.file, d.line, d.column]), [['src/handler.ts', 7, 43]]);
+    assert.match(parsed.error.diagnostics[0]?.message ?? '', /The left-hand side of an arithmetic operation must be .*\(TS2362\)/);
+    const human = flinkfn(['build', '--root', dir, '--typecheck']);
+    assert.is(human.code, 1);
+    assert.match(human.stderr, /src\/handler\.ts:7:43/);
+    assert.not.match(human.stderr, /^\s+at /m, 'no stack trace');
+  } finally {
+    cleanup();
+  }
+});
+
+errors('--typecheck passes a project without type errors', () => {
+  const { dir, cleanup } = project({ 'src/handler.ts': stateless() });
+  try {
+    const run = flinkfn(['build', '--root', dir, '--typecheck']);
+    assert.is(run.code, 0, run.stderr);
+  } finally {
+    cleanup();
+  }
+});
+
 errors.run();
 
 const good = suite('flinkfn build on a valid handler');

@@ -11,6 +11,7 @@ export interface BuildArgs {
   entry?: string;
   root: string;
   'out-dir'?: string;
+  typecheck?: boolean;
   json: boolean;
 }
 
@@ -23,10 +24,12 @@ export const buildCommand = defineCommand({
   options: {
     root: { type: 'string', default: '.', describe: 'Project directory' },
     'out-dir': { type: 'string', describe: 'Where to write the artifact (default <root>/.flinkfn/artifacts)' },
+    typecheck: { type: 'boolean', default: false, describe: "Type-check with the project's TypeScript and tsconfig.json first (esbuild does not): a type error fails the build" },
   },
   examples: [
     ['$0 build', 'Build the project in the current directory'],
     ['$0 build src/alerts.ts --json', 'Build another entry and print id, file and manifest as JSON'],
+    ['$0 build --typecheck', 'Fail on type errors, as tsc --noEmit would, before bundling'],
   ],
   run: async (args) => {
     await runBuild(args);
@@ -35,10 +38,11 @@ export const buildCommand = defineCommand({
 
 export async function runBuild(args: BuildArgs): Promise<BuildResult> {
   const out = createOutput(args.json);
-  out.progress('bundling with esbuild');
+  out.progress(args.typecheck ? 'type-checking, then bundling with esbuild' : 'bundling with esbuild');
   const { build } = await import('@flinkfn/bundler');
   const result = await build({
     root: args.root,
+    ...(args.typecheck ? { typecheck: true } : {}),
     ...(args.entry !== undefined ? { entry: args.entry } : {}),
     ...(args['out-dir'] !== undefined ? { outDir: args['out-dir'] } : {}),
   });
