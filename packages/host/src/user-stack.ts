@@ -17,9 +17,12 @@ const MAX_FRAMES = 10;
 /** `at name (location:line:column)` or `at location:line:column`, as V8 prints a frame. */
 const FRAME = /^\s*at (?:(.+?) \()?(.+?):(\d+):(\d+)\)?$/;
 
+/** The default folder, computed once: `os.userInfo()` is a system call, and dead letters may be many. */
+let defaultFolder: string | undefined;
+
 /** Where imported bundles are written; one file per bundle hash, so re-imports are cached by Node. */
 export function moduleCacheDirectory(): string {
-  return process.env['FLINKFN_CACHE_DIR'] ?? path.join(os.tmpdir(), `flinkfn-modules-${os.userInfo().uid}`);
+  return process.env['FLINKFN_CACHE_DIR'] ?? (defaultFolder ??= path.join(os.tmpdir(), `flinkfn-modules-${os.userInfo().uid}`));
 }
 
 /**

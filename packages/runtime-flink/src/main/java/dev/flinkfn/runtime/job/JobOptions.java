@@ -38,19 +38,9 @@ public final class JobOptions {
             if (!KNOWN.contains(name)) {
                 problems.add("unknown option --" + name + " (known: --" + String.join(", --", KNOWN) + ")");
             } else if (name.equals("kafka-property")) {
-                int eq = value.indexOf('=');
-                if (eq <= 0) {
-                    problems.add("--kafka-property needs key=value, got " + value);
-                } else {
-                    options.kafkaProperties.put(value.substring(0, eq), value.substring(eq + 1));
-                }
+                putPair(options.kafkaProperties, "--kafka-property needs key=value", value, problems);
             } else if (name.equals("setting")) {
-                int eq = value.indexOf('=');
-                if (eq <= 0) {
-                    problems.add("--setting needs name=value, got " + value);
-                } else {
-                    options.settings.put(value.substring(0, eq), value.substring(eq + 1));
-                }
+                putPair(options.settings, "--setting needs name=value", value, problems);
             } else {
                 options.values.put(name, value);
             }
@@ -88,5 +78,15 @@ public final class JobOptions {
     /** Plain settings of the function ({@code --setting name=value}), in order. */
     public Map<String, String> settings() {
         return settings;
+    }
+
+    /** Puts {@code key=value} into {@code into}, or says what is wrong with it. */
+    private static void putPair(Map<String, String> into, String expectation, String pair, List<String> problems) {
+        int eq = pair.indexOf('=');
+        if (eq <= 0) {
+            problems.add(expectation + ", got " + pair);
+        } else {
+            into.put(pair.substring(0, eq), pair.substring(eq + 1));
+        }
     }
 }
