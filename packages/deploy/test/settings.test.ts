@@ -77,10 +77,10 @@ test('the job runs with the settings given; the secret is only in its own object
     });
     assert.equal(first.settings, { greeting: 'hi', region: 'eu-west' });
     assert.equal(first.secrets, ['apiToken']);
-    await produce(target, 'settings-echo-in', [JSON.stringify({ n: 1 })]);
-    assert.equal(await outputs(target, 1), [
-      { n: 1, greeting: 'hi', region: 'eu-west', tokenLength: SECRET_V1.length, tokenSha256: sha256(SECRET_V1) },
-    ]);
+    // One event per partition: both subtasks run with the values.
+    await produce(target, 'settings-echo-in', [JSON.stringify({ n: 0 }), JSON.stringify({ n: 1 })], (i) => i);
+    assert.equal(await outputs(target, 2), [0, 1].map((n) =>
+      ({ n, greeting: 'hi', region: 'eu-west', tokenLength: SECRET_V1.length, tokenSha256: sha256(SECRET_V1) })));
 
     // The record names the secrets object by key, digest and the secrets' names.
     const recordText = (await store.getText(registryKey(NAME)))!;
@@ -109,7 +109,7 @@ test('the job runs with the settings given; the secret is only in its own object
     });
     assert.is(second.upgradedFrom, 1);
     await produce(target, 'settings-echo-in', [JSON.stringify({ n: 2 })]);
-    assert.equal((await outputs(target, 2))[1], { n: 2, greeting: 'hello', region: 'eu-west', tokenLength: SECRET_V2.length, tokenSha256: sha256(SECRET_V2) });
+    assert.equal((await outputs(target, 3))[2], { n: 2, greeting: 'hello', region: 'eu-west', tokenLength: SECRET_V2.length, tokenSha256: sha256(SECRET_V2) });
     assert.ok(await store.exists(secretsKey(NAME, 2)));
     assert.ok(await store.exists(v1Object));
     assert.not.ok((await whatFlinkShows(target, second.jobId)).includes(SECRET_V2));
@@ -117,7 +117,7 @@ test('the job runs with the settings given; the secret is only in its own object
     // A rollback starts version 1 again: with version 1's settings and secret.
     await rollback({ target, name: NAME });
     await produce(target, 'settings-echo-in', [JSON.stringify({ n: 3 })]);
-    assert.equal((await outputs(target, 3))[2], { n: 3, greeting: 'hi', region: 'eu-west', tokenLength: SECRET_V1.length, tokenSha256: sha256(SECRET_V1) });
+    assert.equal((await outputs(target, 4))[3], { n: 3, greeting: 'hi', region: 'eu-west', tokenLength: SECRET_V1.length, tokenSha256: sha256(SECRET_V1) });
 
     const destroyed = await destroy({ target, name: NAME });
     assert.ok(destroyed.items.some((item) => item.id === v1Object && item.action === 'delete'), JSON.stringify(destroyed.items));
