@@ -97,6 +97,35 @@ function runJava(mainClass, args, classpath, marker) {
 }
 
 /**
+ * Runs `use(url)` with bench/enrich-server (Go, built here with the machine's `go`) answering on a free loopback port,
+ * and adds the server's own counts to the result: the calls it answered and the most it held open at once, which
+ * shows whether a variant reached the capacity of 100 in flight.
+ */
+async function withEnrichServer(use) {
+  const binary = path.join(root, 'bench', '.bin', 'enrich-server');
+  log('building bench/enrich-server (go build)');
+  execFileSync('go', ['build', '-o', binary, '.'], { cwd: path.join(root, 'bench', 'enrich-server'), stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = spawn(binary, ['-delay', '10ms'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  server.stdout.on('data', (d) => (out += d));
+  const exited = new Promise((resolve) => server.on('exit', resolve));
+  try {
+    while (!out.includes('\n')) {
+      if (server.exitCode !== null) throw new Error(`enrich-server exited with ${server.exitCode}`);
+      await sleep(50);
+    }
+    const port = /^listening (\d+)/.exec(out)?.[1];
+    if (!port) throw new Error(`enrich-server said ${JSON.stringify(out)}`);
+    const result = await use(`http://127.0.0.1:${port}`);
+    server.kill('SIGTERM');
+    await exited;
+    return { ...result, server: JSON.parse(out.trim().split('\n').at(-1)) };
+  } finally {
+    if (server.exitCode === null) server.kill('SIGKILL');
+  }
+}
+
+/**
  * flinkfn deploy → RUNNING on a warm local stack (started here under a temporary root and stopped after):
  * five fresh deploys of the iot-sensors example, each destroyed again.
  */
@@ -271,7 +300,7 @@ function markdown(results) {
   if (results.asyncEnrichment) {
     const r = results.asyncEnrichment;
     const latency = (l) => `${l.p50} / ${l.p90} / ${l.p99} / ${l.max}`;
-    out.push('', `Async enrichment: each of ${k(r.records)} events makes an HTTP call to a loopback server that answers after ${r.delayMs} ms, ${r.capacity} calls in flight, ordered, p=1 — TypeScript \`async handle\` with \`fetch\` through the sidecar against Java's \`AsyncDataStream.orderedWait\` with the JDK HttpClient; latency from generator to sink, ms (p50 / p90 / p99 / max):`, '',
+    out.push('', `Async enrichment: each of ${k(r.records)} events makes an HTTP call to a loopback server that answers after ${r.delayMs} ms, ${r.capacity} calls in flight, ordered, p=1 — TypeScript \`async handle\` with \`fetch\` through the sidecar against Java's \`AsyncDataStream.orderedWait\` with the JDK HttpClient, both calling the same Go server (bench/enrich-server; it answered ${k(r.server.calls)} calls and held at most ${r.server.maxOpen} open at once); latency from generator to sink, ms (p50 / p90 / p99 / max):`, '',
       '| scenario | TypeScript via sidecar, records/s | Java, records/s | ratio | target | latency TS | latency Java |', '|---|---|---|---|---|---|---|',
       `| 10 ms enrichment call, capacity 100 | ${k(r.js.median)} (${k(r.js.min)}–${k(r.js.max)}) | ${k(r.java.median)} (${k(r.java.min)}–${k(r.java.max)}) | **${r.ratio.toFixed(2)}** | 0.8 | ${latency(r.js.latencyMs)} | ${latency(r.java.latencyMs)} |`);
   }
@@ -416,9 +445,9 @@ if (wants('checkpoints')) {
   }
 }
 const asyncEnrichment = await optionalPhase('async-enrichment', 'async enrichment: a 10 ms HTTP call per event, capacity 100', () =>
-  runJava('dev.flinkfn.runtime.bench.AsyncEnrichmentBenchmark', ['--artifact', flinkfnBuild('async-enrichment').file, '--sidecar', sidecarJs,
-    '--records', quick ? '10000' : '50000', '--runs', quick ? '1' : '3'], classpath, '{"scenario"'));
-if (asyncEnrichment) log(`async enrichment: ratio ${asyncEnrichment.ratio.toFixed(2)} (TS ${Math.round(asyncEnrichment.js.median)} / Java ${Math.round(asyncEnrichment.java.median)} records/s)`);
+  withEnrichServer((url) => runJava('dev.flinkfn.runtime.bench.AsyncEnrichmentBenchmark', ['--artifact', flinkfnBuild('async-enrichment').file, '--sidecar', sidecarJs,
+    '--url', url, '--records', quick ? '10000' : '100000', '--runs', quick ? '1' : '3'], classpath, '{"scenario"')));
+if (asyncEnrichment) log(`async enrichment: ratio ${asyncEnrichment.ratio.toFixed(2)} (TS ${Math.round(asyncEnrichment.js.median)} / Java ${Math.round(asyncEnrichment.java.median)} records/s; server: ${asyncEnrichment.server.calls} calls, at most ${asyncEnrichment.server.maxOpen} open)`);
 const kafka = await optionalPhase('kafka', 'end to end through a local Kafka broker', () => kafkaEndToEnd(classpath));
 if (kafka) log(`kafka: ratio ${kafka.ratio} (TS ${kafka.js.median} / Java ${kafka.java.median} records/s)`);
 const deploy = await optionalPhase('deploy', 'flinkfn deploy -> RUNNING on a local stack', deployTimes);

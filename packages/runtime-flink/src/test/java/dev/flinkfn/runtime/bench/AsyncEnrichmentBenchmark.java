@@ -7,7 +7,6 @@ import static dev.flinkfn.runtime.bench.BenchArgs.value;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpServer;
 import dev.flinkfn.runtime.artifact.Artifact;
 import dev.flinkfn.runtime.job.FunctionPipeline;
 import dev.flinkfn.runtime.operators.BundleOptions;
@@ -15,8 +14,6 @@ import dev.flinkfn.runtime.operators.SidecarClientFactory;
 import dev.flinkfn.runtime.operators.SourceRecord;
 import dev.flinkfn.runtime.sidecar.SidecarConfig;
 import dev.flinkfn.runtime.sidecar.Sidecars;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,9 +25,8 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -50,13 +46,14 @@ import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
 /**
- * An enrichment call of 10 ms per event to an HTTP server on loopback (started here), 100 calls in flight: the
+ * An enrichment call of 10 ms per event to an HTTP server on loopback (bench/enrich-server, started by bench/run.mjs
+ * and given here as {@code --url}; the same server for both variants), 100 calls in flight: the
  * TypeScript function bench/functions/async-enrichment.ts through the sidecar against the same pipeline in Java with
  * {@link AsyncDataStream#orderedWait} and the JDK's HttpClient, in one run, on the same generated input. Prints one
  * JSON line: records/s (median, min, max of the runs), their ratio, and end-to-end latency percentiles (generator to
  * sink) per variant.
  *
- * <pre>java … AsyncEnrichmentBenchmark --artifact &lt;file&gt; --sidecar &lt;js&gt; [--records 50000] [--runs 3]</pre>
+ * <pre>java … AsyncEnrichmentBenchmark --artifact &lt;file&gt; --sidecar &lt;js&gt; --url &lt;server&gt; [--records 50000] [--runs 3]</pre>
  */
 public final class AsyncEnrichmentBenchmark {
 
@@ -71,54 +68,27 @@ public final class AsyncEnrichmentBenchmark {
         String sidecar = value(a, "--sidecar", null);
         long records = Long.parseLong(value(a, "--records", "50000"));
         int runs = Integer.parseInt(value(a, "--runs", "3"));
+        String url = value(a, "--url", null);
         Artifact artifact = Artifact.read(artifactFile.toString(), null);
 
-        ScheduledExecutorService timer = Executors.newScheduledThreadPool(4);
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
-        java.util.concurrent.ExecutorService handlers = Executors.newFixedThreadPool(8);
-        server.setExecutor(handlers);
-        server.createContext("/users/", exchange -> {
-            String user = exchange.getRequestURI().getPath().substring("/users/".length());
-            byte[] body = ("{\"name\":\"User " + user + "\"}").getBytes(StandardCharsets.UTF_8);
-            // answered 10 ms later from a timer thread, so the server holds any number of calls without a thread each
-            timer.schedule(() -> {
-                try {
-                    exchange.getResponseHeaders().set("content-type", "application/json");
-                    exchange.sendResponseHeaders(200, body.length);
-                    exchange.getResponseBody().write(body);
-                } catch (java.io.IOException e) {
-                    // the client went away
-                } finally {
-                    exchange.close();
-                }
-            }, DELAY_MS, TimeUnit.MILLISECONDS);
-        });
-        server.start();
-        String url = "http://127.0.0.1:" + server.getAddress().getPort();
-        try {
-            run(false, artifact, artifactFile, sidecar, url, Math.max(5_000, records / 5)); // warm-up
-            run(true, artifact, artifactFile, sidecar, url, Math.max(5_000, records / 5));
-            List<Double> java = new ArrayList<>();
-            List<Double> js = new ArrayList<>();
-            List<long[]> javaLatency = new ArrayList<>();
-            List<long[]> jsLatency = new ArrayList<>();
-            for (int i = 0; i < runs; i++) {
-                java.add(run(false, artifact, artifactFile, sidecar, url, records));
-                javaLatency.add(percentiles());
-                js.add(run(true, artifact, artifactFile, sidecar, url, records));
-                jsLatency.add(percentiles());
-            }
-            System.out.printf(Locale.ROOT,
-                    "{\"scenario\":\"async-enrichment\",\"records\":%d,\"runs\":%d,\"capacity\":%d,\"delayMs\":%d,"
-                            + "\"java\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f,\"latencyMs\":%s},"
-                            + "\"js\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f,\"latencyMs\":%s},\"ratio\":%.3f}%n",
-                    records, runs, CAPACITY, DELAY_MS, median(java), min(java), max(java), latencyJson(javaLatency),
-                    median(js), min(js), max(js), latencyJson(jsLatency), median(js) / median(java));
-        } finally {
-            server.stop(0);
-            handlers.shutdownNow(); // non-daemon threads: the JVM would not exit
-            timer.shutdownNow();
+        run(false, artifact, artifactFile, sidecar, url, Math.max(5_000, records / 5)); // warm-up
+        run(true, artifact, artifactFile, sidecar, url, Math.max(5_000, records / 5));
+        List<Double> java = new ArrayList<>();
+        List<Double> js = new ArrayList<>();
+        List<long[]> javaLatency = new ArrayList<>();
+        List<long[]> jsLatency = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            java.add(run(false, artifact, artifactFile, sidecar, url, records));
+            javaLatency.add(percentiles());
+            js.add(run(true, artifact, artifactFile, sidecar, url, records));
+            jsLatency.add(percentiles());
         }
+        System.out.printf(Locale.ROOT,
+                "{\"scenario\":\"async-enrichment\",\"records\":%d,\"runs\":%d,\"capacity\":%d,\"delayMs\":%d,"
+                        + "\"java\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f,\"latencyMs\":%s},"
+                        + "\"js\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f,\"latencyMs\":%s},\"ratio\":%.3f}%n",
+                records, runs, CAPACITY, DELAY_MS, median(java), min(java), max(java), latencyJson(javaLatency),
+                median(js), min(js), max(js), latencyJson(jsLatency), median(js) / median(java));
     }
 
     /** One run at parallelism 1; returns records per second over the job's net runtime. */
@@ -134,9 +104,10 @@ public final class AsyncEnrichmentBenchmark {
         if (jsFunction) {
             String path = file.toString();
             String id = artifact.id();
-            List<String> command = new ArrayList<>(List.of("env", "ENRICH_URL=" + url, "node"));
+            List<String> command = new ArrayList<>(List.of("node"));
             command.addAll(List.of(sidecar.trim().split("\\s+")));
-            SidecarClientFactory factory = () -> Sidecars.open(SidecarConfig.process(command), Path.of(path), id);
+            Map<String, String> settings = Map.of("enrichUrl", url);
+            SidecarClientFactory factory = () -> Sidecars.open(SidecarConfig.process(command), Path.of(path), id, settings);
             DataStream<SourceRecord> sourceRecords = input.map(value -> SourceRecord.of(0, value))
                     .returns(TypeInformation.of(SourceRecord.class));
             FunctionPipeline.Streams streams = FunctionPipeline.build(sourceRecords, artifact.manifest(), factory, BundleOptions.DEFAULTS, s -> s);

@@ -1,0 +1,3 @@
+module flinkfn.dev/bench/enrich-server
+
+go 1.22
