@@ -154,7 +154,7 @@ async function runPyflink(scenario, javaResult, classpath, python, { runs = quic
       const result = await new Promise((resolve) => {
         const child = spawn(python, [path.join(root, 'bench', 'pyflink', 'throughput.py'), '--scenario', scenario.fn, '--input', path.join(dir, 'input'),
           '--check-input', path.join(dir, 'check'), '--records', String(n), '--check-records', String(checkRecords(n)), '--runs', String(runs),
-          '--parallelism', String(scenario.parallelism), '--mode', mode],
+          '--parallelism', String(scenario.parallelism), '--mode', mode, '--max-seconds', quick ? '120' : '900'],
           { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: `${path.dirname(python)}:${process.env.PATH}` } });
         let out = '';
         let err = '';
@@ -334,7 +334,8 @@ async function waitQuiet(minutes) {
 }
 
 const fmt = {
-  k: (n) => `${Math.round(n / 1000)}k`,
+  // thousands; below 10k with one decimal and below 1k as is (PyFlink's process mode on windows)
+  k: (n) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : `${Math.round(n)}`),
   ms: (n) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)),
   kib: (n) => (n < 1024 ? `${Math.round(n)} B` : `${(n / 1024).toFixed(0)} KiB`),
 };
@@ -361,11 +362,12 @@ function markdown(results) {
         const p = r.pyflink?.[mode];
         if (!p) return ['—', '—'];
         if (p.error) return [`fails: \`${p.error.replaceAll('|', '\\|')}\``, '—'];
-        return [range(p.pyflink), `**${(r.js.median / p.pyflink.median).toFixed(2)}**`];
+        const fewer = p.runs < results.runs ? `, ${p.runs} run${p.runs > 1 ? 's' : ''} (fewer: slow)` : '';
+        return [`${range(p.pyflink)}${fewer}`, `**${(r.js.median / p.pyflink.median).toFixed(2)}**`];
       };
       out.push('', `Anchors, what a user would pick instead of flinkfn, on the same records and parallelism, records/s over the job's net runtime as above (a check run's results must agree with the Java DataStream variant's: number, keys, window starts, counts, averages, totals). ` +
         `Flink SQL: window TVFs (TUMBLE, HOP) with mini-batch on and the local-global split (\`table.optimizer.agg-phase-strategy\` TWO_PHASE), parsing with the same Jackson map as the Java variant, in the same JVM on Flink ${versions.java}. ` +
-        `PyFlink ${versions.pyflink ?? '(not run)'}: its DataStream API (json.loads/dumps, a Python AggregateFunction and ProcessWindowFunction, \`python.state.cache-size\` 100,000) on the Flink it bundles, ${versions.pyflink ?? '—'}, in its own JVM (a local MiniCluster), reading the generator's records from files written before the run; process mode runs the Python in a worker process, thread mode in the JVM (PEMJA):`, '',
+        `PyFlink ${versions.pyflink ?? '(not run)'}: its DataStream API (json.loads/dumps, a Python AggregateFunction and ProcessWindowFunction, \`python.state.cache-size\` 100,000) on the Flink it bundles, ${versions.pyflink ?? '—'}, in its own JVM (a local MiniCluster), reading the generator's records from files written before the run; process mode runs the Python in a worker process as a deployed job does (not in the client's process, PyFlink's default in a MiniCluster), thread mode in the JVM (PEMJA). Where a PyFlink mode would take more than 15 minutes for all its runs, it runs fewer (never fewer records):`, '',
         '| scenario | TypeScript | Flink SQL | JS ÷ SQL | PyFlink, process | JS ÷ PyFlink process | PyFlink, thread | JS ÷ PyFlink thread |', '|---|---|---|---|---|---|---|---|',
         ...anchors.map((r) => {
           const s = SCENARIOS_ALL.find((x) => x.id === r.id);
@@ -571,7 +573,7 @@ const results = {
   notes,
   durationSeconds: Math.round((Date.now() - started) / 1000),
 };
-if (results.load.otherCpu.meanCores >= 0.2) notes.push(`other processes used ${results.load.otherCpu.meanCores} cores on average during the run (max ${results.load.otherCpu.maxCores}) of the machine's ${os.cpus().length}; see load.phases in latest.json for where.`);
+if (results.load.otherCpu.meanCores >= 0.2) notes.push(`other processes used ${results.load.otherCpu.meanCores} cores on average during the run (max ${results.load.otherCpu.maxCores}) of the machine's ${os.cpus().length}; see load.phases in ${quick ? 'quick' : 'latest'}.json for where.`);
 const dir = path.join(root, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 // a quick run's figures are not comparable: they go to quick.{json,md} (gitignored), never over latest.*
