@@ -219,6 +219,12 @@ public final class ThroughputBenchmark {
             streams.deadLetters().sinkTo(new DiscardingSink<>());
             return streams.results().map(r -> r.payload).returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         }
+        return javaPipeline(input, scenario, Duration.ofMillis(outOfOrderness(artifact)), recordWatermarks);
+    }
+
+    /** The scenario's function written in Java (DataStream API), with the TypeScript function's out-of-orderness. */
+    static DataStream<byte[]> javaPipeline(DataStream<byte[]> input, String scenario, Duration outOfOrderness,
+            boolean recordWatermarks) {
         if (scenario.equals("stateless-map")) {
             return input.map(new JavaTotal()).returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         }
@@ -229,7 +235,6 @@ public final class ThroughputBenchmark {
             case "session-windows" -> EventTimeSessionWindows.withGap(Duration.ofSeconds(15));
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         };
-        Duration outOfOrderness = Duration.ofMillis(outOfOrderness(artifact));
         WatermarkStrategy<Tuple3<String, Long, Double>> strategy = recordWatermarks
                 ? RecordedWatermarks.<Tuple3<String, Long, Double>>strategy(outOfOrderness, (t, ts) -> t.f1)
                 : WatermarkStrategy.<Tuple3<String, Long, Double>>forBoundedOutOfOrderness(outOfOrderness)
