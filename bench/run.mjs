@@ -68,43 +68,30 @@ const records = (scenario) => (quick ? Math.round(scenario.records / 10) : scena
 /** Records of a check run: as ThroughputBenchmark.checkRecords. */
 const checkRecords = (n) => Math.max(10_000, Math.floor(n / 10));
 
-function runThroughput(scenario, artifact, classpath, { runs = quick ? 1 : 3 } = {}) {
-  return new Promise((resolve, reject) => {
-    const javaArgs = [
-      ...javaOpens(), '-Xmx2g', `-Dlog4j2.configurationFile=${path.join(runtime, 'src/test/resources/log4j2-test.properties')}`,
-      '-cp', classpath, 'dev.flinkfn.runtime.bench.ThroughputBenchmark',
-      '--scenario', scenario.fn, '--artifact', artifact, '--sidecar', sidecarJs,
-      '--records', String(records(scenario)), '--runs', String(runs),
-      '--parallelism', String(scenario.parallelism), '--variants', scenario.sql ? 'java,js,sql' : 'java,js',
-    ];
-    const child = spawn('java', javaArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs a program; resolves with its exit code, the first line of its output starting with `marker`, and its stderr. */
+function runForLine(command, args, marker, env = process.env) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('{"scenario"'));
-      if (code !== 0 || !line) return reject(new Error(`${scenario.id} failed (exit ${code}):\n${err.slice(-3000)}`));
-      resolve(JSON.parse(line));
-    });
+    child.on('exit', (code) => resolve({ code, line: out.split('\n').find((l) => l.startsWith(marker)), err }));
   });
 }
 
+function runThroughput(scenario, artifact, classpath, { runs = quick ? 1 : 3 } = {}) {
+  return runJava('dev.flinkfn.runtime.bench.ThroughputBenchmark', ['--scenario', scenario.fn, '--artifact', artifact, '--sidecar', sidecarJs,
+    '--records', String(records(scenario)), '--runs', String(runs), '--parallelism', String(scenario.parallelism),
+    '--variants', scenario.sql ? 'java,js,sql' : 'java,js'], classpath, '{"scenario"');
+}
+
 /** Runs a benchmark main class of the runtime's test classes; resolves with its JSON result line. */
-function runJava(mainClass, args, classpath, marker) {
-  return new Promise((resolve, reject) => {
-    const javaArgs = [...javaOpens(), '-Xmx2g', `-Dlog4j2.configurationFile=${path.join(runtime, 'src/test/resources/log4j2-test.properties')}`, '-cp', classpath, mainClass, ...args];
-    const child = spawn('java', javaArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith(marker));
-      if (code !== 0 || !line) return reject(new Error(`${mainClass} ${args.join(' ')} failed (exit ${code}):\n${err.slice(-3000)}`));
-      resolve(JSON.parse(line));
-    });
-  });
+async function runJava(mainClass, args, classpath, marker) {
+  const javaArgs = [...javaOpens(), '-Xmx2g', `-Dlog4j2.configurationFile=${path.join(runtime, 'src/test/resources/log4j2-test.properties')}`, '-cp', classpath, mainClass, ...args];
+  const { code, line, err } = await runForLine('java', javaArgs, marker);
+  if (code !== 0 || !line) throw new Error(`${mainClass} ${args.join(' ')} failed (exit ${code}):\n${err.slice(-3000)}`);
+  return JSON.parse(line);
 }
 
 /**
@@ -151,24 +138,14 @@ async function runPyflink(scenario, javaResult, classpath, python, { runs = quic
     const byMode = {};
     for (const mode of PYFLINK_MODES) {
       log(`${scenario.id}: PyFlink, ${mode} mode`);
-      const result = await new Promise((resolve) => {
-        const child = spawn(python, [path.join(root, 'bench', 'pyflink', 'throughput.py'), '--scenario', scenario.fn, '--input', path.join(dir, 'input'),
-          '--check-input', path.join(dir, 'check'), '--records', String(n), '--check-records', String(checkRecords(n)), '--runs', String(runs),
-          '--parallelism', String(scenario.parallelism), '--mode', mode, '--max-seconds', quick ? '120' : '900'],
-          { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: `${path.dirname(python)}:${process.env.PATH}` } });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d) => (out += d));
-        child.stderr.on('data', (d) => (err += d));
-        child.on('exit', (code) => {
-          const line = out.split('\n').find((l) => l.startsWith('{"scenario"'));
-          if (code === 0 && line) return resolve(JSON.parse(line));
-          // the Java or Python exception's message: the last line that names one
-          const cause = err.split('\n').filter((l) => /(Exception|Error)\b.*:/.test(l)).at(-1)?.trim() ?? `exit ${code}`;
-          log(`${scenario.id}: PyFlink ${mode} mode failed: ${cause}`);
-          resolve({ mode, error: cause.slice(0, 400) });
-        });
-      });
+      const { code, line, err } = await runForLine(python, [path.join(root, 'bench', 'pyflink', 'throughput.py'), '--scenario', scenario.fn,
+        '--input', path.join(dir, 'input'), '--check-input', path.join(dir, 'check'), '--records', String(n), '--check-records', String(checkRecords(n)),
+        '--runs', String(runs), '--parallelism', String(scenario.parallelism), '--mode', mode, '--max-seconds', quick ? '120' : '900'],
+      '{"scenario"', { ...process.env, PATH: `${path.dirname(python)}:${process.env.PATH}` });
+      // a failed job: the Java or Python exception's message, the last line that names one
+      const cause = code === 0 && line ? null : err.split('\n').filter((l) => /(Exception|Error)\b.*:/.test(l)).at(-1)?.trim() ?? `exit ${code}`;
+      if (cause) log(`${scenario.id}: PyFlink ${mode} mode failed: ${cause}`);
+      const result = cause ? { mode, error: cause.slice(0, 400) } : JSON.parse(line);
       if (!result.error) {
         const disagreement = digestDisagreement(result.check.pyflink, javaResult.check.java);
         if (disagreement) throw new Error(`${scenario.id}: PyFlink (${mode}) results differ from the DataStream variant's: ${disagreement}`);
