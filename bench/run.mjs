@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // flinkfn benchmarks: each scenario runs the function written in TypeScript (through the sidecar) and the same
 // function written in Java, in the same runtime classes, on the same generated input, in one run, and reports the
-// ratio. Results go to bench/results/ as JSON, a Markdown table and an SVG chart; the README's table is updated.
+// ratio. Two anchors stand for what a user would pick instead of flinkfn: Flink SQL (window TVFs, in the same JVM
+// harness as the Java variant) for the window scenarios, and PyFlink (its DataStream API, process and thread mode, in
+// a virtualenv this script makes under bench/.venv-pyflink) for every throughput scenario, on the same records.
+// Results go to bench/results/ as JSON, a Markdown table and an SVG chart; the README's table is updated. A --quick
+// run writes bench/results/quick.{json,md} instead (not kept in git), so the measured results stay.
 //
 //   node --import tsx bench/run.mjs [--quick] [--only stateless-map,tumbling-count] [--wait-quiet <minutes>]
 //
-// Scenarios: throughput (ThroughputBenchmark), added latency and checkpoint cost (LatencyBenchmark), end to end
+// Scenarios: throughput (ThroughputBenchmark, with the SQL anchor; PyFlink by bench/pyflink/throughput.py), added latency and checkpoint cost (LatencyBenchmark), end to end
 // through a local Kafka broker (KafkaBenchmark), flinkfn deploy → RUNNING on a local stack, the sidecar protocol
-// alone and flinkfn build. Needs the workspace built (./scripts/setup) and Java 17 + Maven. --quick uses fewer
+// alone and flinkfn build. Needs the workspace built (./scripts/setup), Java 17 + Maven and python3 (3.9 to 3.12). --quick uses fewer
 // records and runs (a smoke check; its figures are not comparable). --wait-quiet waits (up to that many minutes)
 // for a 1-minute load average below 1.2 before measuring. The CPU that other processes used during the run is
 // sampled from /proc and written next to the results.
@@ -26,13 +30,15 @@ const waitQuietMinutes = args.includes('--wait-quiet') ? Number(args[args.indexO
 const sidecarJs = path.join(root, 'packages/sidecar/bin/flinkfn-sidecar.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// sql: the scenario has a Flink SQL variant (SqlAnchor); every scenario has a PyFlink one (bench/pyflink/throughput.py)
 const SCENARIOS_ALL = [
-  { id: 'stateless-map', fn: 'stateless-map', parallelism: 1, records: 1_000_000, title: 'stateless map, 100-byte JSON, p=1', target: 0.7 },
-  { id: 'stateless-map-p2', fn: 'stateless-map', parallelism: 2, records: 1_000_000, title: 'stateless map, 100-byte JSON, p=2', target: 0.7 },
-  { id: 'tumbling-count', fn: 'tumbling-count', parallelism: 1, records: 500_000, title: 'keyed tumbling count, 10,000 keys', target: 0.6 },
-  { id: 'sliding-average', fn: 'sliding-average', parallelism: 1, records: 300_000, title: 'sliding average, 10 s / 1 s', target: null },
-  { id: 'session-windows', fn: 'session-windows', parallelism: 1, records: 300_000, title: 'session windows with merging', target: null },
+  { id: 'stateless-map', fn: 'stateless-map', parallelism: 1, records: 1_000_000, title: 'stateless map, 100-byte JSON, p=1', target: 0.7, sql: false },
+  { id: 'stateless-map-p2', fn: 'stateless-map', parallelism: 2, records: 1_000_000, title: 'stateless map, 100-byte JSON, p=2', target: 0.7, sql: false },
+  { id: 'tumbling-count', fn: 'tumbling-count', parallelism: 1, records: 500_000, title: 'keyed tumbling count, 10,000 keys', target: 0.6, sql: true },
+  { id: 'sliding-average', fn: 'sliding-average', parallelism: 1, records: 300_000, title: 'sliding average, 10 s / 1 s', target: null, sql: true },
+  { id: 'session-windows', fn: 'session-windows', parallelism: 1, records: 300_000, title: 'session windows with merging', target: null, sql: false },
 ];
+const PYFLINK_MODES = ['process', 'thread'];
 const SCENARIOS = SCENARIOS_ALL.filter((s) => !only || only.includes(s.id));
 /** Phases besides throughput: --only takes their ids too (async-enrichment, latency, checkpoints, kafka, deploy, protocol, sidecar-costs, build). */
 const wants = (id) => !only || only.includes(id);
@@ -57,43 +63,100 @@ function javaOpens() {
   return (/<flink\.java17\.opens>([^<]+)<\/flink\.java17\.opens>/.exec(pom)?.[1] ?? '').trim().split(/\s+/);
 }
 
-function runThroughput(scenario, artifact, classpath, { runs = quick ? 1 : 3 } = {}) {
-  return new Promise((resolve, reject) => {
-    const javaArgs = [
-      ...javaOpens(), '-Xmx2g', `-Dlog4j2.configurationFile=${path.join(runtime, 'src/test/resources/log4j2-test.properties')}`,
-      '-cp', classpath, 'dev.flinkfn.runtime.bench.ThroughputBenchmark',
-      '--scenario', scenario.fn, '--artifact', artifact, '--sidecar', sidecarJs,
-      '--records', String(quick ? Math.round(scenario.records / 10) : scenario.records), '--runs', String(runs),
-      '--parallelism', String(scenario.parallelism),
-    ];
-    const child = spawn('java', javaArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Records of a throughput scenario in this run. */
+const records = (scenario) => (quick ? Math.round(scenario.records / 10) : scenario.records);
+/** Records of a check run: as ThroughputBenchmark.checkRecords. */
+const checkRecords = (n) => Math.max(10_000, Math.floor(n / 10));
+
+/** Runs a program; resolves with its exit code, the first line of its output starting with `marker`, and its stderr. */
+function runForLine(command, args, marker, env = process.env) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('{"scenario"'));
-      if (code !== 0 || !line) return reject(new Error(`${scenario.id} failed (exit ${code}):\n${err.slice(-3000)}`));
-      resolve(JSON.parse(line));
-    });
+    child.on('exit', (code) => resolve({ code, line: out.split('\n').find((l) => l.startsWith(marker)), err }));
   });
 }
 
+function runThroughput(scenario, artifact, classpath, { runs = quick ? 1 : 3 } = {}) {
+  return runJava('dev.flinkfn.runtime.bench.ThroughputBenchmark', ['--scenario', scenario.fn, '--artifact', artifact, '--sidecar', sidecarJs,
+    '--records', String(records(scenario)), '--runs', String(runs), '--parallelism', String(scenario.parallelism),
+    '--variants', scenario.sql ? 'java,js,sql' : 'java,js'], classpath, '{"scenario"');
+}
+
 /** Runs a benchmark main class of the runtime's test classes; resolves with its JSON result line. */
-function runJava(mainClass, args, classpath, marker) {
-  return new Promise((resolve, reject) => {
-    const javaArgs = [...javaOpens(), '-Xmx2g', `-Dlog4j2.configurationFile=${path.join(runtime, 'src/test/resources/log4j2-test.properties')}`, '-cp', classpath, mainClass, ...args];
-    const child = spawn('java', javaArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith(marker));
-      if (code !== 0 || !line) return reject(new Error(`${mainClass} ${args.join(' ')} failed (exit ${code}):\n${err.slice(-3000)}`));
-      resolve(JSON.parse(line));
-    });
-  });
+async function runJava(mainClass, args, classpath, marker) {
+  const javaArgs = [...javaOpens(), '-Xmx2g', `-Dlog4j2.configurationFile=${path.join(runtime, 'src/test/resources/log4j2-test.properties')}`, '-cp', classpath, mainClass, ...args];
+  const { code, line, err } = await runForLine('java', javaArgs, marker);
+  if (code !== 0 || !line) throw new Error(`${mainClass} ${args.join(' ')} failed (exit ${code}):\n${err.slice(-3000)}`);
+  return JSON.parse(line);
+}
+
+/**
+ * The PyFlink anchor's Python: a virtualenv under bench/.venv-pyflink (gitignored) with bench/pyflink/requirements.txt
+ * installed into it; pip leaves it as it is when it is already there.
+ */
+function pyflinkPython() {
+  const venv = path.join(root, 'bench', '.venv-pyflink');
+  const python = path.join(venv, 'bin', 'python');
+  if (!existsSync(python)) {
+    log('PyFlink: making the virtualenv bench/.venv-pyflink');
+    execFileSync('python3', ['-m', 'venv', venv], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  log('PyFlink: pip install -r bench/pyflink/requirements.txt (into the virtualenv)');
+  execFileSync(python, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '-r', path.join(root, 'bench', 'pyflink', 'requirements.txt')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return python;
+}
+
+/** The generator's records as files (ThroughputBenchmark --write-input), one per reader, for PyFlink's file source. */
+function writeInput(folder, n, parallelism, classpath) {
+  execFileSync('java', [...javaOpens(), '-cp', classpath, 'dev.flinkfn.runtime.bench.ThroughputBenchmark', '--write-input', folder,
+    '--records', String(n), '--parallelism', String(parallelism)], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** Fields of ResultDigest that disagree (as ResultDigest.disagreement: sums a side lacks, 0, are not compared). */
+function digestDisagreement(a, b) {
+  const close = (x, y) => x === 0 || y === 0 || Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y));
+  for (const field of ['results', 'keySum', 'startSum']) if (a[field] !== b[field]) return `${field} ${a[field]} against ${b[field]}`;
+  for (const field of ['countSum', 'averageSum', 'totalSum']) if (!close(a[field], b[field])) return `${field} ${a[field]} against ${b[field]}`;
+  return null;
+}
+
+/**
+ * The PyFlink anchor of one scenario, per execution mode: the same records (written by ThroughputBenchmark), the
+ * same parallelism, its check run's results compared with the DataStream variant's (a difference fails the run). A
+ * mode whose job fails is reported with its error instead of a figure.
+ */
+async function runPyflink(scenario, javaResult, classpath, python, { runs = quick ? 1 : 3 } = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flinkfn-bench-pyflink-'));
+  try {
+    const n = records(scenario);
+    writeInput(path.join(dir, 'input'), n, scenario.parallelism, classpath);
+    writeInput(path.join(dir, 'check'), checkRecords(n), scenario.parallelism, classpath);
+    const byMode = {};
+    for (const mode of PYFLINK_MODES) {
+      log(`${scenario.id}: PyFlink, ${mode} mode`);
+      const { code, line, err } = await runForLine(python, [path.join(root, 'bench', 'pyflink', 'throughput.py'), '--scenario', scenario.fn,
+        '--input', path.join(dir, 'input'), '--check-input', path.join(dir, 'check'), '--records', String(n), '--check-records', String(checkRecords(n)),
+        '--runs', String(runs), '--parallelism', String(scenario.parallelism), '--mode', mode, '--max-seconds', quick ? '120' : '900'],
+      '{"scenario"', { ...process.env, PATH: `${path.dirname(python)}:${process.env.PATH}` });
+      // a failed job: the Java or Python exception's message, the last line that names one
+      const cause = code === 0 && line ? null : err.split('\n').filter((l) => /(Exception|Error)\b.*:/.test(l)).at(-1)?.trim() ?? `exit ${code}`;
+      if (cause) log(`${scenario.id}: PyFlink ${mode} mode failed: ${cause}`);
+      const result = cause ? { mode, error: cause.slice(0, 400) } : JSON.parse(line);
+      if (!result.error) {
+        const disagreement = digestDisagreement(result.check.pyflink, javaResult.check.java);
+        if (disagreement) throw new Error(`${scenario.id}: PyFlink (${mode}) results differ from the DataStream variant's: ${disagreement}`);
+        log(`${scenario.id}: PyFlink ${mode} ${result.pyflink.median} records/s on Flink ${result.flinkVersion}`);
+      }
+      byMode[mode] = result;
+    }
+    return byMode;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -277,7 +340,8 @@ async function waitQuiet(minutes) {
 }
 
 const fmt = {
-  k: (n) => `${Math.round(n / 1000)}k`,
+  // thousands; below 10k with one decimal and below 1k as is (PyFlink's process mode on windows)
+  k: (n) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : `${Math.round(n)}`),
   ms: (n) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)),
   kib: (n) => (n < 1024 ? `${Math.round(n)} B` : `${(n / 1024).toFixed(0)} KiB`),
 };
@@ -290,12 +354,33 @@ function markdown(results) {
   ];
   if (results.notes.length) out.push('', ...results.notes.map((n) => `Note: ${n}`));
   if (results.throughput.length) {
+    const range = (v) => `${k(v.median)} (${k(v.min)}–${k(v.max)})`;
     out.push('', 'Throughput, in-job generator and discarding sink, records/s over the job\'s net runtime:', '',
-      '| scenario | TypeScript via sidecar, records/s | Java, records/s | ratio | target |', '|---|---|---|---|---|',
+      '| scenario | TypeScript via sidecar, records/s | Java DataStream, records/s | JS ÷ DataStream | target |', '|---|---|---|---|---|',
       ...results.throughput.map((r) => {
-        const s = SCENARIOS.find((x) => x.id === r.id);
-        return `| ${s.title} | ${k(r.js.median)} (${k(r.js.min)}–${k(r.js.max)}) | ${k(r.java.median)} (${k(r.java.min)}–${k(r.java.max)}) | **${r.ratio.toFixed(2)}** | ${s.target ?? '—'} |`;
+        const s = SCENARIOS_ALL.find((x) => x.id === r.id);
+        return `| ${s.title} | ${range(r.js)} | ${range(r.java)} | **${r.ratio.toFixed(2)}** | ${s.target ?? '—'} |`;
       }));
+    const anchors = results.throughput.filter((r) => r.sql || r.pyflink);
+    if (anchors.length) {
+      const versions = results.flinkVersions;
+      const py = (r, mode) => {
+        const p = r.pyflink?.[mode];
+        if (!p) return ['—', '—'];
+        if (p.error) return [`fails: \`${p.error.replaceAll('|', '\\|')}\``, '—'];
+        const fewer = p.runs < results.runs ? `, ${p.runs} run${p.runs > 1 ? 's' : ''} (fewer: slow)` : '';
+        return [`${range(p.pyflink)}${fewer}`, `**${(r.js.median / p.pyflink.median).toFixed(2)}**`];
+      };
+      out.push('', `Anchors, what a user would pick instead of flinkfn, on the same records and parallelism, records/s over the job's net runtime as above (a check run's results must agree with the Java DataStream variant's: number, keys, window starts, counts, averages, totals). ` +
+        `Flink SQL: window TVFs (TUMBLE, HOP) with mini-batch on and the local-global split (\`table.optimizer.agg-phase-strategy\` TWO_PHASE), parsing with the same Jackson map as the Java variant, in the same JVM on Flink ${versions.java}. ` +
+        `PyFlink ${versions.pyflink ?? '(not run)'}: its DataStream API (json.loads/dumps, a Python AggregateFunction and ProcessWindowFunction, \`python.state.cache-size\` 100,000) on the Flink it bundles, ${versions.pyflink ?? '—'}, in its own JVM (a local MiniCluster), reading the generator's records from files written before the run; process mode runs the Python in a worker process as a deployed job does (not in the client's process, PyFlink's default in a MiniCluster), thread mode in the JVM (PEMJA). Where a PyFlink mode would take more than ${quick ? '2' : '15'} minutes for all its runs, it runs fewer (never fewer records):`, '',
+        '| scenario | TypeScript | Flink SQL | JS ÷ SQL | PyFlink, process | JS ÷ PyFlink process | PyFlink, thread | JS ÷ PyFlink thread |', '|---|---|---|---|---|---|---|---|',
+        ...anchors.map((r) => {
+          const s = SCENARIOS_ALL.find((x) => x.id === r.id);
+          const sql = r.sql ? [range(r.sql), `**${r.ratioSql.toFixed(2)}**`] : ['—', '—'];
+          return `| ${s.title} | ${range(r.js)} | ${sql.join(' | ')} | ${py(r, 'process').join(' | ')} | ${py(r, 'thread').join(' | ')} |`;
+        }));
+    }
   }
   if (results.asyncEnrichment) {
     const r = results.asyncEnrichment;
@@ -396,16 +481,23 @@ async function optionalPhase(id, label, run) {
 }
 
 const classpath = javaClasspath();
-monitor.take(); // compiling is not measured
+const python = SCENARIOS.length ? pyflinkPython() : null;
+monitor.take(); // compiling and installing are not measured
 const throughput = [];
+const flinkVersions = {};
 for (const scenario of SCENARIOS) {
   phase(scenario.id);
   log(`${scenario.id}: building the TypeScript function`);
   const built = flinkfnBuild(scenario.fn);
-  log(`${scenario.id}: running TypeScript and Java variants`);
+  log(`${scenario.id}: running TypeScript, Java${scenario.sql ? ' and Flink SQL' : ''} variants`);
   const result = await runThroughput(scenario, built.file, classpath);
-  log(`${scenario.id}: ratio ${result.ratio.toFixed(2)} (TS ${Math.round(result.js.median)} / Java ${Math.round(result.java.median)} records/s)`);
-  throughput.push({ id: scenario.id, ...result });
+  log(`${scenario.id}: ratio ${result.ratio.toFixed(2)} (TS ${Math.round(result.js.median)} / Java ${Math.round(result.java.median)} records/s)` +
+    (result.sql ? `, JS ÷ SQL ${result.ratioSql.toFixed(2)} (SQL ${result.sql.median} records/s, plan ${result.check.sqlPlan})` : ''));
+  flinkVersions.java = result.flinkVersion;
+  const pyflink = await runPyflink(scenario, result, classpath, python);
+  const pyflinkVersion = Object.values(pyflink).find((p) => p.flinkVersion)?.flinkVersion;
+  if (pyflinkVersion) flinkVersions.pyflink = pyflinkVersion;
+  throughput.push({ id: scenario.id, ...result, pyflink, ratioPyflink: Object.fromEntries(Object.entries(pyflink).map(([mode, p]) => [mode, p.error ? null : +(result.js.median / p.pyflink.median).toFixed(3)])) });
   endPhase(scenario.id);
 }
 
@@ -463,6 +555,8 @@ const results = {
   machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? 'unknown CPU'}`,
   quick,
   runs: quick ? 1 : 3,
+  // Flink that each variant ran on: flinkfn, Java DataStream and Flink SQL on the runtime's (java); PyFlink on its own
+  flinkVersions,
   throughput,
   latency,
   checkpoints,
@@ -485,17 +579,19 @@ const results = {
   notes,
   durationSeconds: Math.round((Date.now() - started) / 1000),
 };
-if (results.load.otherCpu.meanCores >= 0.2) notes.push(`other processes used ${results.load.otherCpu.meanCores} cores on average during the run (max ${results.load.otherCpu.maxCores}) of the machine's ${os.cpus().length}; see load.phases in latest.json for where.`);
+if (results.load.otherCpu.meanCores >= 0.2) notes.push(`other processes used ${results.load.otherCpu.meanCores} cores on average during the run (max ${results.load.otherCpu.maxCores}) of the machine's ${os.cpus().length}; see load.phases in ${quick ? 'quick' : 'latest'}.json for where.`);
 const dir = path.join(root, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
-writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+// a quick run's figures are not comparable: they go to quick.{json,md} (gitignored), never over latest.*
+const name = quick ? 'quick' : 'latest';
+writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(results, null, 2) + '\n');
 const table = markdown(results);
-writeFileSync(path.join(dir, 'latest.md'), table.replace('results/throughput.svg', 'throughput.svg').replace('(results/profile.md)', '(profile.md)') + '\n');
-if (results.throughput.length) writeFileSync(path.join(dir, 'throughput.svg'), svg(results));
+writeFileSync(path.join(dir, `${name}.md`), table.replace('results/throughput.svg', 'throughput.svg').replace('(results/profile.md)', '(profile.md)') + '\n');
+if (results.throughput.length && !quick) writeFileSync(path.join(dir, 'throughput.svg'), svg(results));
 if (!quick && !only) {
   const readme = path.join(root, 'README.md');
   const text = readFileSync(readme, 'utf8');
   const updated = text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table.replace('results/throughput.svg', 'bench/results/throughput.svg').replace('(results/profile.md)', '(bench/results/profile.md)')}\n<!-- bench:end -->`);
   writeFileSync(readme, updated);
 }
-log(`done in ${results.durationSeconds} s: bench/results/latest.{json,md}, bench/results/throughput.svg`);
+log(`done in ${results.durationSeconds} s: bench/results/${name}.{json,md}${quick ? '' : ', bench/results/throughput.svg'}`);

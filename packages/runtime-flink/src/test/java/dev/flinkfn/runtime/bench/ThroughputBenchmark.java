@@ -17,13 +17,19 @@ import dev.flinkfn.runtime.operators.SourceRecord;
 import dev.flinkfn.runtime.operators.StageRecord;
 import dev.flinkfn.runtime.sidecar.SidecarConfig;
 import dev.flinkfn.runtime.sidecar.Sidecars;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -35,6 +41,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.api.java.tuple.Tuple3;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.util.EnvironmentInformation;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.connector.datagen.source.GeneratorFunction;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
@@ -52,11 +59,24 @@ import org.apache.flink.util.Collector;
 /**
  * Throughput of a function written in TypeScript (through the sidecar) against the same function written in Java,
  * in the same JVM, on the same generated input, with an in-job generator and a discarding sink so Kafka does not
- * dominate. Runs each variant {@code --runs} times after a warm-up and prints the median, min and max records/s and
- * the JS/Java ratio, one JSON line per scenario.
+ * dominate. Variants: {@code js} (the TypeScript function), {@code java} (DataStream API) and, for the tumbling
+ * count and the sliding average, {@code sql} (Flink SQL window TVFs, {@link SqlAnchor}).
  *
- * <pre>java … ThroughputBenchmark --scenario stateless-map|tumbling-count --artifact &lt;file&gt; --sidecar &lt;js&gt;
- *     [--records 1000000] [--runs 3] [--parallelism 1]</pre>
+ * <p>First a check run of each variant on a tenth of the records (also the JIT warm-up): its results are added up
+ * ({@link ResultDigest}) and every variant must agree with the DataStream variant, else the benchmark fails. Then
+ * each variant runs {@code --runs} times, in turn; a run's figure is records / the job's net runtime (Flink's
+ * {@link JobExecutionResult#getNetRuntime()}: from the job's start to its end, so it includes deploying the tasks and
+ * starting the sidecars, not building the job graph). Prints one JSON line per scenario: median, min and max
+ * records/s per variant, the JS/Java and JS/SQL ratios, the check runs' digests and Flink's version.
+ *
+ * <pre>java … ThroughputBenchmark --scenario stateless-map|tumbling-count|… --artifact &lt;file&gt; --sidecar &lt;js&gt;
+ *     [--records 1000000] [--runs 3] [--parallelism 1] [--variants js,java,sql]</pre>
+ *
+ * {@code --variant js|java} runs one variant only (profiling; its ratios are then 0).
+ *
+ * <p>{@code --write-input <folder> --records N --parallelism P} writes the generator's records instead, one per line,
+ * in P files of consecutive ids (as the generator splits them between its P readers): the PyFlink anchor
+ * (bench/pyflink/throughput.py) reads them with a file source, so all variants see the same records.
  */
 public final class ThroughputBenchmark {
 
@@ -64,60 +84,106 @@ public final class ThroughputBenchmark {
 
     public static void main(String[] args) throws Exception {
         List<String> a = Arrays.asList(args);
+        if (a.contains("--write-input")) {
+            writeInput(Path.of(value(a, "--write-input", null)), Long.parseLong(value(a, "--records", null)),
+                    Integer.parseInt(value(a, "--parallelism", "1")));
+            return;
+        }
         String scenario = value(a, "--scenario", "stateless-map");
         Path artifactFile = Path.of(value(a, "--artifact", null));
         String sidecar = value(a, "--sidecar", null);
         long records = Long.parseLong(value(a, "--records", "1000000"));
         int runs = Integer.parseInt(value(a, "--runs", "3"));
         int parallelism = Integer.parseInt(value(a, "--parallelism", "1"));
-        // --variant js|java runs one variant only (profiling); its ratio is then meaningless
-        String variant = value(a, "--variant", "both");
-        boolean runJava = !variant.equals("js");
-        boolean runJs = !variant.equals("java");
+        List<String> variants = a.contains("--variant") ? List.of(value(a, "--variant", null))
+                : List.of(value(a, "--variants", "java,js").split(","));
+        for (String variant : variants) {
+            if (!List.of("java", "js", "sql").contains(variant) || variant.equals("sql") && !SqlAnchor.supports(scenario)) {
+                throw new IllegalArgumentException("no variant " + variant + " of " + scenario);
+            }
+        }
         Artifact artifact = Artifact.read(artifactFile.toString(), null);
 
-        if (runJava) {
-            run(scenario, false, artifact, artifactFile, sidecar, Math.max(10_000, records / 10), parallelism); // warm-up
+        // check runs, which also warm up the JIT
+        long checkRecords = checkRecords(records);
+        Map<String, ResultDigest> digests = new LinkedHashMap<>();
+        for (String variant : variants) {
+            digests.put(variant, ResultDigest.of(execute(scenario, variant, artifact, artifactFile, sidecar, checkRecords, parallelism, true)));
         }
-        if (runJs) {
-            run(scenario, true, artifact, artifactFile, sidecar, Math.max(10_000, records / 10), parallelism);
+        ResultDigest reference = digests.get("java");
+        for (Map.Entry<String, ResultDigest> digest : digests.entrySet()) {
+            String disagreement = reference == null ? null : digest.getValue().disagreement(reference);
+            if (disagreement != null) {
+                throw new IllegalStateException(scenario + ": the " + digest.getKey() + " variant's results differ from the DataStream variant's: " + disagreement);
+            }
         }
-        List<Double> java = new ArrayList<>();
-        List<Double> js = new ArrayList<>();
+        Map<String, List<Double>> rates = new LinkedHashMap<>();
         for (int i = 0; i < runs; i++) {
-            if (runJava) {
-                java.add(run(scenario, false, artifact, artifactFile, sidecar, records, parallelism));
-            }
-            if (runJs) {
-                js.add(run(scenario, true, artifact, artifactFile, sidecar, records, parallelism));
+            for (String variant : variants) {
+                JobExecutionResult result = execute(scenario, variant, artifact, artifactFile, sidecar, records, parallelism, false);
+                rates.computeIfAbsent(variant, v -> new ArrayList<>()).add(records * 1000.0 / result.getNetRuntime());
             }
         }
-        if (java.isEmpty()) {
-            java.add(0.0); // not run
+        StringBuilder json = new StringBuilder(String.format(Locale.ROOT,
+                "{\"scenario\":\"%s\",\"parallelism\":%d,\"records\":%d,\"runs\":%d,\"flinkVersion\":\"%s\"",
+                scenario, parallelism, records, runs, EnvironmentInformation.getVersion()));
+        for (String variant : List.of("java", "js", "sql")) {
+            List<Double> r = rates.getOrDefault(variant, variant.equals("sql") ? List.of() : List.of(0.0)); // 0: not run
+            if (!r.isEmpty()) {
+                json.append(String.format(Locale.ROOT, ",\"%s\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f}", variant, median(r), min(r), max(r)));
+            }
         }
-        if (js.isEmpty()) {
-            js.add(0.0);
+        json.append(String.format(Locale.ROOT, ",\"ratio\":%.3f", ratio(rates, "js", "java")));
+        if (rates.containsKey("sql")) {
+            json.append(String.format(Locale.ROOT, ",\"ratioSql\":%.3f", ratio(rates, "js", "sql")));
         }
-        System.out.printf(Locale.ROOT,
-                "{\"scenario\":\"%s\",\"parallelism\":%d,\"records\":%d,\"runs\":%d,"
-                        + "\"java\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f},"
-                        + "\"js\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f},\"ratio\":%.3f}%n",
-                scenario, parallelism, records, runs, median(java), min(java), max(java), median(js), min(js), max(js),
-                median(java) > 0 ? median(js) / median(java) : 0);
+        json.append(",\"check\":{\"records\":").append(checkRecords);
+        digests.forEach((variant, digest) -> json.append(",\"").append(variant).append("\":").append(digest.json()));
+        if (digests.containsKey("sql")) {
+            json.append(",\"sqlPlan\":\"").append(SqlAnchor.explain(scenario).contains("LocalWindowAggregate") ? "local-global" : "one phase").append('"');
+        }
+        System.out.println(json.append("}}"));
     }
 
-    /** One run; returns records per second over the job's net runtime. */
-    static double run(String scenario, boolean jsFunction, Artifact artifact, Path file, String sidecar, long records,
-            int parallelism) throws Exception {
+    /** The generator's records, one per line, in {@code files} files of consecutive ids. */
+    static void writeInput(Path folder, long records, int files) throws IOException {
+        Files.createDirectories(folder);
+        for (int f = 0; f < files; f++) {
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(folder.resolve("orders-" + f + ".jsonl")), 1 << 16)) {
+                for (long i = records * f / files; i < records * (f + 1) / files; i++) {
+                    out.write(order(i));
+                    out.write('\n');
+                }
+            }
+        }
+    }
+
+    /** Records of the check (and warm-up) run: a tenth, at least 10,000. The PyFlink anchor's check uses the same. */
+    static long checkRecords(long records) {
+        return Math.max(10_000, records / 10);
+    }
+
+    private static double ratio(Map<String, List<Double>> rates, String a, String b) {
+        return rates.containsKey(a) && rates.containsKey(b) ? median(rates.get(a)) / median(rates.get(b)) : 0;
+    }
+
+    /** One run of one variant: generator, the scenario, a discarding sink (after the digest in a check run). */
+    static JobExecutionResult execute(String scenario, String variant, Artifact artifact, Path file, String sidecar,
+            long records, int parallelism, boolean check) throws Exception {
         Configuration config = new Configuration();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, config);
         DataGeneratorSource<byte[]> generator = new DataGeneratorSource<>(
                 (GeneratorFunction<Long, byte[]>) ThroughputBenchmark::order, records, RateLimiterStrategy.noOp(),
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         DataStream<byte[]> input = env.fromSource(generator, WatermarkStrategy.noWatermarks(), "generator");
-        pipeline(input, scenario, jsFunction, artifact, file, sidecar).sinkTo(new DiscardingSink<>());
-        JobExecutionResult result = env.execute((jsFunction ? "js " : "java ") + scenario);
-        return records * 1000.0 / result.getNetRuntime();
+        DataStream<byte[]> results = variant.equals("sql")
+                ? SqlAnchor.pipeline(env, input, scenario, Duration.ofMillis(outOfOrderness(artifact)))
+                : pipeline(input, scenario, variant.equals("js"), artifact, file, sidecar);
+        if (check) {
+            results = results.map(new ResultDigest.Collect()).returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        }
+        results.sinkTo(new DiscardingSink<>());
+        return env.execute(variant + " " + scenario + (check ? " (check)" : ""));
     }
 
     /**
@@ -153,6 +219,12 @@ public final class ThroughputBenchmark {
             streams.deadLetters().sinkTo(new DiscardingSink<>());
             return streams.results().map(r -> r.payload).returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         }
+        return javaPipeline(input, scenario, Duration.ofMillis(outOfOrderness(artifact)), recordWatermarks);
+    }
+
+    /** The scenario's function written in Java (DataStream API), with the TypeScript function's out-of-orderness. */
+    static DataStream<byte[]> javaPipeline(DataStream<byte[]> input, String scenario, Duration outOfOrderness,
+            boolean recordWatermarks) {
         if (scenario.equals("stateless-map")) {
             return input.map(new JavaTotal()).returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
         }
@@ -163,8 +235,6 @@ public final class ThroughputBenchmark {
             case "session-windows" -> EventTimeSessionWindows.withGap(Duration.ofSeconds(15));
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         };
-        // the same out-of-orderness as the TypeScript function declares (0 for every benchmark function)
-        Duration outOfOrderness = Duration.ofMillis(artifact.manifest().window() == null ? 0 : outOfOrderness(artifact.manifest().window()));
         WatermarkStrategy<Tuple3<String, Long, Double>> strategy = recordWatermarks
                 ? RecordedWatermarks.<Tuple3<String, Long, Double>>strategy(outOfOrderness, (t, ts) -> t.f1)
                 : WatermarkStrategy.<Tuple3<String, Long, Double>>forBoundedOutOfOrderness(outOfOrderness)
@@ -175,6 +245,11 @@ public final class ThroughputBenchmark {
                 .window(windows)
                 .aggregate(new SumCount(), new Result())
                 .returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+    }
+
+    /** The out-of-orderness the TypeScript function declares (0 for every benchmark function), for the others too. */
+    static long outOfOrderness(Artifact artifact) {
+        return artifact.manifest().window() == null ? 0 : outOfOrderness(artifact.manifest().window());
     }
 
     static long outOfOrderness(Manifest.Window window) {
