@@ -6,6 +6,7 @@ import dev.flinkfn.runtime.operators.JsStageOperator;
 import dev.flinkfn.runtime.operators.JsWindowOperator;
 import dev.flinkfn.runtime.operators.PartitionWatermarkOperator;
 import dev.flinkfn.runtime.operators.SidecarClientFactory;
+import dev.flinkfn.runtime.operators.SlidingSlices;
 import dev.flinkfn.runtime.operators.SourceRecord;
 import dev.flinkfn.runtime.operators.StageRecord;
 import dev.flinkfn.runtime.operators.Tags;
@@ -67,6 +68,7 @@ public final class FunctionPipeline {
                                 window.allowedLatenessMs(),
                                 window.isProcessFunction(),
                                 manifest.sideOutputs().late() != null,
+                                slices(window),
                                 sidecar,
                                 bundles.forWindows()))
                 .uid("flinkfn-js-window");
@@ -98,6 +100,19 @@ public final class FunctionPipeline {
                 .transform("watermarks per partition", TypeInformation.of(StageRecord.class),
                         new PartitionWatermarkOperator(bound, idleTimeout, eager))
                 .uid("flinkfn-watermarks");
+    }
+
+    /**
+     * The slices for state per slice instead of per window ({@link JsWindowOperator}): sliding event-time windows whose
+     * accumulator merges; null for every other window (tumbling and session windows, processing time, {@code process},
+     * an accumulator without {@code merge}), which keeps state per window.
+     */
+    public static SlidingSlices slices(Manifest.Window window) {
+        Manifest.Assigner a = window.assigner();
+        if (!"sliding".equals(a.kind()) || !window.isEventTime() || window.isProcessFunction() || !window.merges()) {
+            return null;
+        }
+        return new SlidingSlices(a.sizeMs(), a.slideMs(), nonNull(a.offsetMs()));
     }
 
     /** Flink's own assigner for the manifest's window. */

@@ -43,6 +43,15 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * in one FIRE request. The bundle is flushed before anything reads an accumulator: before firing, before merging two
  * sessions' accumulators, before a watermark advances the timers, and before a checkpoint barrier, so the
  * accumulators in state are always complete when they are read or snapshotted.
+ *
+ * <p><b>Sliding event-time windows whose accumulator merges</b> ({@link SlidingSlices}, given only then) keep one
+ * accumulator per key and slice instead of one per key and window, as Flink SQL's slicing windows do: an element is
+ * added to its slice only, and a window that fires merges the slices it covers (one MERGE request for every window
+ * that fires on a watermark, then the FIRE request). The trigger and lateness rules stay those above, applied to the
+ * windows the slice belongs to. Timers are per key and window end, chained: an element registers the end of the
+ * first window of its slice that has not fired; a window that fires registers the next one when a slice it shares
+ * with it holds data. A window's cleanup time (its end plus the allowed lateness) drops the slices no later window
+ * covers.
  */
 public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> implements Triggerable<String, TimeWindow> {
 
@@ -54,11 +63,14 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     private final long allowedLateness;
     private final boolean processFunction;
     private final boolean lateOutput;
+    /** Set for sliding event-time windows of a merging accumulator: the slicing path; null: one state per window. */
+    private final SlidingSlices slices;
 
     // --- state and timers --------------------------------------------------------------------------------------
 
     private transient TypeSerializer<TimeWindow> windowSerializer;
     private transient ValueStateDescriptor<byte[]> accumulatorDescriptor;
+    private transient ValueStateDescriptor<byte[]> sliceDescriptor;
     private transient ListStateDescriptor<byte[]> eventsDescriptor;
     private transient ListState<Tuple2<TimeWindow, TimeWindow>> mergingSetsState;
     private transient InternalTimerService<TimeWindow> timers;
@@ -72,6 +84,9 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     private transient long bundleStartedAt;
     /** Windows that fired and wait for one FIRE request. */
     private transient List<SidecarProtocol.FireRequest> pendingFires;
+    /** Windows of {@link #pendingFires} (by index) whose slices are merged first, in one MERGE request. */
+    private transient List<Integer> pendingMergeAt;
+    private transient List<SidecarProtocol.MergeRequest> pendingMerges;
 
     @SuppressWarnings("unchecked")
     public JsWindowOperator(
@@ -81,11 +96,31 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             boolean lateOutput,
             SidecarClientFactory clientFactory,
             BundleOptions bundleOptions) {
+        this(assigner, allowedLateness, processFunction, lateOutput, null, clientFactory, bundleOptions);
+    }
+
+    /**
+     * @param slices the slices of the sliding event-time windows {@code assigner} makes, when the accumulator merges
+     *     (then state is kept per slice); null: state per window
+     */
+    @SuppressWarnings("unchecked")
+    public JsWindowOperator(
+            WindowAssigner<?, TimeWindow> assigner,
+            long allowedLateness,
+            boolean processFunction,
+            boolean lateOutput,
+            SlidingSlices slices,
+            SidecarClientFactory clientFactory,
+            BundleOptions bundleOptions) {
         super(clientFactory, bundleOptions);
         this.assigner = (WindowAssigner<Object, TimeWindow>) checkNotNull(assigner);
         this.allowedLateness = assigner.isEventTime() ? allowedLateness : 0;
         this.processFunction = processFunction;
         this.lateOutput = lateOutput;
+        if (slices != null && (processFunction || !assigner.isEventTime() || assigner instanceof MergingWindowAssigner)) {
+            throw new IllegalArgumentException("slices are for sliding event-time windows of an aggregate");
+        }
+        this.slices = slices;
     }
 
     // --- lifecycle ---------------------------------------------------------------------------------------------
@@ -96,6 +131,8 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         super.open();
         windowSerializer = new TimeWindow.Serializer();
         accumulatorDescriptor = new ValueStateDescriptor<>("accumulator", BytePrimitiveArraySerializer.INSTANCE);
+        // A name of its own: state written per window by an earlier version is never read as a slice's.
+        sliceDescriptor = new ValueStateDescriptor<>("slice-accumulator", BytePrimitiveArraySerializer.INSTANCE);
         eventsDescriptor = new ListStateDescriptor<>("events", BytePrimitiveArraySerializer.INSTANCE);
         if (assigner instanceof MergingWindowAssigner) {
             TupleSerializer<Tuple2<TimeWindow, TimeWindow>> pairs =
@@ -115,6 +152,8 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         };
         bundle = new LinkedHashMap<>();
         pendingFires = new ArrayList<>();
+        pendingMergeAt = new ArrayList<>();
+        pendingMerges = new ArrayList<>();
     }
 
     @Override
@@ -122,6 +161,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         String key = element.getValue().key;
         byte[] event = element.getValue().payload;
         long timestamp = assigner.isEventTime() ? element.getTimestamp() : timers.currentProcessingTime();
+        if (slices != null) {
+            processSliced(key, event, timestamp);
+            return;
+        }
         Collection<TimeWindow> windows = assigner.assignWindows(event, timestamp, assignerContext);
 
         boolean skipped = true;
@@ -153,6 +196,48 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             }
         }
         if (skipped && isElementLate(timestamp) && lateOutput) {
+            output.collect(Tags.LATE, new StreamRecord<>(event, timestamp));
+        }
+        if (bundleSize >= bundleOptions.maxSize()) {
+            flushBundle();
+            setCurrentKey(key);
+        }
+    }
+
+    /**
+     * The slicing path of {@link #processElement}: the same windows, lateness and late firings, but the element is
+     * added to its slice once and only the first window still to fire gets a timer.
+     */
+    private void processSliced(String key, byte[] event, long timestamp) throws Exception {
+        TimeWindow slice = slices.sliceOf(timestamp);
+        long watermark = timers.currentWatermark();
+        boolean added = false;
+        boolean timerSet = false;
+        for (long end = slices.firstWindowEnd(slice); end <= slices.lastWindowEnd(slice); end += slices.slide()) {
+            TimeWindow window = slices.windowEndingAt(end);
+            if (isWindowLate(window)) {
+                continue;
+            }
+            if (!added) {
+                addToBundle(key, slice, event);
+                added = true;
+            }
+            if (window.maxTimestamp() <= watermark) {
+                // A late firing, at once and with this element counted, as in the per-window path.
+                flushBundle();
+                setCurrentKey(key);
+                collectSlicedFire(key, window);
+                flushFires();
+                setCurrentKey(key);
+                registerCleanupTimer(window);
+            } else if (!timerSet) {
+                // Later windows of this slice are registered by the chain in onSlicedTimer.
+                registerTimer(window.maxTimestamp(), window);
+                registerCleanupTimer(window);
+                timerSet = true;
+            }
+        }
+        if (!added && isElementLate(timestamp) && lateOutput) {
             output.collect(Tags.LATE, new StreamRecord<>(event, timestamp));
         }
         if (bundleSize >= bundleOptions.maxSize()) {
@@ -215,6 +300,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             return;
         }
         TimeWindow window = timer.getNamespace();
+        if (slices != null) {
+            onSlicedTimer(timer.getKey(), window, timer.getTimestamp());
+            return;
+        }
         MergingWindowSet<TimeWindow> sessions = mergingSetsState != null ? mergingWindowSet() : null;
         TimeWindow stateWindow = sessions != null ? sessions.getStateWindow(window) : window;
         if (stateWindow == null) {
@@ -231,6 +320,23 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             if (sessions != null) {
                 sessions.retireWindow(window);
                 sessions.persist();
+            }
+        }
+    }
+
+    /**
+     * A window of the slicing path reached its end (fire, and chain the next window when it shares a slice holding
+     * data) or its cleanup time (drop the slices that no later window covers).
+     */
+    private void onSlicedTimer(String key, TimeWindow window, long time) throws Exception {
+        TimeWindow next = slices.next(window);
+        if (time == window.maxTimestamp() && collectSlicedFire(key, window)) {
+            registerTimer(next.maxTimestamp(), next);
+            registerCleanupTimer(next);
+        }
+        if (time == cleanupTime(window)) {
+            for (long start = window.getStart(); start < next.getStart(); start += slices.sliceSize()) {
+                sliceAccumulator(new TimeWindow(start, start + slices.sliceSize())).clear();
             }
         }
     }
@@ -341,6 +447,11 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             events(stateWindow).add(event);
             return;
         }
+        addToBundle(key, stateWindow, event);
+    }
+
+    /** Queues an element for the AGGREGATE of its state window (a slice in the slicing path). */
+    private void addToBundle(String key, TimeWindow stateWindow, byte[] event) {
         if (bundleSize == 0) {
             bundleStartedAt = getProcessingTimeService().getCurrentProcessingTime();
             scheduleBundleTimer();
@@ -365,6 +476,31 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
                 pendingFires.add(new SidecarProtocol.FireRequest(key, window.getStart(), window.getEnd(), accumulator, null));
             }
         }
+    }
+
+    /**
+     * Queues the firing of a window of the slicing path with its slices' accumulators (merged first when there are
+     * several). Returns whether a slice it shares with the next window holds data, i.e. whether that one will fire.
+     */
+    private boolean collectSlicedFire(String key, TimeWindow window) throws Exception {
+        long nextStart = slices.next(window).getStart();
+        List<byte[]> accumulators = new ArrayList<>();
+        boolean nextHasData = false;
+        for (long start = window.getStart(); start < window.getEnd(); start += slices.sliceSize()) {
+            byte[] accumulator = sliceAccumulator(new TimeWindow(start, start + slices.sliceSize())).value();
+            if (accumulator != null) {
+                accumulators.add(accumulator);
+                nextHasData |= start >= nextStart;
+            }
+        }
+        if (accumulators.size() > 1) {
+            pendingMergeAt.add(pendingFires.size());
+            pendingMerges.add(new SidecarProtocol.MergeRequest(key, window.getStart(), window.getEnd(), accumulators));
+            pendingFires.add(null); // the merged accumulator, once MERGE answered
+        } else if (accumulators.size() == 1) {
+            pendingFires.add(new SidecarProtocol.FireRequest(key, window.getStart(), window.getEnd(), accumulators.get(0), null));
+        }
+        return nextHasData;
     }
 
     private void clearState(TimeWindow stateWindow) throws Exception {
@@ -422,6 +558,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         return getPartitionedState(window, windowSerializer, accumulatorDescriptor);
     }
 
+    private ValueState<byte[]> sliceAccumulator(TimeWindow slice) throws Exception {
+        return getPartitionedState(slice, windowSerializer, sliceDescriptor);
+    }
+
     private ListState<byte[]> events(TimeWindow window) throws Exception {
         return getPartitionedState(window, windowSerializer, eventsDescriptor);
     }
@@ -439,7 +579,7 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             Tuple2<String, TimeWindow> target = entry.getKey();
             setCurrentKey(target.f0);
             groups.add(new SidecarProtocol.AggregateGroup(
-                    target.f0, target.f1.getStart(), target.f1.getEnd(), accumulator(target.f1).value(), entry.getValue()));
+                    target.f0, target.f1.getStart(), target.f1.getEnd(), stateOf(target.f1).value(), entry.getValue()));
         }
         bundle = new LinkedHashMap<>();
         bundleSize = 0;
@@ -449,19 +589,40 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             SidecarProtocol.AggregateResult result = results.get(i);
             if (result.accumulator() != null) {
                 setCurrentKey(target.f0);
-                accumulator(target.f1).update(result.accumulator());
+                stateOf(target.f1).update(result.accumulator());
             }
             deadLetters(result.deadLetters());
         }
     }
 
-    /** Sends the windows that fired in one FIRE request and emits their results. */
+    /** The accumulator state of a bundle's target: its slice in the slicing path, else its window. */
+    private ValueState<byte[]> stateOf(TimeWindow stateWindow) throws Exception {
+        return slices != null ? sliceAccumulator(stateWindow) : accumulator(stateWindow);
+    }
+
+    /**
+     * Sends the windows that fired in one FIRE request and emits their results; windows of several slices have their
+     * slices merged first, all in one MERGE request.
+     */
     private void flushFires() throws Exception {
         if (pendingFires.isEmpty()) {
             return;
         }
         List<SidecarProtocol.FireRequest> fires = pendingFires;
         pendingFires = new ArrayList<>();
+        if (!pendingMerges.isEmpty()) {
+            List<SidecarProtocol.MergeRequest> merges = pendingMerges;
+            List<Integer> mergeAt = pendingMergeAt;
+            pendingMerges = new ArrayList<>();
+            pendingMergeAt = new ArrayList<>();
+            List<SidecarProtocol.MergeResult> merged = await(client.merge(merges));
+            for (int i = 0; i < merges.size(); i++) {
+                SidecarProtocol.MergeRequest merge = merges.get(i);
+                deadLetters(merged.get(i).deadLetters());
+                fires.set(mergeAt.get(i), new SidecarProtocol.FireRequest(
+                        merge.key(), merge.start(), merge.end(), merged.get(i).accumulator(), null));
+            }
+        }
         List<List<SidecarProtocol.Output>> results = await(client.fire(fires));
         for (int i = 0; i < fires.size(); i++) {
             long timestamp = fires.get(i).end() - 1;

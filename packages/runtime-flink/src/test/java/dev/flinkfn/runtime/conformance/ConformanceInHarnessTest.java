@@ -71,7 +71,8 @@ class ConformanceInHarnessTest {
                         new JsWindowOperator(
                                 dev.flinkfn.runtime.job.FunctionPipeline.assigner(declared),
                                 declared.allowedLatenessMs(), declared.isProcessFunction(),
-                                manifest.sideOutputs().late() != null, sidecar, bundles),
+                                manifest.sideOutputs().late() != null,
+                                dev.flinkfn.runtime.job.FunctionPipeline.slices(declared), sidecar, bundles),
                         r -> r.key, Types.STRING)) {
             stage.open();
             watermarks.open();
