@@ -7,6 +7,7 @@
  * server goes on reading frames meanwhile, so the operator's next bundles keep flowing.
  */
 import type { DeadLetter, FunctionHost, MetricUpdates, Output as HostOutput, Step } from '@flinkfn/host';
+import { sliceMs } from '@flinkfn/sdk';
 import {
   MessageType,
   MetricKind,
@@ -23,7 +24,10 @@ export class SidecarHandler {
   private readonly sinkIndex: Map<string, number>;
   private readonly windowed: boolean;
   private readonly eventTime: boolean;
-  /** Sliding windows put one event into several windows of one AGGREGATE request: worth parsing it once. */
+  /**
+   * Sliding windows kept per window put one event into several windows of one AGGREGATE request: worth parsing it
+   * once. Kept in slices (sdk's `sliceMs`) an event reaches one accumulator, and the cache would only cost.
+   */
   private readonly eventsRepeat: boolean;
   private readonly capacity: number;
   /** Whether PROCESS answers may leave in completion order (async.ordered false); see protocol.ts. */
@@ -40,7 +44,7 @@ export class SidecarHandler {
     this.sinkIndex = new Map(host.manifest.sinks.map((sink, index) => [sink.name, index]));
     this.windowed = host.manifest.window !== null;
     this.eventTime = host.manifest.window?.time.kind === 'event';
-    this.eventsRepeat = host.manifest.window?.assigner.kind === 'sliding';
+    this.eventsRepeat = host.manifest.window?.assigner.kind === 'sliding' && sliceMs(host.manifest.window) === null;
     this.capacity = host.async.capacity;
     this.unordered = !host.async.ordered;
   }
@@ -193,7 +197,8 @@ export class SidecarHandler {
 
   /**
    * create (when there is no accumulator yet) and add each event; failed events become dead letters. With sliding
-   * windows one event goes to several windows: within a request each distinct event text is parsed once (`parsed`).
+   * windows kept per window one event goes to several windows: within a request each distinct event text is parsed
+   * once (`parsed`).
    */
   private aggregate(
     accumulator: Uint8Array | null,

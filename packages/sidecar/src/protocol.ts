@@ -47,7 +47,8 @@
  *   → AGGREGATE  0x20  u32 n, each: str key, i64 start, i64 end, nbytes accumulator (null: create one),
  *                      u32 m, m × bytes event
  *   ← AGGREGATED 0x21  u32 n, each: nbytes accumulator (null: none could be created), u32 d, d × bytes deadLetter
- *   → MERGE      0x22  u32 n, each: str key, i64 start, i64 end (the merged window), u32 m, m × bytes accumulator
+ *   → MERGE      0x22  u32 n, each: str key, i64 start, i64 end (the merged window: a session, or a sliding window
+ *                      whose slices fire), u32 m, m × bytes accumulator
  *   ← MERGED     0x23  u32 n, each: bytes accumulator, u32 d, d × bytes deadLetter
  *   → FIRE       0x24  u32 n, each: str key, i64 start, i64 end, u8 mode,
  *                      mode 0 (aggregate): bytes accumulator; mode 1 (process): u32 m, m × bytes event

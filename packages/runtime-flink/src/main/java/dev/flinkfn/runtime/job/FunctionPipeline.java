@@ -105,7 +105,8 @@ public final class FunctionPipeline {
     /**
      * The slices for state per slice instead of per window ({@link JsWindowOperator}): sliding event-time windows whose
      * accumulator merges; null for every other window (tumbling and session windows, processing time, {@code process},
-     * an accumulator without {@code merge}), which keeps state per window.
+     * an accumulator without {@code merge}), which keeps state per window. The rule's home is packages/sdk/src/slices.ts
+     * (the sidecar reads it too); both sides test against packages/sdk/test/golden/sliced-windows.json.
      */
     public static SlidingSlices slices(Manifest.Window window) {
         Manifest.Assigner a = window.assigner();

@@ -1,0 +1,24 @@
+/**
+ * Which windows the Flink runtime keeps in slices — the one home of this rule, shared by TypeScript and Java.
+ *
+ * Sliding event-time windows whose accumulator has `merge` keep one accumulator per key and slice, a pane of
+ * gcd(size, slide) aligned with the windows' offset, instead of one per key and window; a window that fires merges its
+ * slices (docs/architecture.md, "Decisions worth knowing"). Every other window — tumbling, session, processing time,
+ * `process`, an accumulator without `merge` — keeps state per window. The sidecar reads the rule to know whether one
+ * event reaches several accumulators of one AGGREGATE request (then it parses each event once); the Java side
+ * mirrors it in `FunctionPipeline.slices` (packages/runtime-flink). Both test against the golden cases in
+ * `packages/sdk/test/golden/sliced-windows.json`.
+ */
+import type { ManifestWindow } from './manifest.js';
+
+/** The slice length in milliseconds when the window's state is kept in slices, else null. */
+export function sliceMs(window: ManifestWindow | null): number | null {
+  if (window === null) return null;
+  const { assigner } = window;
+  if (assigner.kind !== 'sliding' || window.time.kind !== 'event' || window.function !== 'aggregate' || !window.merges) return null;
+  return gcd(assigner.sizeMs, assigner.slideMs);
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
