@@ -212,7 +212,6 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         TimeWindow slice = slices.sliceOf(timestamp);
         long watermark = timers.currentWatermark();
         boolean added = false;
-        boolean timerSet = false;
         for (long end = slices.firstWindowEnd(slice); end <= slices.lastWindowEnd(slice); end += slices.slide()) {
             TimeWindow window = slices.windowEndingAt(end);
             if (isWindowLate(window)) {
@@ -230,11 +229,11 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
                 flushFires();
                 setCurrentKey(key);
                 registerCleanupTimer(window);
-            } else if (!timerSet) {
-                // Later windows of this slice are registered by the chain in onSlicedTimer.
+            } else {
+                // The first window still to fire; the later ones are registered by the chain in onSlicedTimer.
                 registerTimer(window.maxTimestamp(), window);
                 registerCleanupTimer(window);
-                timerSet = true;
+                break;
             }
         }
         if (!added && isElementLate(timestamp) && lateOutput) {
