@@ -88,17 +88,6 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     private transient List<Integer> pendingMergeAt;
     private transient List<SidecarProtocol.MergeRequest> pendingMerges;
 
-    @SuppressWarnings("unchecked")
-    public JsWindowOperator(
-            WindowAssigner<?, TimeWindow> assigner,
-            long allowedLateness,
-            boolean processFunction,
-            boolean lateOutput,
-            SidecarClientFactory clientFactory,
-            BundleOptions bundleOptions) {
-        this(assigner, allowedLateness, processFunction, lateOutput, null, clientFactory, bundleOptions);
-    }
-
     /**
      * @param slices the slices of the sliding event-time windows {@code assigner} makes, when the accumulator merges
      *     (then state is kept per slice); null: state per window

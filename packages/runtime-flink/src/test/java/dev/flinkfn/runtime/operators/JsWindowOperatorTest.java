@@ -23,7 +23,7 @@ class JsWindowOperatorTest {
 
     private KeyedOneInputStreamOperatorTestHarness<String, StageRecord, StageRecord> harness(
             WindowAssigner<?, TimeWindow> assigner, long lateness) throws Exception {
-        JsWindowOperator operator = new JsWindowOperator(assigner, lateness, false, true, () -> sidecar,
+        JsWindowOperator operator = new JsWindowOperator(assigner, lateness, false, true, null, () -> sidecar,
                 new BundleOptions(1_000, Duration.ofSeconds(10), 2, Duration.ofSeconds(5))) {
             @Override
             protected SidecarClient createClient() {
