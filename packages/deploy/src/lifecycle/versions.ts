@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { FlinkRestError } from '../clients/flink.js';
-import { jobKafkaProperties } from '../clients/kafka.js';
 import { DeployError, describe } from '../errors.js';
 import { failpoint } from '../failpoints.js';
 import { RUNTIME_ENTRY_CLASS, runtimeJar } from '../install.js';
 import { artifactKey, Deployment, stateKeys, type DeploymentVersion } from '../registry.js';
+import { jobArguments, jobConfiguration, type KeyUri } from './job-spec.js';
 import type { Session } from '../session.js';
 import { cancelJob, waitUntilRunning } from './jobs.js';
 import { teardown } from './teardown.js';
@@ -21,49 +21,19 @@ export interface SubmitOptions {
   allowNonRestoredState?: boolean;
 }
 
-/**
- * Per-job Flink settings: where state goes, and that checkpoints are kept when the job is cancelled or fails,
- * so that a job the cluster loses can be resumed from its latest one (teardown deletes them).
- */
-function jobConfiguration(session: Session, deployment: Deployment, version: DeploymentVersion): Record<string, string> {
-  const { checkpoints, savepoints } = stateKeys(deployment.name);
-  return {
-    'pipeline.name': `flinkfn: ${deployment.name} v${version.version}`,
-    'execution.checkpointing.dir': session.store.uri(checkpoints),
-    'execution.checkpointing.savepoint-dir': session.store.uri(savepoints),
-    'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION',
-    ...(version.maxRestarts === undefined || version.maxRestarts === null
-      ? {}
-      : version.maxRestarts === 0
-        ? { 'restart-strategy.type': 'none' }
-        : { 'restart-strategy.type': 'fixed-delay', 'restart-strategy.fixed-delay.attempts': String(version.maxRestarts), 'restart-strategy.fixed-delay.delay': '1 s' }),
-  };
-}
-
 export async function submitJob(session: Session, deployment: Deployment, version: DeploymentVersion, run: SubmitOptions): Promise<void> {
   const { flink, target } = session;
   const job = await deployment.intend('flink-job', version.jobId, { lifecycle: 'ephemeral', version: version.version });
   failpoint('deploy:before-submit');
-  const args = [
-    '--artifact', run.artifact,
-    '--artifact-id', version.artifactId,
-    '--bootstrap-servers', target.kafka.brokers.join(','),
-    '--deployment-id', deployment.name,
-    '--sidecar-command', target.sidecarCommand,
-    '--checkpoint-interval-ms', String(target.checkpointIntervalMs),
-    ...(version.parallelism ? ['--parallelism', String(version.parallelism)] : []),
-    // Plain settings may show in the job's arguments; secrets only by the location of their object and its digest.
-    ...Object.entries(version.settings ?? {}).flatMap(([setting, value]) => ['--setting', `${setting}=${value}`]),
-    ...(version.secrets ? ['--secrets', session.store.uri(version.secrets.object), '--secrets-sha256', version.secrets.sha256] : []),
-    ...Object.entries(jobKafkaProperties(target)).flatMap(([key, value]) => ['--kafka-property', `${key}=${value}`]),
-  ];
+  const uri: KeyUri = (key) => session.store.uri(key);
+  const args = jobArguments(target, uri, deployment.name, version, run.artifact, { command: target.sidecarCommand });
   try {
     await flink.runJar(run.jarId, {
       entryClass: RUNTIME_ENTRY_CLASS,
       programArgsList: args,
       jobId: version.jobId,
       ...(run.restoreFrom ? { savepointPath: run.restoreFrom, allowNonRestoredState: run.allowNonRestoredState ?? false, claimMode: 'NO_CLAIM' as const } : {}),
-      flinkConfiguration: jobConfiguration(session, deployment, version),
+      flinkConfiguration: jobConfiguration(uri, deployment.name, version),
     });
   } catch (error) {
     // The job id is fixed, so a retried submit of a job that already exists is not a second job.
