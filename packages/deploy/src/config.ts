@@ -64,6 +64,8 @@ export interface KubernetesTargetConfig {
     sidecar?: { cpu?: string; memory?: string };
   };
   flinkConfiguration?: Record<string, string>;
+  /** A Secret in the namespace whose keys become the Flink containers' environment (Kafka SASL, S3 keys). */
+  envSecret?: string;
   flink?: { restUrl: string };
   kafka: RemoteTargetConfig['kafka'];
   s3: RemoteTargetConfig['s3'];
@@ -103,6 +105,7 @@ export interface ResolvedKubernetes {
     sidecar: { cpu: string; memory: string };
   };
   flinkConfiguration: Record<string, string>;
+  envSecret: string | null;
 }
 
 export interface ConfigFile {
@@ -452,6 +455,7 @@ function resolveKubernetes(config: KubernetesTargetConfig): ResolvedKubernetes {
       sidecar: { ...d.sidecar, ...config.resources?.sidecar },
     },
     flinkConfiguration: { ...(config.flinkConfiguration ?? {}) },
+    envSecret: config.envSecret ?? null,
   };
 }
 

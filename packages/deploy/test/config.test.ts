@@ -229,7 +229,7 @@ test('a kubernetes target resolves with the operator\'s defaults, and Kafka and 
     namespace: 'flink', mode: 'application', sessionDeployment: null, image: 'registry.example.com/flinkfn-flink:0.1.0', imagePullPolicy: null,
     serviceAccount: 'flink', flinkVersion: 'v2_2', upgradeMode: 'savepoint', runtimeJar: 'local:///opt/flinkfn/flinkfn-runtime.jar',
     resources: { jobManager: { cpu: 1, memory: '2048m' }, taskManager: { cpu: 1, memory: '2048m', slots: 2, replicas: 1 }, sidecar: { cpu: '500m', memory: '256Mi' } },
-    flinkConfiguration: {},
+    flinkConfiguration: {}, envSecret: null,
   });
   assert.is(target.sidecarCommand, 'node /opt/flinkfn/node_modules/@flinkfn/sidecar/bin/flinkfn-sidecar.js');
   assert.equal(target.kafka.brokers, ['kafka.kafka:9092']);

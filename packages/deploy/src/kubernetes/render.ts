@@ -156,6 +156,8 @@ function flinkConfiguration(input: FunctionRenderInput, k8s: ResolvedKubernetes,
     'state.checkpoints.dir': uri(checkpoints),
     'state.savepoints.dir': uri(savepoints),
     'execution.checkpointing.interval': `${input.target.checkpointIntervalMs} ms`,
+    // last-state upgrades take the latest checkpoint from the HA metadata: Kubernetes HA, its files under the prefix.
+    ...(k8s.upgradeMode === 'last-state' ? { 'high-availability.type': 'kubernetes', 'high-availability.storageDir': uri(haKey(input.name)) } : {}),
     // Without --max-restarts: Flink 2's default with checkpointing on, written out so the manifest says it.
     ...(input.version.maxRestarts === undefined || input.version.maxRestarts === null ? { 'restart-strategy.type': 'exponential-delay' } : {}),
   };
@@ -172,6 +174,11 @@ function jobSpec(input: FunctionRenderInput, k8s: ResolvedKubernetes, args: stri
     ...(input.initialSavepoint ? { initialSavepointPath: input.initialSavepoint } : {}),
     allowNonRestoredState: input.allowNonRestoredState ?? false,
   };
+}
+
+/** Where Kubernetes HA keeps its files for a last-state deployment (a prefix the record lists, deleted at teardown). */
+export function haKey(name: string): string {
+  return `deployments/${name}/ha/`;
 }
 
 /** The artifact ConfigMap's key and name: content-addressed, so an upgrade adds one and never changes one. */
@@ -210,6 +217,8 @@ function renderApplication(input: FunctionRenderInput, k8s: ResolvedKubernetes):
       serviceAccount: k8s.serviceAccount,
       mode: 'native',
       flinkConfiguration: flinkConfiguration(input, k8s, { 'taskmanager.numberOfTaskSlots': String(taskManager.slots) }),
+      // Both pods: the JobManager reads the artifact from the bucket when the job starts.
+      ...(k8s.envSecret ? { podTemplate: { spec: { containers: [{ name: 'flink-main-container', ...envFrom(k8s) }] } } } : {}),
       jobManager: { replicas: 1, resource: { cpu: jobManager.cpu, memory: jobManager.memory } },
       taskManager: {
         replicas: taskManager.replicas,
@@ -241,6 +250,7 @@ function renderApplication(input: FunctionRenderInput, k8s: ResolvedKubernetes):
               {
                 // The operator merges this into the TaskManager container (its fixed name).
                 name: 'flink-main-container',
+                ...envFrom(k8s),
                 volumeMounts: [{ name: 'flinkfn-socket', mountPath: SIDECAR_SOCKET_DIR }],
               },
             ],
@@ -292,6 +302,11 @@ function renderSessionJob(input: FunctionRenderInput, k8s: ResolvedKubernetes): 
   };
 }
 
+/** The target's `envSecret` as the Flink containers' environment: Kafka SASL credentials, S3 keys without a role. */
+function envFrom(k8s: ResolvedKubernetes): { envFrom?: Array<{ secretRef: { name: string } }> } {
+  return k8s.envSecret ? { envFrom: [{ secretRef: { name: k8s.envSecret } }] } : {};
+}
+
 function owner(kind: string, name: string, uid: string): OwnerReference {
   // Not a controller reference: the owner's operator does not manage these; blockOwnerDeletion keeps a foreground
   // delete of the owner waiting until they are gone.
@@ -328,7 +343,7 @@ export function renderSessionCluster(target: ResolvedTarget): KubernetesObject {
         resource: { cpu: taskManager.cpu, memory: taskManager.memory },
         podTemplate: {
           spec: {
-            containers: [{ name: 'flink-main-container', env: [{ name: 'FLINKFN_SIDECAR_COMMAND', value: target.sidecarCommand }] }],
+            containers: [{ name: 'flink-main-container', env: [{ name: 'FLINKFN_SIDECAR_COMMAND', value: target.sidecarCommand }], ...envFrom(k8s) }],
           },
         },
       },
@@ -338,5 +353,5 @@ export function renderSessionCluster(target: ResolvedTarget): KubernetesObject {
 
 /** Objects as one YAML stream (`---` between documents), as `kubectl apply -f -` reads it. */
 export function toYaml(objects: KubernetesObject[]): string {
-  return objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
+  return objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }
