@@ -195,7 +195,8 @@ test('session mode: a FlinkSessionJob owned by the session FlinkDeployment, whos
   const job = (objects[0]!.spec as { deploymentName: string; job: { args: string[]; initialSavepointPath: string; upgradeMode: string } });
   assert.is(job.deploymentName, 'flinkfn-session');
   assert.is(job.job.upgradeMode, 'last-state');
-  assert.is((objects[0]!.spec as { flinkConfiguration: Record<string, string> }).flinkConfiguration['high-availability.storageDir'], 's3://flinkfn-prod/team-a/deployments/clicks/ha/');
+  assert.is((objects[0]!.spec as { flinkConfiguration: Record<string, string> }).flinkConfiguration['high-availability.type'], undefined, 'HA is the session cluster\'s');
+  assert.is((cluster.spec as { flinkConfiguration: Record<string, string> }).flinkConfiguration['high-availability.storageDir'], 's3://flinkfn-prod/team-a/session-clusters/flinkfn-session/ha/');
   assert.is(job.job.args[job.job.args.indexOf('--sidecar-command') + 1], 'node /opt/flinkfn/node_modules/@flinkfn/sidecar/bin/flinkfn-sidecar.js');
   assert.is(job.job.args[job.job.args.indexOf('--artifact') + 1], `s3://flinkfn-prod/team-a/artifacts/${artifactId}.flinkfn`);
   assert.is(objects[0]!.metadata.ownerReferences?.[0]?.name, 'flinkfn-session');

@@ -156,8 +156,9 @@ function flinkConfiguration(input: FunctionRenderInput, k8s: ResolvedKubernetes,
     'state.checkpoints.dir': uri(checkpoints),
     'state.savepoints.dir': uri(savepoints),
     'execution.checkpointing.interval': `${input.target.checkpointIntervalMs} ms`,
-    // last-state upgrades take the latest checkpoint from the HA metadata: Kubernetes HA, its files under the prefix.
-    ...(k8s.upgradeMode === 'last-state' ? { 'high-availability.type': 'kubernetes', 'high-availability.storageDir': uri(haKey(input.name)) } : {}),
+    // last-state upgrades take the latest checkpoint from the HA metadata: Kubernetes HA, its files under the
+    // prefix. HA is the cluster's: a session job's is the session cluster's (renderSessionCluster).
+    ...(k8s.upgradeMode === 'last-state' && k8s.mode === 'application' ? { 'high-availability.type': 'kubernetes', 'high-availability.storageDir': uri(haKey(input.name)) } : {}),
     // Without --max-restarts: Flink 2's default with checkpointing on, written out so the manifest says it.
     ...(input.version.maxRestarts === undefined || input.version.maxRestarts === null ? { 'restart-strategy.type': 'exponential-delay' } : {}),
   };
@@ -336,6 +337,9 @@ export function renderSessionCluster(target: ResolvedTarget): KubernetesObject {
       flinkConfiguration: {
         ...k8s.flinkConfiguration,
         'taskmanager.numberOfTaskSlots': String(taskManager.slots),
+        ...(k8s.upgradeMode === 'last-state'
+          ? { 'high-availability.type': 'kubernetes', 'high-availability.storageDir': bucketUri(target)(`session-clusters/${k8s.sessionDeployment}/ha/`) }
+          : {}),
       },
       jobManager: { replicas: 1, resource: { cpu: jobManager.cpu, memory: jobManager.memory } },
       taskManager: {

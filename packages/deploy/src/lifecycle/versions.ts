@@ -10,6 +10,7 @@ import { failpoint } from '../failpoints.js';
 import { RUNTIME_ENTRY_CLASS, runtimeJar } from '../install.js';
 import { artifactKey, Deployment, stateKeys, type DeploymentVersion } from '../registry.js';
 import { jobArguments, jobConfiguration, type KeyUri } from './job-spec.js';
+import { applyVersion, artifactBytesOf, jobObjectId, kubernetesJar, waitUntilOperatorRuns } from '../kubernetes/apply.js';
 import type { Session } from '../session.js';
 import { cancelJob, waitUntilRunning } from './jobs.js';
 import { teardown } from './teardown.js';
@@ -55,6 +56,16 @@ export async function clusterJarId(session: Session, onProgress?: (line: string)
 
 /** Starts a version (again) from `restoreFrom` when given, under a new job id, and waits until it runs. */
 export async function restartVersion(session: Session, deployment: Deployment, version: DeploymentVersion, restoreFrom: string | null): Promise<string> {
+  if (session.target.kind === 'kubernetes') {
+    // The operator stops what runs (per its upgrade mode) and starts this version's spec again.
+    const { uri } = await kubernetesJar(session);
+    await deployment.setVersionState(version, 'starting', { restoredFrom: restoreFrom });
+    await applyVersion(session, deployment, version, uri, { artifactBytes: await artifactBytesOf(session, version), initialSavepoint: restoreFrom, allowNonRestoredState: true });
+    version.jobId = await waitUntilOperatorRuns(session, jobObjectId(session, deployment.name), 600_000);
+    deployment.record.current = version.version;
+    await deployment.setVersionState(version, 'running');
+    return `; applied version ${version.version} again`;
+  }
   const { id: jarId } = await clusterJarId(session);
   version.jobId = randomBytes(16).toString('hex');
   version.restoredFrom = restoreFrom;
