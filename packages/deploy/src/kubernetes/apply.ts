@@ -10,6 +10,7 @@ import { failpoint } from '../failpoints.js';
 import { runtimeJar } from '../install.js';
 import { artifactKey, type Deployment, type DeploymentVersion } from '../registry.js';
 import type { Session } from '../session.js';
+import { kubectlMessage } from './kubectl.js';
 import { kubernetesOf, objectId, renderFunction, type KubernetesObject } from './render.js';
 
 export interface ApplyOptions {
@@ -24,7 +25,7 @@ export async function checkCluster(session: Session): Promise<string> {
   const result = await session.kubectl().run(['get', 'flinkdeployments.flink.apache.org', '-n', k8s.namespace, '--request-timeout=30s', '-o', 'name']);
   if (result.code !== 0) {
     const missingCrd = /doesn't have a resource type|the server could not find the requested resource/i.test(result.stderr);
-    throw new DeployError(missingCrd ? 'the cluster has no FlinkDeployment resource: the Flink Kubernetes Operator is not installed' : `kubectl cannot list FlinkDeployments in "${k8s.namespace}": ${result.stderr.trim()}`, {
+    throw new DeployError(missingCrd ? 'the cluster has no FlinkDeployment resource: the Flink Kubernetes Operator is not installed' : `kubectl cannot list FlinkDeployments in "${k8s.namespace}": ${kubectlMessage(result.stderr)}`, {
       step: 'connect',
       hint: missingCrd ? 'Install the operator with its Helm chart (docs/kubernetes.md).' : 'Check the kubectl context (kubectl config current-context) and that you may read and write FlinkDeployments there (docs/kubernetes.md, RBAC).',
     });

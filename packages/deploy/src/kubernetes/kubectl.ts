@@ -54,6 +54,14 @@ export interface KubectlResult {
   code: number;
 }
 
+/**
+ * What kubectl said, for an error message: its last line (kubectl logs client-side retries as lines before the
+ * one that says why it gave up).
+ */
+export function kubectlMessage(stderr: string): string {
+  return stderr.trim().split('\n').filter((line) => line.trim() !== '').at(-1)?.trim() ?? '';
+}
+
 export class Kubectl {
   private constructor(readonly program: string, private readonly options: KubectlOptions) {}
 
@@ -81,7 +89,7 @@ export class Kubectl {
   async check(step: string, args: string[], input?: string): Promise<string> {
     const result = await this.run(args, input);
     if (result.code !== 0) {
-      throw new DeployError(`kubectl ${args.join(' ')} failed: ${result.stderr.trim() || `exit code ${result.code}`}`, {
+      throw new DeployError(`kubectl ${args.join(' ')} failed: ${kubectlMessage(result.stderr) || `exit code ${result.code}`}`, {
         step,
         hint: 'kubectl uses your kubeconfig and current context (kubectl config current-context); check that it reaches the cluster and may change these objects in the namespace (docs/kubernetes.md, RBAC).',
       });
@@ -98,7 +106,7 @@ export class Kubectl {
   async uid(id: string): Promise<string | null> {
     const { kind, namespace, name } = parseObjectId(id);
     const result = await this.run(['get', `${kind}/${name}`, '-n', namespace, '--ignore-not-found', '-o', 'jsonpath={.metadata.uid}']);
-    if (result.code !== 0) throw new DeployError(`kubectl get ${kind}/${name} failed: ${result.stderr.trim()}`, { step: 'connect' });
+    if (result.code !== 0) throw new DeployError(`kubectl get ${kind}/${name} failed: ${kubectlMessage(result.stderr)}`, { step: 'connect' });
     return result.stdout.trim() || null;
   }
 
@@ -106,7 +114,7 @@ export class Kubectl {
   async field(id: string, jsonPath: string): Promise<string | null> {
     const { kind, namespace, name } = parseObjectId(id);
     const result = await this.run(['get', `${kind}/${name}`, '-n', namespace, '--ignore-not-found', '-o', `jsonpath=${jsonPath}`]);
-    if (result.code !== 0) throw new DeployError(`kubectl get ${kind}/${name} failed: ${result.stderr.trim()}`, { step: 'wait' });
+    if (result.code !== 0) throw new DeployError(`kubectl get ${kind}/${name} failed: ${kubectlMessage(result.stderr)}`, { step: 'wait' });
     return result.stdout === '' ? null : result.stdout;
   }
 
