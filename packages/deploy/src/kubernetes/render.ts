@@ -204,7 +204,7 @@ function renderApplication(input: FunctionRenderInput, k8s: ResolvedKubernetes):
   const artifactFile = `${ARTIFACT_DIR}/${fileName}`;
   const args = jobArguments(input.target, uri, input.name, input.version, uri(`artifacts/${fileName}`), { socket: SIDECAR_SOCKET });
   const meta = labels(input);
-  const { jobManager, taskManager, sidecar } = k8s.resources;
+  const { taskManager, sidecar } = k8s.resources;
   const sidecarCommand = input.target.sidecarCommand.trim().split(/\s+/);
 
   const deployment: KubernetesObject = {
@@ -212,15 +212,10 @@ function renderApplication(input: FunctionRenderInput, k8s: ResolvedKubernetes):
     kind: 'FlinkDeployment',
     metadata: { name: input.name, namespace: k8s.namespace, labels: meta },
     spec: {
-      image: k8s.image,
-      ...(k8s.imagePullPolicy ? { imagePullPolicy: k8s.imagePullPolicy } : {}),
-      flinkVersion: k8s.flinkVersion,
-      serviceAccount: k8s.serviceAccount,
-      mode: 'native',
+      ...clusterBasics(k8s),
       flinkConfiguration: flinkConfiguration(input, k8s, { 'taskmanager.numberOfTaskSlots': String(taskManager.slots) }),
       // Both pods: the JobManager reads the artifact from the bucket when the job starts.
       ...(k8s.envSecret ? { podTemplate: { spec: { containers: [{ name: 'flink-main-container', ...envFrom(k8s) }] } } } : {}),
-      jobManager: { replicas: 1, resource: { cpu: jobManager.cpu, memory: jobManager.memory } },
       taskManager: {
         replicas: taskManager.replicas,
         resource: { cpu: taskManager.cpu, memory: taskManager.memory },
@@ -303,6 +298,19 @@ function renderSessionJob(input: FunctionRenderInput, k8s: ResolvedKubernetes): 
   };
 }
 
+/** What every FlinkDeployment flinkfn renders has: the image, Flink's version, the service account, the JobManager. */
+function clusterBasics(k8s: ResolvedKubernetes): Record<string, unknown> {
+  const { jobManager } = k8s.resources;
+  return {
+    image: k8s.image,
+    ...(k8s.imagePullPolicy ? { imagePullPolicy: k8s.imagePullPolicy } : {}),
+    flinkVersion: k8s.flinkVersion,
+    serviceAccount: k8s.serviceAccount,
+    mode: 'native',
+    jobManager: { replicas: 1, resource: { cpu: jobManager.cpu, memory: jobManager.memory } },
+  };
+}
+
 /** The target's `envSecret` as the Flink containers' environment: Kafka SASL credentials, S3 keys without a role. */
 function envFrom(k8s: ResolvedKubernetes): { envFrom?: Array<{ secretRef: { name: string } }> } {
   return k8s.envSecret ? { envFrom: [{ secretRef: { name: k8s.envSecret } }] } : {};
@@ -323,17 +331,13 @@ export function renderSessionCluster(target: ResolvedTarget): KubernetesObject {
   if (k8s.mode !== 'session' || k8s.sessionDeployment === null) {
     throw new DeployError(`the target "${target.name}" is in mode "${k8s.mode}"; a session cluster is for mode "session"`, { hint: 'Set "mode": "session" and "sessionDeployment" in the target.' });
   }
-  const { jobManager, taskManager } = k8s.resources;
+  const { taskManager } = k8s.resources;
   return {
     apiVersion: FLINK_API_VERSION,
     kind: 'FlinkDeployment',
     metadata: { name: k8s.sessionDeployment, namespace: k8s.namespace, labels: { [LABELS.managedBy]: 'flinkfn' } },
     spec: {
-      image: k8s.image,
-      ...(k8s.imagePullPolicy ? { imagePullPolicy: k8s.imagePullPolicy } : {}),
-      flinkVersion: k8s.flinkVersion,
-      serviceAccount: k8s.serviceAccount,
-      mode: 'native',
+      ...clusterBasics(k8s),
       flinkConfiguration: {
         ...k8s.flinkConfiguration,
         'taskmanager.numberOfTaskSlots': String(taskManager.slots),
@@ -341,7 +345,6 @@ export function renderSessionCluster(target: ResolvedTarget): KubernetesObject {
           ? { 'high-availability.type': 'kubernetes', 'high-availability.storageDir': bucketUri(target)(`session-clusters/${k8s.sessionDeployment}/ha/`) }
           : {}),
       },
-      jobManager: { replicas: 1, resource: { cpu: jobManager.cpu, memory: jobManager.memory } },
       taskManager: {
         replicas: taskManager.replicas,
         resource: { cpu: taskManager.cpu, memory: taskManager.memory },
