@@ -4,7 +4,9 @@
  * - the rendered sidecar container's command line, run on the host (its paths mapped into a scratch folder:
  *   the ConfigMap's artifact file, the emptyDir's socket), serves the runtime job on the local Flink session
  *   cluster, which runs with the rendered job arguments (`--sidecar-socket`, external mode) and the rendered Flink
- *   configuration; two subtasks share the one sidecar as on a TaskManager with two slots;
+ *   configuration; two subtasks share the one sidecar as on a TaskManager with two slots; the sidecar SIGKILLed and
+ *   started again with the same command line (what the kubelet does with a native sidecar) serves the restored job,
+ *   and every result is still written once;
  * - a deploy through a kubernetes target whose kubectl reaches no cluster stops at connect with kubectl's reason and
  *   writes nothing;
  * - the deployment record of Kubernetes objects: intended with their owner before kubectl is asked, torn down
@@ -106,7 +108,7 @@ function startSidecar(command: string[]): { child: ChildProcessWithoutNullStream
   return { child, ready, stderr: () => stderr };
 }
 
-test('the sidecar container\'s command line, run on the host, serves the runtime job started with the rendered arguments on the local Flink', async () => {
+test('the sidecar container\'s command line, run on the host, serves the runtime job started with the rendered arguments on the local Flink, also after it is killed and started again', async () => {
   const target = kubernetesTarget(stack().target);
   const name = `k8s-host-${randomBytes(3).toString('hex')}`;
   const jobId = randomBytes(16).toString('hex');
@@ -124,6 +126,7 @@ test('the sidecar container\'s command line, run on the host, serves the runtime
   assert.equal(pod.sidecar.command.slice(0, imageCommand.length), imageCommand);
   const command = [...localSidecarCommand().split(/\s+/), ...pod.sidecar.command.slice(imageCommand.length).map((arg) => onHost(arg, mounts))];
   const sidecar = startSidecar(command);
+  let restarted: ReturnType<typeof startSidecar> | undefined;
   const session = await openSession(stack().target, { startLocal: false });
   const manifest = built.manifest;
   const topics = [manifest.source.topic, ...manifest.sinks.map((s) => s.topic), manifest.sideOutputs.deadLetter.topic, ...(manifest.sideOutputs.late ? [manifest.sideOutputs.late.topic] : [])];
@@ -149,10 +152,26 @@ test('the sidecar container\'s command line, run on the host, serves the runtime
     // The handler's console.log lines came out of this sidecar: it, not one the job started, ran the handler.
     const logged = new Set([...sidecar.stderr().matchAll(/flinkfn-handler-log \S+ event (\d+)/g)].map((m) => Number(m[1])));
     assert.equal([...logged].sort((a, b) => a - b), ids);
+
+    // A crashed sidecar container, restarted by the kubelet (restartPolicy Always) with the same command line and
+    // volumes: the job fails its tasks, Flink restores from the last checkpoint and reconnects; the exactly-once sinks
+    // keep every result once.
+    sidecar.child.kill('SIGKILL');
+    await new Promise((resolve) => sidecar.child.once('exit', resolve));
+    restarted = startSidecar(command);
+    assert.is(await restarted.ready, socket);
+    const more = Array.from({ length: 40 }, (_, i) => i + 41);
+    await produce(stack().target, manifest.source.topic, more.map((id) => JSON.stringify({ id })), (i) => i % 2);
+    const all = await consume(stack().target, manifest.sinks[0]!.topic, ids.length + more.length, DEADLINE_MS);
+    assert.equal(all.map((r) => (JSON.parse(r) as { id: number }).id).sort((a, b) => a - b), [...ids, ...more]);
+    assert.match(restarted.stderr(), /flinkfn-handler-log \S+ event 80\b/, 'the restarted sidecar served the job');
   } finally {
     await cancelJob(session.flink, jobId).catch(() => undefined);
-    sidecar.child.kill('SIGTERM');
-    await new Promise((resolve) => sidecar.child.once('exit', resolve)).catch(() => undefined);
+    for (const running of [sidecar, restarted]) {
+      if (!running || running.child.exitCode !== null || running.child.signalCode !== null) continue;
+      running.child.kill('SIGTERM');
+      await new Promise((resolve) => running.child.once('exit', resolve));
+    }
     const admin = await session.kafka();
     for (const topic of topics) await admin.deleteTopic(topic).catch(() => undefined);
     await session.store.delete(artifactKey(built.id)).catch(() => undefined);
