@@ -34,7 +34,7 @@ export interface TrackedResource {
    * A Kubernetes object's owner (`<kind>/<namespace>/<name>`, in its ownerReferences): the cluster's garbage
    * collector deletes it with the owner, and teardown deletes owners first.
    */
-  owner?: string;
+  ownedBy?: string;
   updatedAt: string;
 }
 
@@ -277,14 +277,14 @@ export class Deployment {
   }
 
   /** Records the intent to create a resource (saved before the resource is created). */
-  async intend(kind: ResourceKind, id: string, options: { lifecycle: Lifecycle; version: number; shared?: boolean; role?: string; sha256?: string; owner?: string }): Promise<TrackedResource> {
-    const { role, lifecycle, sha256, owner, ...rest } = options;
-    const [resource] = await this.intendAll(kind, [id], { ...rest, lifecycle: () => lifecycle, ...(role ? { role: () => role } : {}), ...(sha256 ? { sha256: () => sha256 } : {}), ...(owner ? { owner: () => owner } : {}) });
+  async intend(kind: ResourceKind, id: string, options: { lifecycle: Lifecycle; version: number; shared?: boolean; role?: string; sha256?: string; ownedBy?: string }): Promise<TrackedResource> {
+    const { role, lifecycle, sha256, ownedBy, ...rest } = options;
+    const [resource] = await this.intendAll(kind, [id], { ...rest, lifecycle: () => lifecycle, ...(role ? { role: () => role } : {}), ...(sha256 ? { sha256: () => sha256 } : {}), ...(ownedBy ? { ownedBy: () => ownedBy } : {}) });
     return resource!;
   }
 
   /** Records the intent to create several resources with one write. */
-  async intendAll(kind: ResourceKind, ids: string[], options: { lifecycle: (id: string) => Lifecycle; version: number; shared?: boolean; role?: (id: string) => string; sha256?: (id: string) => string; owner?: (id: string) => string | undefined }): Promise<TrackedResource[]> {
+  async intendAll(kind: ResourceKind, ids: string[], options: { lifecycle: (id: string) => Lifecycle; version: number; shared?: boolean; role?: (id: string) => string; sha256?: (id: string) => string; ownedBy?: (id: string) => string | undefined }): Promise<TrackedResource[]> {
     const resources: TrackedResource[] = [];
     for (const id of ids) {
       const existing = this.resource(kind, id);
@@ -301,7 +301,7 @@ export class Deployment {
         ...(options.shared ? { shared: true } : {}),
         ...(options.role ? { role: options.role(id) } : {}),
         ...(options.sha256 ? { sha256: options.sha256(id) } : {}),
-        ...(options.owner?.(id) ? { owner: options.owner(id)! } : {}),
+        ...(options.ownedBy?.(id) ? { ownedBy: options.ownedBy(id)! } : {}),
         updatedAt: now(),
       };
       if (existing) Object.assign(existing, resource);

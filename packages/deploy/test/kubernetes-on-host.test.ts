@@ -237,11 +237,11 @@ test('the record lists Kubernetes objects with their owner before kubectl is ask
     assert.match(applied?.message ?? '', 'kubectl apply', 'no cluster: the apply fails');
 
     const reloaded = (await Deployment.load(session.store, name))!;
-    const objects = reloaded.live('kubernetes-object').map((r) => ({ id: r.id, state: r.state, owner: r.owner ?? null }));
+    const objects = reloaded.live('kubernetes-object').map((r) => ({ id: r.id, state: r.state, ownedBy: r.ownedBy ?? null }));
     const configMap = `ConfigMap/flink/${name}-artifact-${built.id.slice(0, 12)}`;
     assert.equal(objects, [
-      { id: `FlinkDeployment/flink/${name}`, state: 'intended', owner: null },
-      { id: configMap, state: 'intended', owner: `FlinkDeployment/flink/${name}` },
+      { id: `FlinkDeployment/flink/${name}`, state: 'intended', ownedBy: null },
+      { id: configMap, state: 'intended', ownedBy: `FlinkDeployment/flink/${name}` },
     ]);
 
     const plan = await planTeardown(session, reloaded, reloaded.live());

@@ -5,6 +5,7 @@
  * the job per the upgrade mode (savepoint, or last-state) and start the new one from that state.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { JOB_STATUSES, type JobStatus } from '../clients/flink.js';
 import { DeployError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
 import { runtimeJar } from '../install.js';
@@ -60,6 +61,17 @@ export function jobObjectId(session: Session, name: string): string {
   return `${k8s.mode === 'application' ? 'FlinkDeployment' : 'FlinkSessionJob'}/${k8s.namespace}/${name}`;
 }
 
+/**
+ * The job's state as the operator reports it (`status.jobStatus.state`), for `ls` and `status` on a target without
+ * Flink's REST API; 'UNKNOWN' while it reports none, null when the object is gone.
+ */
+export async function operatorJobState(session: Session, name: string): Promise<JobStatus | 'UNKNOWN' | null> {
+  const line = await session.kubectl().field(jobObjectId(session, name), STATUS_JSONPATH);
+  if (line === null) return null;
+  const state = parseStatus(line).jobState;
+  return JOB_STATUSES.find((s) => s === state) ?? 'UNKNOWN';
+}
+
 /** Renders and applies a version; each object is recorded as intended before it is applied, created after. */
 export async function applyVersion(session: Session, deployment: Deployment, version: DeploymentVersion, jarUri: string, options: ApplyOptions): Promise<KubernetesObject[]> {
   const k8s = kubernetesOf(session.target);
@@ -76,7 +88,7 @@ export async function applyVersion(session: Session, deployment: Deployment, ver
   const resources = await deployment.intendAll('kubernetes-object', draft.map(objectId), {
     lifecycle: () => 'ephemeral',
     version: version.version,
-    owner: (id) => (dependents.has(id) ? ownerId : undefined),
+    ownedBy: (id) => (dependents.has(id) ? ownerId : undefined),
   });
   failpoint('deploy:before-apply');
   if (k8s.mode === 'application') await kubectl.apply([draft[0]!]);
@@ -130,6 +142,8 @@ export function judgeStatus(status: OperatorStatus): { outcome: 'running'; jobId
   if (status.lifecycleState === 'ROLLING_BACK' || status.lifecycleState === 'ROLLED_BACK') return { outcome: 'failed', reason: reason(`the operator rolled the upgrade back (${status.lifecycleState})`) };
   if (status.jobState === 'FAILED' || status.jobState === 'CANCELED') return { outcome: 'failed', reason: reason(`the job is ${status.jobState}`) };
   if (status.jobState === 'RUNNING' && (status.lifecycleState === 'DEPLOYED' || status.lifecycleState === 'STABLE') && status.jobId) return { outcome: 'running', jobId: status.jobId };
+  // A bounded job (source.until) can end before a poll sees it running: that is a success, as on the REST path.
+  if (status.jobState === 'FINISHED' && status.jobId) return { outcome: 'running', jobId: status.jobId };
   return { outcome: 'pending' };
 }
 

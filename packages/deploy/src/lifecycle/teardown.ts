@@ -20,7 +20,7 @@ export const TEARDOWN_ORDER: readonly ResourceKind[] = ['flink-job', 'kubernetes
  * before what it reads (the artifact ConfigMap) goes.
  */
 export function teardownOrder(resources: TrackedResource[]): TrackedResource[] {
-  const depth = (r: TrackedResource): number => (r.owner ? 1 : 0);
+  const depth = (r: TrackedResource): number => (r.ownedBy ? 1 : 0);
   return [...resources].sort((a, b) => TEARDOWN_ORDER.indexOf(a.kind) - TEARDOWN_ORDER.indexOf(b.kind) || depth(a) - depth(b));
 }
 
