@@ -130,6 +130,11 @@ export async function undoUnfinished(session: Session, deployment: Deployment): 
   const created = deployment.live().filter((r) => r.version === operation.version);
   await teardown(session, deployment, created, { failpointPrefix: 'recover', deleteRetained: true });
   if (attempt) await deployment.setVersionState(attempt, 'failed');
+  const current = deployment.current;
+  if (session.target.kind === 'kubernetes' && current && current.version !== operation.version) {
+    // The killed upgrade may have applied its spec to the object the current version runs as: apply the current one again.
+    await restartVersion(session, deployment, current, null);
+  }
   await deployment.finish();
   return undefined;
 }
