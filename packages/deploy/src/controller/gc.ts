@@ -114,7 +114,9 @@ async function orphans(session: Session, dryRun: boolean, add: (item: GcItem) =>
       }
     }
   }
-  for (const job of session.target.kind === 'kubernetes' && session.target.flinkUrl === '' ? [] : await session.flink.jobs()) {
+  // Not on Kubernetes: there a job belongs to its FlinkDeployment or FlinkSessionJob (swept above), and cancelling
+  // it would only make the operator report it cancelled.
+  for (const job of session.target.kind === 'kubernetes' ? [] : await session.flink.jobs()) {
     const match = JOB_NAME.exec(job.name);
     if (!match || TERMINAL_JOB_STATES.has(job.state)) continue;
     const record = await Deployment.load(store, match[1]!);
