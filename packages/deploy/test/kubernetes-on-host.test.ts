@@ -7,6 +7,8 @@
  *   configuration; two subtasks share the one sidecar as on a TaskManager with two slots; the sidecar SIGKILLed and
  *   started again with the same command line (what the kubelet does with a native sidecar) serves the restored job,
  *   and every result is still written once;
+ * - the rendered FlinkSessionJob's arguments and configuration run on the local Flink with a sidecar process per
+ *   subtask, as on the session cluster;
  * - a deploy through a kubernetes target whose kubectl reaches no cluster stops at connect with kubectl's reason and
  *   writes nothing;
  * - the deployment record of Kubernetes objects: intended with their owner before kubectl is asked, torn down
@@ -34,6 +36,7 @@ import { ARTIFACT_DIR, renderFunction, SIDECAR_SOCKET_DIR, type KubernetesObject
 import { artifactKey, Deployment, registryKey, type DeploymentVersion } from '../src/registry.js';
 import { openSession } from '../src/session.js';
 import { CLI, consume, produce } from './support/inspect.js';
+import { writeRelay } from './support/functions.js';
 import { useStack } from './support/stack.js';
 
 const test = suite('kubernetes manifests on the host, with the local stack');
@@ -178,6 +181,43 @@ test('the sidecar container\'s command line, run on the host, serves the runtime
     await session.store.deletePrefix(`deployments/${name}/`).catch(() => undefined);
     await session.close();
     rmSync(volumes, { recursive: true, force: true });
+  }
+});
+
+test('the rendered FlinkSessionJob\'s arguments and Flink configuration run the function on the local Flink, each subtask starting its own sidecar (what the session cluster does)', async () => {
+  const relay = await writeRelay({ name: 'k8s-session-relay', source: 'k8s-session-in', sink: 'k8s-session-out', createSource: 2 });
+  const relayBuild = await build({ root: relay.root, entry: relay.entry });
+  const base = kubernetesTarget(stack().target);
+  const target: ResolvedTarget = { ...base, kubernetes: { ...base.kubernetes!, mode: 'session', sessionDeployment: 'flinkfn-session', runtimeJar: 's3://flinkfn/runtime/flinkfn-runtime.jar' } };
+  const jobId = randomBytes(16).toString('hex');
+  const name = `k8s-session-${randomBytes(3).toString('hex')}`;
+  const [sessionJob] = renderFunction({ target, name, functionName: relayBuild.manifest.name, version: { ...versionOf(relayBuild, jobId), parallelism: 2 }, artifactBytes: readFileSync(relayBuild.file), jarUri: target.kubernetes!.runtimeJar });
+  assert.is(sessionJob!.kind, 'FlinkSessionJob');
+  const spec = sessionJob!.spec as { flinkConfiguration: Record<string, string>; job: { entryClass: string; args: string[] } };
+  // The image's sidecar command is this checkout's sidecar on the host.
+  const at = spec.job.args.indexOf('--sidecar-command');
+  assert.is(spec.job.args[at + 1], KUBERNETES_DEFAULTS.sidecarCommand);
+  const args = spec.job.args.map((arg, i) => (i === at + 1 ? localSidecarCommand() : arg));
+  const session = await openSession(stack().target, { startLocal: false });
+  const manifest = relayBuild.manifest;
+  const topics = [manifest.source.topic, ...manifest.sinks.map((s) => s.topic), manifest.sideOutputs.deadLetter.topic, ...(manifest.sideOutputs.late ? [manifest.sideOutputs.late.topic] : [])];
+  try {
+    await session.store.putFile(artifactKey(relayBuild.id), relayBuild.file);
+    await (await session.kafka()).ensureTopics(topics.map((topic) => ({ topic, partitions: topic === manifest.source.topic ? 2 : 1 })));
+    const jar = await clusterJarId(session);
+    await session.flink.runJar(jar.id, { entryClass: spec.job.entryClass, programArgsList: args, jobId, flinkConfiguration: spec.flinkConfiguration });
+    await waitUntilRunning(session.flink, jobId, DEADLINE_MS);
+    const ids = Array.from({ length: 20 }, (_, i) => i + 1);
+    await produce(stack().target, manifest.source.topic, ids.map((id) => JSON.stringify({ id })), (i) => i % 2);
+    const results = await consume(stack().target, manifest.sinks[0]!.topic, ids.length, DEADLINE_MS);
+    assert.equal(results.map((r) => JSON.parse(r) as { id: number; by: string }).sort((a, b) => a.id - b.id), ids.map((id) => ({ id, by: 'k8s-session-relay' })));
+  } finally {
+    await cancelJob(session.flink, jobId).catch(() => undefined);
+    const admin = await session.kafka();
+    for (const topic of topics) await admin.deleteTopic(topic).catch(() => undefined);
+    await session.store.delete(artifactKey(relayBuild.id)).catch(() => undefined);
+    await session.store.deletePrefix(`deployments/${name}/`).catch(() => undefined);
+    await session.close();
   }
 });
 
