@@ -34,8 +34,8 @@ import { clusterJarId } from '../src/lifecycle/versions.js';
 import { applyVersion } from '../src/kubernetes/apply.js';
 import { ARTIFACT_DIR, renderFunction, SIDECAR_SOCKET_DIR, type KubernetesObject } from '../src/kubernetes/render.js';
 import { artifactKey, Deployment, registryKey, type DeploymentVersion } from '../src/registry.js';
-import { openSession } from '../src/session.js';
-import { CLI, consume, produce } from './support/inspect.js';
+import { openSession, type Session } from '../src/session.js';
+import { CLI, consume, produce, topicsOf } from './support/inspect.js';
 import { writeRelay } from './support/functions.js';
 import { useStack } from './support/stack.js';
 
@@ -94,6 +94,22 @@ function onHost(value: string, mounts: Record<string, string>): string {
   return value;
 }
 
+/** What the cluster would hold for a function: its artifact in the bucket (the job reads its manifest there) and its topics. */
+async function stage(session: Session, result: BuildResult): Promise<void> {
+  const source = result.manifest.source.topic;
+  await session.store.putFile(artifactKey(result.id), result.file);
+  await (await session.kafka()).ensureTopics(topicsOf(result.manifest).map((topic) => ({ topic, partitions: topic === source ? 2 : 1 })));
+}
+
+/** Cancels the job and removes what `stage` and the job left: topics, artifact, state. */
+async function unstage(session: Session, result: BuildResult, jobId: string, name: string): Promise<void> {
+  await cancelJob(session.flink, jobId).catch(() => undefined);
+  const admin = await session.kafka();
+  for (const topic of topicsOf(result.manifest)) await admin.deleteTopic(topic).catch(() => undefined);
+  await session.store.delete(artifactKey(result.id)).catch(() => undefined);
+  await session.store.deletePrefix(`deployments/${name}/`).catch(() => undefined);
+}
+
 function startSidecar(command: string[]): { child: ChildProcessWithoutNullStreams; ready: Promise<string>; stderr: () => string } {
   const [program, ...args] = command;
   const child = spawn(program!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -132,15 +148,12 @@ test('the sidecar container\'s command line, run on the host, serves the runtime
   let restarted: ReturnType<typeof startSidecar> | undefined;
   const session = await openSession(stack().target, { startLocal: false });
   const manifest = built.manifest;
-  const topics = [manifest.source.topic, ...manifest.sinks.map((s) => s.topic), manifest.sideOutputs.deadLetter.topic, ...(manifest.sideOutputs.late ? [manifest.sideOutputs.late.topic] : [])];
   try {
     const socket = await sidecar.ready;
     assert.is(socket, path.join(mounts[SIDECAR_SOCKET_DIR]!, 'sidecar.sock'));
     assert.is(statSync(socket).mode & 0o777, 0o600, 'the socket in the shared volume is owner-only');
 
-    // What the cluster would have: the artifact in the bucket (the job reads its manifest there), the topics.
-    await session.store.putFile(artifactKey(built.id), built.file);
-    await (await session.kafka()).ensureTopics(topics.map((topic) => ({ topic, partitions: topic === manifest.source.topic ? 2 : 1 })));
+    await stage(session, built);
     const jar = await clusterJarId(session);
     assert.is(pod.job.entryClass, RUNTIME_ENTRY_CLASS);
     const args = pod.job.args.map((arg) => onHost(arg, mounts));
@@ -169,16 +182,12 @@ test('the sidecar container\'s command line, run on the host, serves the runtime
     assert.equal(all.map((r) => (JSON.parse(r) as { id: number }).id).sort((a, b) => a - b), [...ids, ...more]);
     assert.match(restarted.stderr(), /flinkfn-handler-log \S+ event 80\b/, 'the restarted sidecar served the job');
   } finally {
-    await cancelJob(session.flink, jobId).catch(() => undefined);
+    await unstage(session, built, jobId, name);
     for (const running of [sidecar, restarted]) {
       if (!running || running.child.exitCode !== null || running.child.signalCode !== null) continue;
       running.child.kill('SIGTERM');
       await new Promise((resolve) => running.child.once('exit', resolve));
     }
-    const admin = await session.kafka();
-    for (const topic of topics) await admin.deleteTopic(topic).catch(() => undefined);
-    await session.store.delete(artifactKey(built.id)).catch(() => undefined);
-    await session.store.deletePrefix(`deployments/${name}/`).catch(() => undefined);
     await session.close();
     rmSync(volumes, { recursive: true, force: true });
   }
@@ -200,10 +209,8 @@ test('the rendered FlinkSessionJob\'s arguments and Flink configuration run the 
   const args = spec.job.args.map((arg, i) => (i === at + 1 ? localSidecarCommand() : arg));
   const session = await openSession(stack().target, { startLocal: false });
   const manifest = relayBuild.manifest;
-  const topics = [manifest.source.topic, ...manifest.sinks.map((s) => s.topic), manifest.sideOutputs.deadLetter.topic, ...(manifest.sideOutputs.late ? [manifest.sideOutputs.late.topic] : [])];
   try {
-    await session.store.putFile(artifactKey(relayBuild.id), relayBuild.file);
-    await (await session.kafka()).ensureTopics(topics.map((topic) => ({ topic, partitions: topic === manifest.source.topic ? 2 : 1 })));
+    await stage(session, relayBuild);
     const jar = await clusterJarId(session);
     await session.flink.runJar(jar.id, { entryClass: spec.job.entryClass, programArgsList: args, jobId, flinkConfiguration: spec.flinkConfiguration });
     await waitUntilRunning(session.flink, jobId, DEADLINE_MS);
@@ -212,11 +219,7 @@ test('the rendered FlinkSessionJob\'s arguments and Flink configuration run the 
     const results = await consume(stack().target, manifest.sinks[0]!.topic, ids.length, DEADLINE_MS);
     assert.equal(results.map((r) => JSON.parse(r) as { id: number; by: string }).sort((a, b) => a.id - b.id), ids.map((id) => ({ id, by: 'k8s-session-relay' })));
   } finally {
-    await cancelJob(session.flink, jobId).catch(() => undefined);
-    const admin = await session.kafka();
-    for (const topic of topics) await admin.deleteTopic(topic).catch(() => undefined);
-    await session.store.delete(artifactKey(relayBuild.id)).catch(() => undefined);
-    await session.store.deletePrefix(`deployments/${name}/`).catch(() => undefined);
+    await unstage(session, relayBuild, jobId, name);
     await session.close();
   }
 });
