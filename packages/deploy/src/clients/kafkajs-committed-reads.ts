@@ -58,10 +58,16 @@ export function committedRecords<R extends FetchedRecord>({ messages, abortedTra
 const require = createRequire(import.meta.url);
 const kafkajsFolder = path.dirname(require.resolve('kafkajs'));
 const filterFile = path.join(kafkajsFolder, 'src', 'consumer', 'filterAbortedMessages.js');
-if (require.cache[path.join(kafkajsFolder, 'src', 'consumer', 'batch.js')] && require.cache[filterFile]?.exports !== committedRecords) {
-  throw new Error('kafkajs was loaded before its read_committed filter was corrected: import kafkajs only through packages/deploy/src/clients/kafka.ts');
+/** Marks the installed filter, so that a second copy of this module in one process (dist and src) sees it is done. */
+const INSTALLED = Symbol.for('flinkfn.kafkajs-committed-reads');
+const installed = (exports: unknown): boolean => typeof exports === 'function' && INSTALLED in exports;
+
+if (!installed(require.cache[filterFile]?.exports)) {
+  if (require.cache[path.join(kafkajsFolder, 'src', 'consumer', 'batch.js')]) {
+    throw new Error('kafkajs was loaded before its read_committed filter was corrected: import kafkajs only through packages/deploy/src/clients/kafka.ts');
+  }
+  require(filterFile);
+  const cached = require.cache[filterFile];
+  if (!cached) throw new Error(`kafkajs's ${filterFile} is not in the module cache after loading it`);
+  cached.exports = Object.assign(committedRecords, { [INSTALLED]: true });
 }
-require(filterFile);
-const cached = require.cache[filterFile];
-if (!cached) throw new Error(`kafkajs's ${filterFile} is not in the module cache after loading it`);
-cached.exports = committedRecords;
