@@ -41,11 +41,11 @@ function isAbortMarker(record: FetchedRecord): boolean {
 /** The records of one fetch without those of aborted transactions (control records stay; kafkajs drops them next). */
 export function committedRecords<R extends FetchedRecord>({ messages, abortedTransactions }: { messages: R[]; abortedTransactions?: AbortedTransaction[] }): R[] {
   if (!abortedTransactions || abortedTransactions.length === 0) return messages;
-  const notBegun = [...abortedTransactions].sort((a, b) => (BigInt(a.firstOffset) < BigInt(b.firstOffset) ? -1 : BigInt(a.firstOffset) > BigInt(b.firstOffset) ? 1 : 0));
+  const notBegun = abortedTransactions.map((t) => ({ producer: String(t.producerId), first: BigInt(t.firstOffset) })).sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
   const aborting = new Set<string>();
   return messages.filter((record) => {
     const offset = BigInt(record.offset);
-    while (notBegun.length > 0 && BigInt(notBegun[0]!.firstOffset) <= offset) aborting.add(String(notBegun.shift()!.producerId));
+    while (notBegun.length > 0 && notBegun[0]!.first <= offset) aborting.add(notBegun.shift()!.producer);
     const producer = String(record.batchContext.producerId);
     if (isAbortMarker(record)) {
       aborting.delete(producer);
