@@ -16,7 +16,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const runtime = path.join(root, 'packages', 'runtime-flink');
 const args = process.argv.slice(2);
 const scenarios = (args.includes('--scenarios') ? args[args.indexOf('--scenarios') + 1] : 'stateless-map,tumbling-count').split(',');
-const RECORDS = { 'stateless-map': 1_000_000, 'tumbling-count': 500_000 };
+/** Records per scenario, as in bench/run.mjs's scenario table (a scenario missing here could not be profiled). */
+const RECORDS = { 'stateless-map': 1_000_000, 'tumbling-count': 500_000, 'sliding-average': 300_000, 'session-windows': 300_000 };
 const log = (line) => process.stderr.write(`› ${line}\n`);
 
 const classpathFile = path.join(runtime, 'target', 'test-classpath.txt');
@@ -124,6 +125,7 @@ function summariseCpuProfile(file) {
 const out = [`# Profile of the TypeScript variant (${new Date().toISOString()}, ${os.cpus().length} cores, load average before ${os.loadavg()[0].toFixed(2)})`, '',
   'ThroughputBenchmark --variant js (a warm-up run of a tenth of the records, then one measured run), JFR `settings=profile`; each sidecar under `node --cpu-prof` and bench/elu.mjs.'];
 for (const scenario of scenarios) {
+  if (!RECORDS[scenario]) throw new Error(`no record count for scenario ${scenario} (known: ${Object.keys(RECORDS).join(', ')})`);
   const dir = mkdtempSync(path.join(os.tmpdir(), `flinkfn-profile-${scenario}-`));
   try {
     const artifact = build(scenario);

@@ -5,7 +5,8 @@
 // harness as the Java variant) for the window scenarios, and PyFlink (its DataStream API, process and thread mode, in
 // a virtualenv this script makes under bench/.venv-pyflink) for every throughput scenario, on the same records.
 // Results go to bench/results/ as JSON, a Markdown table and an SVG chart; the README's table is updated. A --quick
-// run writes bench/results/quick.{json,md} instead (not kept in git), so the measured results stay.
+// run writes bench/results/quick.{json,md} instead (not kept in git), and an --only run only-<ids>.{json,md}, so the
+// full run's results stay.
 //
 //   node --import tsx bench/run.mjs [--quick] [--only stateless-map,tumbling-count] [--wait-quiet <minutes>]
 //
@@ -579,19 +580,20 @@ const results = {
   notes,
   durationSeconds: Math.round((Date.now() - started) / 1000),
 };
-if (results.load.otherCpu.meanCores >= 0.2) notes.push(`other processes used ${results.load.otherCpu.meanCores} cores on average during the run (max ${results.load.otherCpu.maxCores}) of the machine's ${os.cpus().length}; see load.phases in ${quick ? 'quick' : 'latest'}.json for where.`);
+if (results.load.otherCpu.meanCores >= 0.2) notes.push(`other processes used ${results.load.otherCpu.meanCores} cores on average during the run (max ${results.load.otherCpu.maxCores}) of the machine's ${os.cpus().length}; see load.phases in the run's JSON for where.`);
 const dir = path.join(root, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
-// a quick run's figures are not comparable: they go to quick.{json,md} (gitignored), never over latest.*
-const name = quick ? 'quick' : 'latest';
+// a quick run's figures are not comparable: they go to quick.{json,md} (gitignored), never over latest.*; an --only
+// run measures some phases for real and goes to only-<ids>.{json,md}, so that it does not drop the others from latest.*
+const name = quick ? 'quick' : only ? `only-${only.join('+')}` : 'latest';
 writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(results, null, 2) + '\n');
 const table = markdown(results);
 writeFileSync(path.join(dir, `${name}.md`), table.replace('results/throughput.svg', 'throughput.svg').replace('(results/profile.md)', '(profile.md)') + '\n');
-if (results.throughput.length && !quick) writeFileSync(path.join(dir, 'throughput.svg'), svg(results));
+if (results.throughput.length && !quick && !only) writeFileSync(path.join(dir, 'throughput.svg'), svg(results));
 if (!quick && !only) {
   const readme = path.join(root, 'README.md');
   const text = readFileSync(readme, 'utf8');
   const updated = text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table.replace('results/throughput.svg', 'bench/results/throughput.svg').replace('(results/profile.md)', '(bench/results/profile.md)')}\n<!-- bench:end -->`);
   writeFileSync(readme, updated);
 }
-log(`done in ${results.durationSeconds} s: bench/results/${name}.{json,md}${quick ? '' : ', bench/results/throughput.svg'}`);
+log(`done in ${results.durationSeconds} s: bench/results/${name}.{json,md}${quick || only ? '' : ', bench/results/throughput.svg'}`);

@@ -20,6 +20,7 @@ import { sendCommand } from './commands/send.js';
 import { controllerCommand } from './commands/controller.js';
 import { gcCommand } from './commands/gc.js';
 import { dashboardCommand } from './commands/dashboard.js';
+import { renderCommand } from './commands/render.js';
 import { EXIT_USER_ERROR, reportError } from './errors.js';
 import { stopQuietlyOnClosedPipe } from './pipe.js';
 
@@ -30,7 +31,7 @@ const { version } = require('../package.json') as { version: string };
 const yargs = require('yargs/yargs') as (args: string[]) => Argv;
 
 const COMMANDS = [
-  buildCommand, devCommand, initCommand, deployCommand, rollbackCommand, destroyCommand, lsCommand, statusCommand,
+  buildCommand, devCommand, initCommand, deployCommand, renderCommand, rollbackCommand, destroyCommand, lsCommand, statusCommand,
   logsCommand, sendCommand, tailCommand, localCommand, gcCommand, controllerCommand, dashboardCommand,
 ];
 const COMMAND_NAMES = COMMANDS.map((command) => String(command.command).split(' ')[0]!);

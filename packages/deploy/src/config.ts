@@ -44,7 +44,69 @@ export interface RemoteTargetConfig {
   settings?: Record<string, string>;
 }
 
-export type TargetConfig = LocalTargetConfig | RemoteTargetConfig;
+/** A Kubernetes cluster with the Flink Kubernetes Operator (docs/kubernetes.md); Kafka and S3 as for a remote target. */
+export interface KubernetesTargetConfig {
+  kind: 'kubernetes';
+  namespace: string;
+  /** application: a FlinkDeployment per function; session: a FlinkSessionJob per function on `sessionDeployment`. */
+  mode: 'application' | 'session';
+  sessionDeployment?: string;
+  image: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  serviceAccount?: string;
+  flinkVersion?: 'v2_2';
+  upgradeMode?: 'savepoint' | 'last-state';
+  runtimeJar?: string;
+  sidecarCommand?: string;
+  resources?: {
+    jobManager?: { cpu?: number; memory?: string };
+    taskManager?: { cpu?: number; memory?: string; slots?: number; replicas?: number };
+    sidecar?: { cpu?: string; memory?: string };
+  };
+  flinkConfiguration?: Record<string, string>;
+  /** A Secret in the namespace whose keys become the Flink containers' environment (Kafka SASL, S3 keys). */
+  envSecret?: string;
+  flink?: { restUrl: string };
+  kafka: RemoteTargetConfig['kafka'];
+  s3: RemoteTargetConfig['s3'];
+  checkpointIntervalMs?: number;
+  settings?: Record<string, string>;
+}
+
+export type TargetConfig = LocalTargetConfig | RemoteTargetConfig | KubernetesTargetConfig;
+
+/** Defaults of a Kubernetes target: where the image of docs/kubernetes.md has Node, the sidecar and the runtime jar. */
+export const KUBERNETES_DEFAULTS = {
+  serviceAccount: 'flink',
+  flinkVersion: 'v2_2',
+  upgradeMode: 'savepoint',
+  runtimeJar: 'local:///opt/flinkfn/flinkfn-runtime.jar',
+  sidecarCommand: 'node /opt/flinkfn/node_modules/@flinkfn/sidecar/bin/flinkfn-sidecar.js',
+  jobManager: { cpu: 1, memory: '2048m' },
+  taskManager: { cpu: 1, memory: '2048m', slots: 1, replicas: 1 },
+  sidecar: { cpu: '500m', memory: '512Mi' },
+} as const;
+
+/** A Kubernetes target with every setting decided (what the renderer in kubernetes/render.ts works from). */
+export interface ResolvedKubernetes {
+  namespace: string;
+  mode: 'application' | 'session';
+  /** Session mode: the session FlinkDeployment's name; null in application mode. */
+  sessionDeployment: string | null;
+  image: string;
+  imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never' | null;
+  serviceAccount: string;
+  flinkVersion: 'v2_2';
+  upgradeMode: 'savepoint' | 'last-state';
+  runtimeJar: string;
+  resources: {
+    jobManager: { cpu: number; memory: string };
+    taskManager: { cpu: number; memory: string; slots: number; replicas: number };
+    sidecar: { cpu: string; memory: string };
+  };
+  flinkConfiguration: Record<string, string>;
+  envSecret: string | null;
+}
 
 export interface ConfigFile {
   defaultTarget?: string;
@@ -72,7 +134,9 @@ export interface ResolvedKafka {
 /** A target with every setting decided; what the lifecycle code works with. */
 export interface ResolvedTarget {
   name: string;
-  kind: 'local' | 'remote';
+  kind: 'local' | 'remote' | 'kubernetes';
+  /** The operator's side of a `kubernetes` target; null for the others. */
+  kubernetes: ResolvedKubernetes | null;
   /** Local stack folder (local targets only). */
   localRoot: string | null;
   localPorts: { flinkRest: number; kafka: number; s3: number };
@@ -175,7 +239,7 @@ function syntaxError(text: string): { line: number; column: number; problem: str
 }
 
 const CONFIG_SCHEMA = require('../schema/config.schema.json') as { $id: string };
-const TARGET_KINDS = ['local', 'remote'] as const;
+const TARGET_KINDS = ['local', 'remote', 'kubernetes'] as const;
 let ajv: Ajv | undefined;
 function configValidator(): ReturnType<Ajv['compile']> {
   // verbose: errors carry the schema they come from, for the allowed keys and values.
@@ -184,7 +248,7 @@ function configValidator(): ReturnType<Ajv['compile']> {
 }
 
 /**
- * A target is `oneOf` local or remote, and ajv reports the failures of both branches: one wrong value in a
+ * A target is `oneOf` local, remote or kubernetes, and ajv reports the failures of both branches: one wrong value in a
  * remote target would also read as 'unknown key "flink"' from the local branch. So a target with errors is
  * validated again against the branch its own `kind` names, and those errors are the ones reported; an unknown
  * or missing kind is the one error of that target.
@@ -250,6 +314,9 @@ function describeSchemaError(e: ErrorObject, document: unknown): string {
     }
     case 'pattern':
       return `${at}: ${quoted}does not match ${String(params.pattern)}`;
+    case 'required':
+      // The object itself would be the quoted value: its path says enough.
+      return `${at}: ${e.message ?? 'misses a required property'}`;
     case 'type':
       return `${at}: ${quoted}is not ${String(params.type)}`;
     default:
@@ -301,6 +368,7 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
     return {
       name,
       kind: 'local',
+      kubernetes: null,
       localRoot: root,
       localPorts: ports,
       flinkUrl: `http://127.0.0.1:${ports.flinkRest}`,
@@ -328,12 +396,15 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
     const near = closest(mechanism, ['plain', 'scram-sha-256', 'scram-sha-512']);
     throw new ConfigError(`must be plain, scram-sha-256 or scram-sha-512, not "${mechanism}"${near ? ` (did you mean "${near}"?)` : ''}`, env.FLINKFN_KAFKA_SASL_MECHANISM !== undefined ? 'FLINKFN_KAFKA_SASL_MECHANISM' : 'kafka.sasl.mechanism');
   }
+  const kubernetes = config.kind === 'kubernetes' ? resolveKubernetes(config) : null;
   return {
     name,
-    kind: 'remote',
+    kind: config.kind,
+    kubernetes,
     localRoot: null,
     localPorts: { ...DEFAULT_LOCAL_PORTS },
-    flinkUrl: (env.FLINKFN_FLINK_URL ?? config.flink.restUrl).replace(/\/+$/, ''),
+    // Kubernetes: the operator submits; a REST URL (session mode, through an ingress or a port-forward) serves status and logs.
+    flinkUrl: (env.FLINKFN_FLINK_URL ?? config.flink?.restUrl ?? '').replace(/\/+$/, ''),
     kafka: {
       brokers: env.FLINKFN_KAFKA_BROKERS ? splitList(env.FLINKFN_KAFKA_BROKERS) : config.kafka.brokers,
       tls,
@@ -349,10 +420,42 @@ function resolve(name: string, config: TargetConfig, source: string, cwd: string
       prefix: env.FLINKFN_S3_PREFIX ?? config.s3.prefix ?? '',
       credentials: null,
     },
-    sidecarCommand: env.FLINKFN_SIDECAR_COMMAND ?? config.sidecarCommand,
+    sidecarCommand: env.FLINKFN_SIDECAR_COMMAND ?? config.sidecarCommand ?? KUBERNETES_DEFAULTS.sidecarCommand,
     checkpointIntervalMs,
     settings: { ...(config.settings ?? {}) },
     source,
+  };
+}
+
+/** The operator's settings of a Kubernetes target, defaults filled in; what the schema cannot say is checked here. */
+function resolveKubernetes(config: KubernetesTargetConfig): ResolvedKubernetes {
+  if (config.mode === 'session' && config.sessionDeployment === undefined) {
+    throw new ConfigError('mode "session" needs "sessionDeployment", the name of the session FlinkDeployment', 'sessionDeployment', 'Add "sessionDeployment": "<name>" to the target (flinkfn render --session-cluster prints one to apply), or use mode "application".');
+  }
+  if (config.mode === 'application' && config.sessionDeployment !== undefined) {
+    throw new ConfigError('is only used in mode "session"', 'sessionDeployment', 'Remove it, or set "mode": "session".');
+  }
+  if (config.mode === 'session' && config.runtimeJar?.startsWith('local://')) {
+    throw new ConfigError(`"${config.runtimeJar}" cannot be a session job's jar: the operator uploads a session job's jar to the session cluster, so it must be able to download it`, 'runtimeJar', 'Use an https:// or s3:// URI (the operator then needs its S3 plugin), or leave it out: flinkfn then uploads the jar to the target\'s bucket.');
+  }
+  const d = KUBERNETES_DEFAULTS;
+  return {
+    namespace: config.namespace,
+    mode: config.mode,
+    sessionDeployment: config.sessionDeployment ?? null,
+    image: config.image,
+    imagePullPolicy: config.imagePullPolicy ?? null,
+    serviceAccount: config.serviceAccount ?? d.serviceAccount,
+    flinkVersion: config.flinkVersion ?? d.flinkVersion,
+    upgradeMode: config.upgradeMode ?? d.upgradeMode,
+    runtimeJar: config.runtimeJar ?? (config.mode === 'application' ? d.runtimeJar : ''),
+    resources: {
+      jobManager: { ...d.jobManager, ...config.resources?.jobManager },
+      taskManager: { ...d.taskManager, ...config.resources?.taskManager },
+      sidecar: { ...d.sidecar, ...config.resources?.sidecar },
+    },
+    flinkConfiguration: { ...(config.flinkConfiguration ?? {}) },
+    envSecret: config.envSecret ?? null,
   };
 }
 

@@ -7,7 +7,12 @@
  * const result = await deploy({ target: await loadTarget({ cwd: '.' }), root: '.' });
  */
 export { loadTarget, CONFIG_FILE, LOCAL_TARGET, DEFAULT_LOCAL_PORTS } from './config.js';
-export type { ResolvedTarget, TargetConfig, ConfigFile, LocalTargetConfig, RemoteTargetConfig, LoadTargetOptions } from './config.js';
+export type { ResolvedTarget, TargetConfig, ConfigFile, LocalTargetConfig, RemoteTargetConfig, KubernetesTargetConfig, ResolvedKubernetes, LoadTargetOptions } from './config.js';
+export { renderFunction, renderSessionCluster, toYaml, objectId } from './kubernetes/render.js';
+export type { KubernetesObject, FunctionRenderInput } from './kubernetes/render.js';
+export { renderManifests, renderSessionManifests } from './kubernetes/preview.js';
+export type { RenderOptions, RenderResult } from './kubernetes/preview.js';
+export { Kubectl, findKubectl } from './kubernetes/kubectl.js';
 export { DeployError, ConfigError } from './errors.js';
 export { deploy } from './lifecycle/deploy.js';
 export type { DeployOptions, DeployResult, DeployStep, StepEvent } from './lifecycle/deploy.js';

@@ -162,8 +162,11 @@ export class Leases {
         // Its creator died (or it is this process, retrying): creating is idempotent.
         const taken = mine ? current : await this.claim(current, 'creating');
         if (!taken) continue;
-        if (request.create) await request.create();
-        else if (!(await this.resources.exists(kind, id))) throw new MissingResourceError(kind, id);
+        if (request.create) {
+          await request.create();
+          // Its own `creating` write, which the store took although the answer was lost: this call creates it.
+          if (mine) created = true;
+        } else if (!(await this.resources.exists(kind, id))) throw new MissingResourceError(kind, id);
         if (!(await this.finishCreating(taken))) continue;
         continue;
       }
@@ -191,7 +194,12 @@ export class Leases {
       const { lease, etag } = current;
       const mine = (h: Holder): boolean => h.deployment === deployment && (role === undefined || h.role === role);
       if (!lease.holders.some(mine)) {
-        if (lease.state === 'releasing' && this.isStale(lease)) await this.takeOverRelease(current);
+        if (lease.state === 'releasing' && this.isStale(lease)) {
+          const outcome = await this.takeOverRelease(current);
+          // Its own releasing write, which the store took although the answer was lost (the client retried and got
+          // 412): finishing that release is this detach's outcome, not another's.
+          if (outcome !== null && lease.writer.token === this.token) return outcome;
+        }
         return 'not attached';
       }
       const holders = lease.holders.filter((h) => !mine(h));
@@ -247,11 +255,14 @@ export class Leases {
     return taken && (await this.finishCreating(taken)) ? 'marked live' : 'nothing to do';
   }
 
-  private async takeOverRelease(current: Versioned): Promise<void> {
+  /** Finishes a release its writer cannot (or this process's own, see detach); null when another taker won. */
+  private async takeOverRelease(current: Versioned): Promise<DetachOutcome | null> {
     const taken = await this.claim(current, 'releasing');
-    if (!taken) return;
+    if (!taken) return null;
     const { writer } = current.lease;
-    this.trace(`took over the release of ${current.lease.kind} ${current.lease.id} from ${writer.token === this.token ? 'this process' : `pid ${writer.pid} on ${writer.host}`} (written ${writer.at}): ${await this.release(taken)}`);
+    const outcome = await this.release(taken);
+    this.trace(`took over the release of ${current.lease.kind} ${current.lease.id} from ${writer.token === this.token ? 'this process' : `pid ${writer.pid} on ${writer.host}`} (written ${writer.at}): ${outcome}`);
+    return outcome;
   }
 
   /** Makes this process the writer of a stuck lease (compare-and-swap: one taker wins). */

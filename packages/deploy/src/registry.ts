@@ -14,7 +14,7 @@ import { processRuns } from './processes.js';
 
 const require = createRequire(import.meta.url);
 
-export type ResourceKind = 'flink-job' | 's3-object' | 's3-prefix' | 'kafka-topic' | 'kafka-consumer-group';
+export type ResourceKind = 'flink-job' | 's3-object' | 's3-prefix' | 'kafka-topic' | 'kafka-consumer-group' | 'kubernetes-object';
 export type ResourceState = 'intended' | 'created' | 'deleted';
 export type Lifecycle = 'ephemeral' | 'retain';
 
@@ -30,6 +30,11 @@ export interface TrackedResource {
   role?: string;
   /** Digest of an object's content (a version's secrets object; it holds a nonce, so this reveals no value). */
   sha256?: string;
+  /**
+   * A Kubernetes object's owner (`<kind>/<namespace>/<name>`, in its ownerReferences): the cluster's garbage
+   * collector deletes it with the owner, and teardown deletes owners first.
+   */
+  ownedBy?: string;
   updatedAt: string;
 }
 
@@ -272,14 +277,14 @@ export class Deployment {
   }
 
   /** Records the intent to create a resource (saved before the resource is created). */
-  async intend(kind: ResourceKind, id: string, options: { lifecycle: Lifecycle; version: number; shared?: boolean; role?: string; sha256?: string }): Promise<TrackedResource> {
-    const { role, lifecycle, sha256, ...rest } = options;
-    const [resource] = await this.intendAll(kind, [id], { ...rest, lifecycle: () => lifecycle, ...(role ? { role: () => role } : {}), ...(sha256 ? { sha256: () => sha256 } : {}) });
+  async intend(kind: ResourceKind, id: string, options: { lifecycle: Lifecycle; version: number; shared?: boolean; role?: string; sha256?: string; ownedBy?: string }): Promise<TrackedResource> {
+    const { role, lifecycle, sha256, ownedBy, ...rest } = options;
+    const [resource] = await this.intendAll(kind, [id], { ...rest, lifecycle: () => lifecycle, ...(role ? { role: () => role } : {}), ...(sha256 ? { sha256: () => sha256 } : {}), ...(ownedBy ? { ownedBy: () => ownedBy } : {}) });
     return resource!;
   }
 
   /** Records the intent to create several resources with one write. */
-  async intendAll(kind: ResourceKind, ids: string[], options: { lifecycle: (id: string) => Lifecycle; version: number; shared?: boolean; role?: (id: string) => string; sha256?: (id: string) => string }): Promise<TrackedResource[]> {
+  async intendAll(kind: ResourceKind, ids: string[], options: { lifecycle: (id: string) => Lifecycle; version: number; shared?: boolean; role?: (id: string) => string; sha256?: (id: string) => string; ownedBy?: (id: string) => string | undefined }): Promise<TrackedResource[]> {
     const resources: TrackedResource[] = [];
     for (const id of ids) {
       const existing = this.resource(kind, id);
@@ -296,6 +301,7 @@ export class Deployment {
         ...(options.shared ? { shared: true } : {}),
         ...(options.role ? { role: options.role(id) } : {}),
         ...(options.sha256 ? { sha256: options.sha256(id) } : {}),
+        ...(options.ownedBy?.(id) ? { ownedBy: options.ownedBy(id)! } : {}),
         updatedAt: now(),
       };
       if (existing) Object.assign(existing, resource);

@@ -8,6 +8,7 @@ import { ObjectStore } from './clients/object-store.js';
 import type { ResolvedTarget } from './config.js';
 import { DeployError, describe } from './errors.js';
 import { Leases } from './leases.js';
+import { Kubectl } from './kubernetes/kubectl.js';
 import { ensureLocalStack, withStackEndpoints } from './local.js';
 
 export interface Session {
@@ -17,6 +18,8 @@ export interface Session {
   /** Attach/detach of shared topics and artifacts (leases.ts), on this target's bucket and Kafka. */
   leases: Leases;
   kafka(): Promise<KafkaAdmin>;
+  /** kubectl for a Kubernetes target; throws a DeployError saying what is missing when there is no kubectl. */
+  kubectl(): Kubectl;
   close(): Promise<void>;
 }
 
@@ -31,8 +34,18 @@ export async function openSession(resolved: ResolvedTarget, options: OpenOptions
   const flink = new FlinkClient(target.flinkUrl);
   const store = new ObjectStore(target.s3);
   const remedy = target.kind === 'local' ? 'Start the local stack with flinkfn local up.' : `Check the "${target.name}" target (${target.source}).`;
+  let kubectl: Kubectl | undefined;
+  const findKubectl = (): Kubectl => {
+    if (target.kind !== 'kubernetes') throw new DeployError(`the target "${target.name}" is not a Kubernetes target`, { hint: 'Kubernetes objects belong to a target of "kind": "kubernetes".' });
+    kubectl ??= Kubectl.locate();
+    return kubectl;
+  };
+  if (target.kind === 'kubernetes') {
+    // The operator runs the jobs: reach the cluster through kubectl, not Flink's REST API.
+    findKubectl();
+  }
   try {
-    await flink.overview();
+    if (target.kind !== 'kubernetes' || target.flinkUrl !== '') await flink.overview();
   } catch (error) {
     store.close();
     const status = error instanceof FlinkRestError ? error.status : 0;
@@ -72,6 +85,7 @@ export async function openSession(resolved: ResolvedTarget, options: OpenOptions
     store,
     leases,
     kafka,
+    kubectl: findKubectl,
     async close() {
       store.close();
       await admin?.disconnect();

@@ -38,4 +38,19 @@ test(`${PROCESSES} processes × ${ROUNDS} conditional increments of one document
   }
 });
 
+test('a write at an ETag whose document another writer deleted is refused (null), not an error', async () => {
+  const { target } = stack();
+  const key = 'test/deleted-meanwhile.json';
+  const store = new ObjectStore(target.s3);
+  try {
+    const etag = await store.putIfUnchanged(key, JSON.stringify({ state: 'live' }), null);
+    assert.ok(etag);
+    await store.delete(key);
+    assert.is(await store.putIfUnchanged(key, JSON.stringify({ state: 'releasing' }), etag), null);
+    assert.is(await store.getVersioned(key), null, 'nothing was written');
+  } finally {
+    store.close();
+  }
+});
+
 test.run();

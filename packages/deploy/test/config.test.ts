@@ -179,8 +179,8 @@ test('each mistake of a config file is named once, in the branch its target\'s k
   const error = await rejects(loadTarget({ cwd: project, env: {} }));
   const problems = error.message.slice(error.message.indexOf(': ') + 2).split('; ');
   assert.equal(problems, [
-    '/targets/dev/kind: "remot" is not one of "local", "remote" (did you mean "remote"?)',
-    '/targets/nokind: "kind" is missing (one of "local", "remote")',
+    '/targets/dev/kind: "remot" is not one of "local", "remote", "kubernetes" (did you mean "remote"?)',
+    '/targets/nokind: "kind" is missing (one of "local", "remote", "kubernetes")',
     '/targets/loc/ports: unknown key "flink" (allowed: flinkRest, kafka, s3)',
     '/targets/loc/checkpointIntervalMs: 5 must be >= 100',
     '/targets/prod/flink/restUrl: "flink:8081" does not match ^https?://',
@@ -214,6 +214,61 @@ test('a port that is not a number is refused with the variable name', async () =
   const project = await mkdtemp(path.join(dir, 'port-'));
   const error = await rejects(loadTarget({ cwd: project, env: { FLINKFN_LOCAL_FLINK_PORT: 'eighty' } }));
   assert.match(error.message, 'FLINKFN_LOCAL_FLINK_PORT: must be a non-negative integer, not "eighty"');
+});
+
+const kubernetesTarget = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  kind: 'kubernetes', namespace: 'flink', mode: 'application', image: 'registry.example.com/flinkfn-flink:0.1.0',
+  kafka: { brokers: ['kafka.kafka:9092'] }, s3: { bucket: 'flinkfn-prod', region: 'eu-west-1', prefix: 'team-a/' }, ...extra,
+});
+
+test('a kubernetes target resolves with the operator\'s defaults, and Kafka and S3 as a remote target\'s', async () => {
+  const project = await withConfig({ targets: { k8s: kubernetesTarget({ resources: { taskManager: { slots: 2 }, sidecar: { memory: '256Mi' } } }) } });
+  const target = await loadTarget({ cwd: project, target: 'k8s', env: {} });
+  assert.is(target.kind, 'kubernetes');
+  assert.equal(target.kubernetes, {
+    namespace: 'flink', mode: 'application', sessionDeployment: null, image: 'registry.example.com/flinkfn-flink:0.1.0', imagePullPolicy: null,
+    serviceAccount: 'flink', flinkVersion: 'v2_2', upgradeMode: 'savepoint', runtimeJar: 'local:///opt/flinkfn/flinkfn-runtime.jar',
+    resources: { jobManager: { cpu: 1, memory: '2048m' }, taskManager: { cpu: 1, memory: '2048m', slots: 2, replicas: 1 }, sidecar: { cpu: '500m', memory: '256Mi' } },
+    flinkConfiguration: {}, envSecret: null,
+  });
+  assert.is(target.sidecarCommand, 'node /opt/flinkfn/node_modules/@flinkfn/sidecar/bin/flinkfn-sidecar.js');
+  assert.equal(target.kafka.brokers, ['kafka.kafka:9092']);
+  assert.is(target.s3.prefix, 'team-a/');
+  assert.is(target.flinkUrl, '', 'the operator submits; no REST URL unless one is given');
+  const local = await loadTarget({ cwd: project, target: 'local', env: {} });
+  assert.is(local.kubernetes, null);
+});
+
+test('kubernetes target mistakes name the path, what is allowed and the nearest allowed name', async () => {
+  const typo = await rejects(loadTarget({ cwd: await withConfig({ targets: { k8s: kubernetesTarget({ namespce: 'x' }) } }), target: 'k8s', env: {} }));
+  assert.instance(typo, ConfigError);
+  assert.match(typo.message, '/targets/k8s: unknown key "namespce" (did you mean "namespace"?');
+  const mode = await rejects(loadTarget({ cwd: await withConfig({ targets: { k8s: kubernetesTarget({ mode: 'sesion' }) } }), target: 'k8s', env: {} }));
+  assert.match(mode.message, '/targets/k8s/mode: "sesion" is not one of "application", "session" (did you mean "session"?)');
+  const upgrade = await rejects(loadTarget({ cwd: await withConfig({ targets: { k8s: kubernetesTarget({ upgradeMode: 'stateless' }) } }), target: 'k8s', env: {} }));
+  assert.match(upgrade.message, '/targets/k8s/upgradeMode: "stateless" is not one of "savepoint", "last-state"');
+  const namespace = await rejects(loadTarget({ cwd: await withConfig({ targets: { k8s: kubernetesTarget({ namespace: 'Flink_Jobs' }) } }), target: 'k8s', env: {} }));
+  assert.match(namespace.message, '/targets/k8s/namespace: "Flink_Jobs" does not match');
+  const kind = await rejects(loadTarget({ cwd: await withConfig({ targets: { k8s: kubernetesTarget({ kind: 'kubernets' }) } }), target: 'k8s', env: {} }));
+  assert.match(kind.message, '/targets/k8s/kind: "kubernets" is not one of "local", "remote", "kubernetes" (did you mean "kubernetes"?)');
+  const missing = await rejects(loadTarget({ cwd: await withConfig({ targets: { k8s: { kind: 'kubernetes', namespace: 'flink', mode: 'application', kafka: { brokers: ['k:1'] }, s3: { bucket: 'bkt' } } } }), target: 'k8s', env: {} }));
+  assert.match(missing.message, "/targets/k8s: must have required property 'image'");
+});
+
+test('session mode needs the session FlinkDeployment\'s name and a jar the operator can download', async () => {
+  const noSession = (await rejects(loadTarget({ cwd: await withConfig({ targets: { k8s: kubernetesTarget({ mode: 'session' }) } }), target: 'k8s', env: {} }))) as ConfigError;
+  assert.instance(noSession, ConfigError);
+  assert.is(noSession.where, 'sessionDeployment');
+  assert.match(noSession.message, 'mode "session" needs "sessionDeployment"');
+  assert.match(noSession.hint ?? '', 'flinkfn render --session-cluster');
+  const localJar = (await rejects(loadTarget({ cwd: await withConfig({ targets: { k8s: kubernetesTarget({ mode: 'session', sessionDeployment: 'flinkfn-session', runtimeJar: 'local:///opt/flinkfn/flinkfn-runtime.jar' }) } }), target: 'k8s', env: {} }))) as ConfigError;
+  assert.is(localJar.where, 'runtimeJar');
+  assert.match(localJar.hint ?? '', 'https:// or s3://');
+  const stray = await rejects(loadTarget({ cwd: await withConfig({ targets: { k8s: kubernetesTarget({ sessionDeployment: 'flinkfn-session' }) } }), target: 'k8s', env: {} }));
+  assert.match(stray.message, 'sessionDeployment: is only used in mode "session"');
+  const session = await loadTarget({ cwd: await withConfig({ targets: { k8s: kubernetesTarget({ mode: 'session', sessionDeployment: 'flinkfn-session' }) } }), target: 'k8s', env: {} });
+  assert.is(session.kubernetes?.sessionDeployment, 'flinkfn-session');
+  assert.is(session.kubernetes?.runtimeJar, '', 'deploy uploads the jar to the bucket');
 });
 
 test.run();

@@ -29,14 +29,15 @@ const EVENTS = Number(process.env.FLINKFN_RECOVERY_EVENTS ?? 100_000);
 const KEYS = 10;
 type Crash = 'sidecar' | 'taskmanager' | 'jobmanager';
 /**
- * The world's shape (4 partitions, parallelism 2) for the sidecar and TaskManager kills. The JobManager kill runs
- * on 1 partition at parallelism 1: at 4 partitions and parallelism 2 the resumed job committed 75 and 125 windows
- * twice in 2 of 4 runs here (an open defect, noted in issue 10; FLINKFN_RECOVERY_JM_SHAPE=4x2 reproduces it).
+ * The world's shape (4 partitions, parallelism 2) for every kill. The JobManager kill used to run on 1 partition at
+ * parallelism 1 because this test's reader counted 25–125 windows twice after it in some runs: Kafka's Java consumer
+ * read each of them once from the same topic; they were records of aborted transactions that kafkajs delivered
+ * (fixed in src/clients/kafkajs-committed-reads.ts, with its own test). FLINKFN_RECOVERY_JM_SHAPE=1x1 runs the old shape.
  */
 const SHAPES: Record<Crash, { partitions: number; parallelism: number }> = {
   sidecar: { partitions: 4, parallelism: 2 },
   taskmanager: { partitions: 4, parallelism: 2 },
-  jobmanager: process.env.FLINKFN_RECOVERY_JM_SHAPE === '4x2' ? { partitions: 4, parallelism: 2 } : { partitions: 1, parallelism: 1 },
+  jobmanager: process.env.FLINKFN_RECOVERY_JM_SHAPE === '1x1' ? { partitions: 1, parallelism: 1 } : { partitions: 4, parallelism: 2 },
 };
 
 let controller: ChildProcess | undefined;

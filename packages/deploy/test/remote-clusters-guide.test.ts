@@ -96,13 +96,16 @@ test('its target example is a valid config whose settings resolve as the text sa
 });
 
 test('the config keys and environment variables it mentions exist', () => {
-  const schema = JSON.parse(read('packages/deploy/schema/config.schema.json')) as { definitions: { remoteTarget: { properties: Record<string, { properties?: Record<string, { properties?: object }> }> } } };
+  type Node = { $ref?: string; properties?: Record<string, { properties?: object }> };
+  const schema = JSON.parse(read('packages/deploy/schema/config.schema.json')) as { definitions: Record<string, Node> & { remoteTarget: { properties: Record<string, Node> } } };
+  // kafka and s3 are definitions shared with the kubernetes target, referenced from the remote one.
+  const definition = (node: Node | undefined): Node | undefined => (node?.$ref ? schema.definitions[node.$ref.split('/').at(-1)!] : node);
   const remote = schema.definitions.remoteTarget.properties;
   const keys = [...new Set([...GUIDE.matchAll(/`((?:kafka|s3|flink)\.[A-Za-z]+(?:\.[A-Za-z]+)?)`/g)].map((m) => m[1]!))].filter((k) => !/^s3\.(access|secret|path)/.test(k));
   assert.ok(keys.length >= 4, `keys found: ${keys.join(', ')}`);
   for (const key of keys) {
     const [group, name, sub] = key.split('.') as [string, string, string | undefined];
-    const node = remote[group]?.properties?.[name];
+    const node = definition(remote[group])?.properties?.[name];
     assert.ok(node && (sub === undefined || sub in ((node.properties ?? {}) as object)), `${key} is in the remote target schema`);
   }
   const sources = ['packages/deploy/src/config.ts', 'packages/deploy/src/install.ts', 'packages/deploy/src/clients/kafka.ts'].map(read).join('\n');
@@ -116,7 +119,7 @@ test('the ACL table names the consumer groups and transactional ids the code use
   const connectors = read('packages/runtime-flink/src/main/java/dev/flinkfn/runtime/job/KafkaConnectors.java');
   assert.ok(connectors.includes('.setGroupId("flinkfn-" + deploymentId)') && GUIDE.includes('group: `flinkfn-<name>` (literal)'));
   assert.ok(connectors.includes('.setTransactionalIdPrefix("flinkfn-" + deploymentId + "-" + topic)') && GUIDE.includes('transactional id: `flinkfn-<name>-` (prefixed)'));
-  assert.ok(read('packages/deploy/src/lifecycle/versions.ts').includes("'--deployment-id', deployment.name"), 'the deployment id is its name');
+  assert.ok(read('packages/deploy/src/lifecycle/job-spec.ts').includes("'--deployment-id', name") && read('packages/deploy/src/lifecycle/versions.ts').includes('jobArguments(target, uri, deployment.name,'), 'the deployment id is its name');
   assert.ok(read('packages/deploy/src/streams/tail.ts').includes('`flinkfn-tail-${') && read('packages/dashboard/src/results.ts').includes("READER_GROUP_PREFIX = 'flinkfn-dashboard-'"));
   assert.ok(GUIDE.includes('`flinkfn-tail-` and `flinkfn-dashboard-` (prefixed)'));
   assert.ok(read('packages/deploy/src/clients/kafka.ts').includes('EnvVarConfigProvider') && GUIDE.includes('`org.apache.kafka.common.config.provider.EnvVarConfigProvider`'));

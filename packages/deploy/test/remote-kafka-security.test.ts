@@ -17,6 +17,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+// Before kafkajs, as everywhere it is loaded (see that module).
+import '../src/clients/kafkajs-committed-reads.js';
 import kafkajs, { Kafka, logLevel, type AclEntry } from 'kafkajs';
 import { startStack, stopStack, type RunningStack } from '@flinkfn/local-stack/stack.mjs';
 import { LOCAL_BUCKET, localSidecarCommand } from '../src/index.js';

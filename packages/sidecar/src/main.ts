@@ -13,9 +13,11 @@
  * process as its owner (owner.ts), beside the imported bundle (`modules/`, unless FLINKFN_CACHE_DIR names
  * another place). Every exit that runs JavaScript removes the folder; one left by a sidecar that
  * was killed (SIGKILL, or its TaskManager's whole process group) is removed by the next sidecar that starts on
- * the host, before it creates its own. With `--socket` only the socket file is removed: the folder is not ours.
+ * the host, before it creates its own. With `--socket` only the socket file is removed: the folder is not ours; the
+ * socket is made owner-only (0600) before READY, and a socket file there that nothing answers on (a killed sidecar's,
+ * before a restart of its container) is removed first.
  */
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,7 +26,7 @@ import { loadFunction, redirectConsole } from '@flinkfn/host';
 import { SidecarHandler } from './handler.js';
 import { encodeHandlerLog } from './log-lines.js';
 import { sweepLeftovers } from './owner.js';
-import { SOCKET_FOLDER_PREFIX, privateSocketPath, serve } from './server.js';
+import { SOCKET_FOLDER_PREFIX, clearDeadSocket, privateSocketPath, serve } from './server.js';
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -71,8 +73,23 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`flinkfn-sidecar: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(3);
   }
-  const server = await serve(handler, socketPath);
+  if (values.socket !== undefined) {
+    const found = await clearDeadSocket(socketPath);
+    if (found === 'in use' || found === 'not a socket') {
+      process.stderr.write(`flinkfn-sidecar: --socket ${socketPath} is ${found === 'in use' ? 'in use by a running sidecar' : 'a file that is not a socket'}; give another path\n`);
+      process.exit(3);
+    }
+    if (found === 'removed a dead socket') process.stderr.write(`flinkfn-sidecar: removed the socket a killed sidecar left at ${socketPath}\n`);
+  }
+  // A given --socket (external mode: a folder shared with the TaskManager's container, such as an emptyDir) is
+  // owner-only from its creation (umask while listening), so only this process's user — the TaskManager's, on
+  // Kubernetes — can connect. A private socket's folder is 0700 already.
+  const umask = values.socket !== undefined ? process.umask(0o177) : null;
+  const server = await serve(handler, socketPath).finally(() => {
+    if (umask !== null) process.umask(umask);
+  });
   listening = true;
+  if (values.socket !== undefined) chmodSync(socketPath, 0o600);
 
   // Every way to stop is in place before READY: a signal that came earlier would kill without the exit hook.
   const stop = async (): Promise<void> => {

@@ -4,6 +4,7 @@
  * handle) does not stop the reading: later frames are handled meanwhile, and their answers wait behind it — except
  * for a function declared `async.ordered: false`, whose answers leave as they are ready (protocol.ts).
  */
+import { lstatSync, rmSync } from 'node:fs';
 import { mkdtemp, chmod } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -31,6 +32,33 @@ export async function privateSocketPath(): Promise<string> {
   await chmod(dir, 0o700);
   writeOwnerMarker(dir);
   return path.join(dir, 'sidecar.sock');
+}
+
+/**
+ * Makes a given socket path free to listen on. A socket file that nothing accepts connections on is a dead
+ * sidecar's (killed with SIGKILL, so its exit hook never ran): in external mode the kubelet restarts the sidecar
+ * container with the same shared volume and the same `--socket`, and the file would stop it from listening. It is
+ * removed; a socket that answers belongs to a live sidecar and is left alone, as is any other kind of file.
+ */
+export async function clearDeadSocket(socketPath: string): Promise<'free' | 'removed a dead socket' | 'in use' | 'not a socket'> {
+  let stat;
+  try {
+    stat = lstatSync(socketPath);
+  } catch {
+    return 'free';
+  }
+  if (!stat.isSocket()) return 'not a socket';
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(socketPath);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (alive) return 'in use';
+  rmSync(socketPath, { force: true });
+  return 'removed a dead socket';
 }
 
 export async function serve(handler: SidecarHandler, socketPath: string): Promise<SidecarServer> {

@@ -1,4 +1,5 @@
-import { statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -109,6 +110,40 @@ sidecar('the sidecar exits when its stdin closes (its TaskManager is gone)', asy
   const exited = new Promise<number | null>((resolve) => running.process.once('exit', resolve));
   running.process.stdin?.end();
   assert.is(await exited, 0);
+});
+
+sidecar('external mode: the given socket is owner-only; after a SIGKILL the same command line starts again over the dead socket, and a live one is not taken over', async () => {
+  const file = await buildCase(byId('022-handle-throws-dead-letter'));
+  const folder = mkdtempSync(path.join(tmpdir(), 'flinkfn-external-'));
+  const socket = path.join(folder, 'sidecar.sock');
+  const args = ['--socket', socket, '--external'];
+  try {
+    const first = await startSidecar(file, args);
+    assert.is(first.socketPath, socket);
+    assert.is(statSync(socket).mode & 0o777, 0o600, 'owner-only in a shared folder');
+    first.process.kill('SIGKILL');
+    await new Promise((resolve) => first.process.once('exit', resolve));
+    assert.ok(statSync(socket).isSocket(), 'a SIGKILL leaves the socket file behind');
+
+    // What the kubelet does with a native sidecar: the same container, the same volume, started again.
+    const second = await startSidecar(file, args);
+    try {
+      assert.match(second.stderr(), `removed the socket a killed sidecar left at ${socket}`);
+      const client = await TestClient.connect(socket);
+      const hello = await client.send({ type: MessageType.HELLO, id: 1, protocolVersion: PROTOCOL_VERSION, artifactId: path.basename(file, '.flinkfn'), settings: {} });
+      assert.is(hello.type, MessageType.HELLO_OK);
+      client.close();
+      const third = await startSidecar(file, args).then(() => null, (error: { code: number; stderr: string }) => error);
+      assert.is(third?.code, 3);
+      assert.match(third?.stderr ?? '', 'is in use by a running sidecar');
+      assert.ok(statSync(socket).isSocket(), 'the live sidecar keeps its socket');
+    } finally {
+      second.process.kill('SIGTERM');
+      await new Promise((resolve) => second.process.once('exit', resolve));
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 });
 
 sidecar.run();

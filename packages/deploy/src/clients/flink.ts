@@ -9,6 +9,9 @@ export type JobStatus =
   | 'INITIALIZING' | 'CREATED' | 'RUNNING' | 'FAILING' | 'FAILED' | 'CANCELLING' | 'CANCELED'
   | 'FINISHED' | 'RESTARTING' | 'SUSPENDED' | 'RECONCILING';
 
+/** Every JobStatus, for reading one from text (the operator's status). */
+export const JOB_STATUSES: readonly JobStatus[] = ['INITIALIZING', 'CREATED', 'RUNNING', 'FAILING', 'FAILED', 'CANCELLING', 'CANCELED', 'FINISHED', 'RESTARTING', 'SUSPENDED', 'RECONCILING'];
+
 export const TERMINAL_JOB_STATES: ReadonlySet<JobStatus> = new Set(['FAILED', 'CANCELED', 'FINISHED', 'SUSPENDED']);
 
 export interface JarRunRequest {

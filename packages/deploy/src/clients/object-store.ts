@@ -126,7 +126,8 @@ export class ObjectStore {
         if (!response.ETag) throw new Error(`the S3 server returned no ETag for ${this.uri(key)}; flinkfn needs conditional writes`);
         return response.ETag;
       } catch (error) {
-        if (isPreconditionFailed(error)) return null;
+        // If-Match on a key that another writer has deleted meanwhile: S3 answers 404 NoSuchKey rather than 412.
+        if (isPreconditionFailed(error) || (etag !== null && isNoSuchKey(error))) return null;
         throw error;
       }
     });
@@ -189,6 +190,11 @@ function isPreconditionFailed(error: unknown): boolean {
     return error.$metadata.httpStatusCode === 412 || error.$metadata.httpStatusCode === 409 || error.name === 'PreconditionFailed';
   }
   return false;
+}
+
+/** The key is missing (not the bucket: a missing bucket stays an error). */
+function isNoSuchKey(error: unknown): boolean {
+  return error instanceof S3ServiceException && error.name === 'NoSuchKey';
 }
 
 function isNotFound(error: unknown): boolean {

@@ -17,10 +17,11 @@ import { LEASE_PREFIX } from '../leases.js';
 import { Deployment, REGISTRY_PREFIX, registryKey } from '../registry.js';
 import { openSession, type Session } from '../session.js';
 import { cancelJob } from '../lifecycle/jobs.js';
+import { LABELS } from '../kubernetes/render.js';
 import { ControllerMemory, reconcile, type ControllerEvent } from './reconcile.js';
 
 export interface GcItem {
-  kind: 'deployment' | 'lease' | 'flink-job' | 's3-prefix' | 's3-object' | 'kafka-consumer-group';
+  kind: 'deployment' | 'lease' | 'flink-job' | 'kubernetes-object' | 's3-prefix' | 's3-object' | 'kafka-consumer-group';
   id: string;
   reason: string;
   action: string;
@@ -61,6 +62,20 @@ export async function gc(options: GcOptions): Promise<GcResult> {
   }
 }
 
+/** flinkfn's objects in the target's namespace, by the labels the renderer gives them (kubernetes/render.ts). */
+async function labelledObjects(session: Session): Promise<Array<{ id: string; deployment: string }>> {
+  const namespace = session.target.kubernetes!.namespace;
+  const out = await session.kubectl().check('gc', [
+    'get', 'flinkdeployments.flink.apache.org,flinksessionjobs.flink.apache.org,configmaps', '-n', namespace,
+    '-l', `${LABELS.managedBy}=flinkfn,${LABELS.deployment}`,
+    '-o', `jsonpath={range .items[*]}{.kind}/{.metadata.name}/{.metadata.labels.${LABELS.deployment.replaceAll('.', '\\.')}}{"\\n"}{end}`,
+  ]);
+  return out.split('\n').filter(Boolean).map((line) => {
+    const [kind, name, deployment] = line.split('/');
+    return { id: `${kind}/${namespace}/${name}`, deployment: deployment! };
+  });
+}
+
 function fromEvent(event: ControllerEvent): GcItem {
   return { kind: 'deployment', id: event.deployment, reason: event.reason, action: event.action === 'error' ? `failed: ${event.detail}` : event.detail };
 }
@@ -86,7 +101,22 @@ async function orphans(session: Session, dryRun: boolean, add: (item: GcItem) =>
     }
   }
 
-  for (const job of await session.flink.jobs()) {
+  // On Kubernetes the jobs are the operator's objects: those labelled with a deployment that no record lists.
+  if (session.target.kind === 'kubernetes') {
+    for (const object of await labelledObjects(session)) {
+      const record = await Deployment.load(store, object.deployment);
+      if (record && record.live('kubernetes-object').some((r) => r.id === object.id)) continue;
+      const item = { kind: 'kubernetes-object' as const, id: object.id, reason: `labelled for "${object.deployment}", but no deployment record lists it` };
+      if (dryRun) add({ ...item, action: 'would delete' });
+      else {
+        await session.kubectl().delete(object.id);
+        add({ ...item, action: 'deleted' });
+      }
+    }
+  }
+  // Not on Kubernetes: there a job belongs to its FlinkDeployment or FlinkSessionJob (swept above), and cancelling
+  // it would only make the operator report it cancelled.
+  for (const job of session.target.kind === 'kubernetes' ? [] : await session.flink.jobs()) {
     const match = JOB_NAME.exec(job.name);
     if (!match || TERMINAL_JOB_STATES.has(job.state)) continue;
     const record = await Deployment.load(store, match[1]!);

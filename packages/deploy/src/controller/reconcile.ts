@@ -16,6 +16,7 @@
  * that is working on the same deployment, and several controllers (or gc runs) can overlap safely.
  */
 import { TERMINAL_JOB_STATES, type JobStatus } from '../clients/flink.js';
+import { jobObjectId, parseStatus, STATUS_JSONPATH } from '../kubernetes/apply.js';
 import { describe } from '../errors.js';
 import { Deployment, RecordConflictError, type Ending } from '../registry.js';
 import type { Session } from '../session.js';
@@ -95,6 +96,7 @@ async function reconcileOne(session: Session, deployment: Deployment, memory: Co
   const current = deployment.current;
   if (!current || (current.state !== 'running' && current.state !== 'starting')) return;
 
+  if (session.target.kind === 'kubernetes') return reconcileOnKubernetes(session, deployment, memory, options, emit);
   const status = await session.flink.jobStatus(current.jobId);
   if (status === null || status === 'SUSPENDED') {
     if (options.dryRun) return emit({ deployment: name, action: 'resume', reason: 'lost', detail: `would resume job ${current.jobId}, which Flink no longer knows` });
@@ -104,16 +106,41 @@ async function reconcileOne(session: Session, deployment: Deployment, memory: Co
   if (ending && TERMINAL_JOB_STATES.has(status)) {
     return release(session, deployment, { reason: ending, detail: `job ${current.jobId} is ${status}` }, options, emit);
   }
+  const outlived = await lifetimeEnding(session, deployment, memory);
+  if (outlived) return release(session, deployment, outlived, options, emit);
+}
+
+/** A passed TTL or idle timeout, as the ending it makes; null while the deployment may live on. */
+async function lifetimeEnding(session: Session, deployment: Deployment, memory: ControllerMemory): Promise<Omit<Ending, 'at'> | null> {
   const lifetime = deployment.record.lifetime;
   if (lifetime?.expiresAt && Date.parse(lifetime.expiresAt) <= Date.now()) {
-    return release(session, deployment, { reason: 'ttl', detail: `its time to live (${lifetime.ttlMs} ms) passed at ${lifetime.expiresAt}` }, options, emit);
+    return { reason: 'ttl', detail: `its time to live (${lifetime.ttlMs} ms) passed at ${lifetime.expiresAt}` };
   }
   if (lifetime?.idleTimeoutMs) {
     const idleFor = await idleTime(session, deployment, memory);
     if (idleFor !== null && idleFor >= lifetime.idleTimeoutMs) {
-      return release(session, deployment, { reason: 'idle', detail: `no new record on its source for ${Math.round(idleFor / 1000)} s (idle timeout ${lifetime.idleTimeoutMs} ms)` }, options, emit);
+      return { reason: 'idle', detail: `no new record on its source for ${Math.round(idleFor / 1000)} s (idle timeout ${lifetime.idleTimeoutMs} ms)` };
     }
   }
+  return null;
+}
+
+/**
+ * A Kubernetes deployment's job is the operator's: it restarts and recovers it (a lost job is not flinkfn's to
+ * resume). What ends it is the operator's report — FINISHED, FAILED, CANCELED — or its object deleted outside
+ * flinkfn; TTL and idle timeouts are as on every target.
+ */
+async function reconcileOnKubernetes(session: Session, deployment: Deployment, memory: ControllerMemory, options: ReconcileOptions, emit: Emit): Promise<void> {
+  const id = jobObjectId(session, deployment.name);
+  const line = await session.kubectl().field(id, STATUS_JSONPATH);
+  if (line === null) return release(session, deployment, { reason: 'cancelled', detail: `${id} was deleted outside flinkfn` }, options, emit);
+  const state = parseStatus(line).jobState as JobStatus | null;
+  const ending = state ? ENDINGS[state] : undefined;
+  if (state && ending && state !== 'SUSPENDED' && TERMINAL_JOB_STATES.has(state)) {
+    return release(session, deployment, { reason: ending, detail: `the operator reports job ${state} (${id})` }, options, emit);
+  }
+  const outlived = await lifetimeEnding(session, deployment, memory);
+  if (outlived) return release(session, deployment, outlived, options, emit);
 }
 
 /** Marks the deployment ended (in the write that takes the operation), then releases everything it holds. */

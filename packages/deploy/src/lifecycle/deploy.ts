@@ -8,6 +8,7 @@
  * attached, and restarts the version it replaced.
  */
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildResult } from '@flinkfn/bundler';
 import type { Manifest } from '@flinkfn/sdk';
@@ -22,6 +23,8 @@ import { stopWithSavepoint, cancelJob, waitUntilRunning } from './jobs.js';
 import { teardown } from './teardown.js';
 import { settingsForDeploy, writeSecrets, type DeploySettings } from './settings.js';
 import { clusterJarId, restartVersion, submitJob, undoUnfinished } from './versions.js';
+import { applyVersion, checkCluster, jobObjectId, kubernetesJar, waitUntilOperatorRuns } from '../kubernetes/apply.js';
+import { haKey, objectId } from '../kubernetes/render.js';
 
 export type DeployStep =
   | 'build' | 'settings' | 'connect' | 'record' | 'recover' | 'artifact' | 'runtime-jar' | 'topics' | 'state'
@@ -115,6 +118,14 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
   const session = await step('connect', async () => {
     const s = await openSession(options.target, { startLocal: true, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     await s.kafka();
+    if (s.target.kind === 'kubernetes') {
+      try {
+        return { value: s, detail: await checkCluster(s) };
+      } catch (error) {
+        await s.close();
+        throw error;
+      }
+    }
     return { value: s, detail: s.target.flinkUrl };
   });
   try {
@@ -192,7 +203,13 @@ async function deployTo(session: Session, built: BuildResult, name: string, sett
       return { value: store.uri(key), detail: created ? `uploaded ${store.uri(key)}` : `already in ${store.uri(key)}` };
     });
 
+    // Kubernetes: a jarURI for the operator (in the image, or uploaded to the bucket); else the jar's id on the cluster.
+    const onKubernetes = target.kind === 'kubernetes';
     const jarId = await step('runtime-jar', async () => {
+      if (onKubernetes) {
+        const jar = await kubernetesJar(session, options.onProgress);
+        return { value: jar.uri, detail: jar.uploaded ? `uploaded ${jar.uri}` : jar.uri };
+      }
       const jar = await clusterJarId(session, options.onProgress);
       return { value: jar.id, detail: jar.uploaded ? `uploaded ${jar.name}` : `already on the cluster (${jar.name})` };
     });
@@ -205,7 +222,9 @@ async function deployTo(session: Session, built: BuildResult, name: string, sett
 
     const { checkpoints, savepoints } = stateKeys(name);
     await step('state', async () => {
-      for (const prefix of [checkpoints, savepoints]) {
+      // Kubernetes HA's files of a last-state FlinkDeployment go under the deployment's prefix too.
+      const ha = target.kubernetes?.mode === 'application' && target.kubernetes.upgradeMode === 'last-state' ? [haKey(name)] : [];
+      for (const prefix of [checkpoints, savepoints, ...ha]) {
         const resource = await deployment.intend('s3-prefix', prefix, { lifecycle: 'ephemeral', version });
         if (resource.state === 'intended') await deployment.mark(resource, 'created');
       }
@@ -223,7 +242,12 @@ async function deployTo(session: Session, built: BuildResult, name: string, sett
     if (previous && !options.fromScratch) {
       restoreFrom = previous.state === 'stopped' ? previous.savepoint : null;
     }
-    if (previous && (previous.state === 'running' || previous.state === 'starting')) {
+    if (previous && (previous.state === 'running' || previous.state === 'starting') && onKubernetes) {
+      // The operator upgrades: applying the new spec makes it stop the job per its upgrade mode and start the new
+      // version from that state. --from-scratch is not offered there (it would need a new object name).
+      if (options.fromScratch) throw new DeployError('--from-scratch is not supported on a Kubernetes target yet', { step: 'stop-previous', hint: `flinkfn destroy ${name}, then deploy again.` });
+      stoppedPrevious = previous;
+    } else if (previous && (previous.state === 'running' || previous.state === 'starting')) {
       restoreFrom = await step('stop-previous', async () => {
         if (options.fromScratch) {
           await cancelJob(flink, previous.jobId);
@@ -250,6 +274,10 @@ async function deployTo(session: Session, built: BuildResult, name: string, sett
     await deployment.addVersion(record);
     const submitted = performance.now();
     await step('submit', async () => {
+      if (onKubernetes) {
+        const objects = await applyVersion(session, deployment, record, jarId, { artifactBytes: await readFile(built.file), initialSavepoint: restoreFrom, allowNonRestoredState: false });
+        return { value: undefined, detail: `applied ${objects.map(objectId).join(', ')}` };
+      }
       await submitJob(session, deployment, record, { jarId, artifact, restoreFrom });
       return { value: undefined, detail: `job ${jobId}${restoreFrom ? ` from ${restoreFrom}` : ''}` };
     });
@@ -258,19 +286,28 @@ async function deployTo(session: Session, built: BuildResult, name: string, sett
     let submitToJobRunningMs: number | null = null;
     if (options.wait !== false) {
       await step('wait', async () => {
+        if (onKubernetes) {
+          // Pods are scheduled, images pulled, and an upgrade takes its savepoint first: a longer default.
+          const operatorJobId = await waitUntilOperatorRuns(session, jobObjectId(session, name), options.startTimeoutMs ?? 600_000);
+          submitToJobRunningMs = submitToRunningMs = Math.round(performance.now() - submitted);
+          await deployment.setVersionState(record, 'starting', { jobId: operatorJobId });
+          return { value: undefined, detail: `the operator runs job ${operatorJobId} after ${submitToRunningMs} ms` };
+        }
         const jobRunningAt = await waitUntilRunning(flink, jobId, options.startTimeoutMs ?? 120_000);
         submitToJobRunningMs = Math.round(jobRunningAt - submitted);
         submitToRunningMs = Math.round(performance.now() - submitted);
         return { value: undefined, detail: `job RUNNING after ${submitToJobRunningMs} ms, every task after ${submitToRunningMs} ms` };
       });
     }
+    // On Kubernetes the operator stopped the previous version as it upgraded to this one.
+    if (onKubernetes && stoppedPrevious) await deployment.setVersionState(stoppedPrevious, 'stopped');
     deployment.record.current = version;
     await deployment.setVersionState(record, 'running');
     await deployment.finish();
     return {
       name,
       version,
-      jobId,
+      jobId: record.jobId,
       state: options.wait === false ? 'SUBMITTED' : 'RUNNING',
       artifactId: built.id,
       artifact,

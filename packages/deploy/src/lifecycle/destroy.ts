@@ -40,6 +40,10 @@ export async function destroy(options: DestroyOptions): Promise<DestroyResult> {
     if (options.dryRun) {
       return { name: options.name, found: true, dryRun: true, items: await planTeardown(session, deployment, deployment.live()), savepoint: null, record };
     }
+    if (options.keepState && session.target.kind === 'kubernetes') {
+      // The operator would take it by suspending the job (job.state suspended) before the delete; not built yet.
+      throw new DeployError('--keep-state is not supported on a Kubernetes target yet', { step: 'destroy', hint: `Take a savepoint with the operator (kubectl patch the job's savepointTriggerNonce), then flinkfn destroy ${options.name}.` });
+    }
     await deployment.begin('destroy', null);
     failpoint('destroy:after-begin');
 

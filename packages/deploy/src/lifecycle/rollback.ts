@@ -43,7 +43,13 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     }
     await deployment.begin('rollback', previous.version);
     let savepoint: string | null = current.savepoint;
-    if (current.state === 'running' || current.state === 'starting') {
+    if (session.target.kind === 'kubernetes' && (current.state === 'running' || current.state === 'starting')) {
+      // Applying the previous version's spec makes the operator stop this one per its upgrade mode (savepoint or
+      // last-state) and start the previous one from that state.
+      if (options.fromScratch) throw new DeployError('--from-scratch is not supported on a Kubernetes target yet', { step: 'rollback', hint: `flinkfn destroy ${options.name}, then deploy the version you want.` });
+      await deployment.setVersionState(current, 'stopped');
+      savepoint = null;
+    } else if (current.state === 'running' || current.state === 'starting') {
       if (options.fromScratch) {
         progress(`cancelling version ${current.version}`);
         await cancelJob(session.flink, current.jobId);

@@ -11,7 +11,18 @@ import type { Deployment, ResourceKind, TrackedResource } from '../registry.js';
 import type { Session } from '../session.js';
 import { cancelJob } from './jobs.js';
 
-export const TEARDOWN_ORDER: readonly ResourceKind[] = ['flink-job', 'kafka-consumer-group', 'kafka-topic', 's3-prefix', 's3-object'];
+/** Kubernetes objects right after jobs: a FlinkDeployment or FlinkSessionJob is the job on a Kubernetes target. */
+export const TEARDOWN_ORDER: readonly ResourceKind[] = ['flink-job', 'kubernetes-object', 'kafka-consumer-group', 'kafka-topic', 's3-prefix', 's3-object'];
+
+/**
+ * The order a teardown goes in: by kind (TEARDOWN_ORDER), and among Kubernetes objects owners before what they
+ * own, since deleting an owner (foreground) makes the cluster delete its dependents first, and a job must stop
+ * before what it reads (the artifact ConfigMap) goes.
+ */
+export function teardownOrder(resources: TrackedResource[]): TrackedResource[] {
+  const depth = (r: TrackedResource): number => (r.ownedBy ? 1 : 0);
+  return [...resources].sort((a, b) => TEARDOWN_ORDER.indexOf(a.kind) - TEARDOWN_ORDER.indexOf(b.kind) || depth(a) - depth(b));
+}
 
 export type TeardownAction =
   | 'delete'
@@ -33,7 +44,7 @@ export interface TeardownItem {
 
 /** What a teardown of `resources` would do, in order, without doing it. */
 export async function planTeardown(session: Session, deployment: Deployment, resources: TrackedResource[], deleteRetained = false): Promise<TeardownItem[]> {
-  const ordered = [...resources].sort((a, b) => TEARDOWN_ORDER.indexOf(a.kind) - TEARDOWN_ORDER.indexOf(b.kind));
+  const ordered = teardownOrder(resources);
   const items: TeardownItem[] = [];
   for (const r of ordered) {
     const base = { kind: r.kind, id: r.id, lifecycle: r.lifecycle, state: r.state };
@@ -113,6 +124,10 @@ async function deleteOne(session: Session, resource: TrackedResource): Promise<v
       return;
     case 's3-object':
       await session.store.delete(resource.id);
+      return;
+    case 'kubernetes-object':
+      // Foreground: returns once the object and what it owns are gone (a FlinkDeployment: its pods, so its job).
+      await session.kubectl().delete(resource.id);
       return;
   }
 }

@@ -5,11 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { FlinkRestError } from '../clients/flink.js';
-import { jobKafkaProperties } from '../clients/kafka.js';
 import { DeployError, describe } from '../errors.js';
 import { failpoint } from '../failpoints.js';
 import { RUNTIME_ENTRY_CLASS, runtimeJar } from '../install.js';
 import { artifactKey, Deployment, stateKeys, type DeploymentVersion } from '../registry.js';
+import { jobArguments, jobConfiguration, type KeyUri } from './job-spec.js';
+import { applyVersion, artifactBytesOf, jobObjectId, kubernetesJar, waitUntilOperatorRuns } from '../kubernetes/apply.js';
 import type { Session } from '../session.js';
 import { cancelJob, waitUntilRunning } from './jobs.js';
 import { teardown } from './teardown.js';
@@ -21,49 +22,19 @@ export interface SubmitOptions {
   allowNonRestoredState?: boolean;
 }
 
-/**
- * Per-job Flink settings: where state goes, and that checkpoints are kept when the job is cancelled or fails,
- * so that a job the cluster loses can be resumed from its latest one (teardown deletes them).
- */
-function jobConfiguration(session: Session, deployment: Deployment, version: DeploymentVersion): Record<string, string> {
-  const { checkpoints, savepoints } = stateKeys(deployment.name);
-  return {
-    'pipeline.name': `flinkfn: ${deployment.name} v${version.version}`,
-    'execution.checkpointing.dir': session.store.uri(checkpoints),
-    'execution.checkpointing.savepoint-dir': session.store.uri(savepoints),
-    'execution.checkpointing.externalized-checkpoint-retention': 'RETAIN_ON_CANCELLATION',
-    ...(version.maxRestarts === undefined || version.maxRestarts === null
-      ? {}
-      : version.maxRestarts === 0
-        ? { 'restart-strategy.type': 'none' }
-        : { 'restart-strategy.type': 'fixed-delay', 'restart-strategy.fixed-delay.attempts': String(version.maxRestarts), 'restart-strategy.fixed-delay.delay': '1 s' }),
-  };
-}
-
 export async function submitJob(session: Session, deployment: Deployment, version: DeploymentVersion, run: SubmitOptions): Promise<void> {
   const { flink, target } = session;
   const job = await deployment.intend('flink-job', version.jobId, { lifecycle: 'ephemeral', version: version.version });
   failpoint('deploy:before-submit');
-  const args = [
-    '--artifact', run.artifact,
-    '--artifact-id', version.artifactId,
-    '--bootstrap-servers', target.kafka.brokers.join(','),
-    '--deployment-id', deployment.name,
-    '--sidecar-command', target.sidecarCommand,
-    '--checkpoint-interval-ms', String(target.checkpointIntervalMs),
-    ...(version.parallelism ? ['--parallelism', String(version.parallelism)] : []),
-    // Plain settings may show in the job's arguments; secrets only by the location of their object and its digest.
-    ...Object.entries(version.settings ?? {}).flatMap(([setting, value]) => ['--setting', `${setting}=${value}`]),
-    ...(version.secrets ? ['--secrets', session.store.uri(version.secrets.object), '--secrets-sha256', version.secrets.sha256] : []),
-    ...Object.entries(jobKafkaProperties(target)).flatMap(([key, value]) => ['--kafka-property', `${key}=${value}`]),
-  ];
+  const uri: KeyUri = (key) => session.store.uri(key);
+  const args = jobArguments(target, uri, deployment.name, version, run.artifact, { command: target.sidecarCommand });
   try {
     await flink.runJar(run.jarId, {
       entryClass: RUNTIME_ENTRY_CLASS,
       programArgsList: args,
       jobId: version.jobId,
       ...(run.restoreFrom ? { savepointPath: run.restoreFrom, allowNonRestoredState: run.allowNonRestoredState ?? false, claimMode: 'NO_CLAIM' as const } : {}),
-      flinkConfiguration: jobConfiguration(session, deployment, version),
+      flinkConfiguration: jobConfiguration(uri, deployment.name, version),
     });
   } catch (error) {
     // The job id is fixed, so a retried submit of a job that already exists is not a second job.
@@ -85,6 +56,16 @@ export async function clusterJarId(session: Session, onProgress?: (line: string)
 
 /** Starts a version (again) from `restoreFrom` when given, under a new job id, and waits until it runs. */
 export async function restartVersion(session: Session, deployment: Deployment, version: DeploymentVersion, restoreFrom: string | null): Promise<string> {
+  if (session.target.kind === 'kubernetes') {
+    // The operator stops what runs (per its upgrade mode) and starts this version's spec again.
+    const { uri } = await kubernetesJar(session);
+    await deployment.setVersionState(version, 'starting', { restoredFrom: restoreFrom });
+    await applyVersion(session, deployment, version, uri, { artifactBytes: await artifactBytesOf(session, version), initialSavepoint: restoreFrom, allowNonRestoredState: true });
+    version.jobId = await waitUntilOperatorRuns(session, jobObjectId(session, deployment.name), 600_000);
+    deployment.record.current = version.version;
+    await deployment.setVersionState(version, 'running');
+    return `; applied version ${version.version} again`;
+  }
   const { id: jarId } = await clusterJarId(session);
   version.jobId = randomBytes(16).toString('hex');
   version.restoredFrom = restoreFrom;
@@ -149,6 +130,11 @@ export async function undoUnfinished(session: Session, deployment: Deployment): 
   const created = deployment.live().filter((r) => r.version === operation.version);
   await teardown(session, deployment, created, { failpointPrefix: 'recover', deleteRetained: true });
   if (attempt) await deployment.setVersionState(attempt, 'failed');
+  const current = deployment.current;
+  if (session.target.kind === 'kubernetes' && current && current.version !== operation.version) {
+    // The killed upgrade may have applied its spec to the object the current version runs as: apply the current one again.
+    await restartVersion(session, deployment, current, null);
+  }
   await deployment.finish();
   return undefined;
 }

@@ -2,6 +2,7 @@
  * `flinkfn ls`, `status`, `logs`: what the registry records, joined with what Flink reports now.
  */
 import type { JobStatus } from '../clients/flink.js';
+import { operatorJobState } from '../kubernetes/apply.js';
 import type { ResolvedTarget } from '../config.js';
 import { DeployError } from '../errors.js';
 import { Deployment, type DeploymentRecord, type TrackedResource } from '../registry.js';
@@ -36,7 +37,7 @@ export async function list(target: ResolvedTarget, options: { all?: boolean } = 
         functionName: deployment.record.functionName,
         version: current?.version ?? null,
         jobId: current?.jobId ?? null,
-        jobState: current ? ((await session.flink.jobStatus(current.jobId)) ?? 'UNKNOWN') : null,
+        jobState: current ? ((await jobState(session, deployment.name, current.jobId)) ?? 'UNKNOWN') : null,
         operation: deployment.record.operation,
         ended: deployment.record.ended,
         lifetime: deployment.record.lifetime,
@@ -93,6 +94,15 @@ async function resourceStatus(session: Session, deployment: Deployment): Promise
   return rows;
 }
 
+/** A Kubernetes target without a REST URL: the operator's objects are all there is to ask. */
+function withoutRest(session: Session): boolean {
+  return session.target.kind === 'kubernetes' && session.target.flinkUrl === '';
+}
+
+async function jobState(session: Session, name: string, jobId: string): Promise<JobStatus | 'UNKNOWN' | null> {
+  return withoutRest(session) ? operatorJobState(session, name) : session.flink.jobStatus(jobId);
+}
+
 async function load(session: Session, name: string): Promise<Deployment> {
   const deployment = await Deployment.load(session.store, name);
   if (!deployment) throw new DeployError(`no deployment named "${name}"`, { hint: 'flinkfn ls lists the deployments of this target.' });
@@ -130,6 +140,12 @@ export async function status(target: ResolvedTarget, name: string): Promise<Depl
       jobUrl: current ? `${session.target.flinkUrl}/#/job/running/${current.jobId}/overview` : null,
     };
     if (!current) return base;
+    if (withoutRest(session)) {
+      // Only what the operator reports; metrics need Flink's REST API (a session target's flink.restUrl).
+      base.jobState = (await operatorJobState(session, name)) ?? 'UNKNOWN';
+      base.jobUrl = null;
+      return base;
+    }
     const state = await session.flink.jobStatus(current.jobId);
     base.jobState = state ?? 'UNKNOWN';
     if (state === null) return base;

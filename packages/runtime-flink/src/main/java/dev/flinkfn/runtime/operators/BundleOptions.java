@@ -31,15 +31,20 @@ public record BundleOptions(int maxSize, Duration maxTime, int maxInFlight, Dura
     }
 
     /**
-     * The stage's options for a function whose {@code handle} may be async: enough bundles in flight to keep
-     * {@code capacity} calls busy, and a request timeout that allows for every record of the bundles in flight waiting
+     * The stage's options for a function whose {@code handle} may be async, sized by its {@code capacity} the way
+     * Flink's AsyncWaitOperator bounds its queue: bundles of a quarter of the capacity (at most {@code maxSize}), and
+     * as many in flight as fill the capacity plus one bundle, so every slot stays busy while a finished bundle's
+     * answer travels back, yet no more than about {@code capacity} records wait in the sidecar. With 250-record bundles
+     * 4 in flight held 1,000 records behind 100 slots: a record waited for 900 others, and the benchmark's p50 latency
+     * was 538 ms against Java's 65 ms. The request timeout allows for every record of the bundles in flight waiting
      * its turn for a slot and then running for up to the async timeout (the sidecar ends each record by then, with a
      * dead letter if need be, so a longer wait still means a stuck sidecar).
      */
     public BundleOptions forAsync(int capacity, long timeoutMs) {
-        int inFlight = Math.max(maxInFlight, (capacity + maxSize - 1) / maxSize + 1);
-        long rounds = ((long) inFlight * maxSize + capacity - 1) / capacity + 1;
-        return new BundleOptions(maxSize, maxTime, inFlight, requestTimeout.plusMillis(rounds * timeoutMs));
+        int size = Math.max(1, Math.min(maxSize, (capacity + 3) / 4));
+        int inFlight = (capacity + size - 1) / size + 1;
+        long rounds = ((long) inFlight * size + capacity - 1) / capacity + 1;
+        return new BundleOptions(size, maxTime, inFlight, requestTimeout.plusMillis(rounds * timeoutMs));
     }
 
     public BundleOptions {
