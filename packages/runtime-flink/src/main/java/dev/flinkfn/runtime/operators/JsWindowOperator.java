@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -28,6 +29,8 @@ import org.apache.flink.streaming.api.windowing.assigners.WindowAssigner;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.streaming.runtime.operators.windowing.MergingWindowSet;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keyed windows whose functions run in the sidecar. Flink keeps everything that needs fault tolerance: accumulators
@@ -52,10 +55,15 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * first window of its slice that has not fired; a window that fires registers the next one when a slice it shares
  * with it holds data. A window's cleanup time (its end plus the allowed lateness) drops the slices no later window
  * covers.
+ *
+ * <p>A savepoint of a version that kept these windows per window restores accumulators per window: the slicing path
+ * reads such a window's accumulator along with its slices whenever it fires, and drops it at its cleanup time (see
+ * {@link #restoredWindowAccumulators}), so windows open at the upgrade keep what they had.
  */
 public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> implements Triggerable<String, TimeWindow> {
 
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(JsWindowOperator.class);
 
     // --- configuration -----------------------------------------------------------------------------------------
 
@@ -74,6 +82,12 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     private transient ListStateDescriptor<byte[]> eventsDescriptor;
     private transient ListState<Tuple2<TimeWindow, TimeWindow>> mergingSetsState;
     private transient InternalTimerService<TimeWindow> timers;
+    /**
+     * The slicing path restored accumulators kept per window (by an earlier version, or by another subtask before a
+     * rescale): windows open then hold events in their own accumulator as well as in slices until their cleanup. Their
+     * timers are namespaced by window in both paths, so the restored ones fire and clean them up.
+     */
+    private transient boolean restoredWindowAccumulators;
 
     // --- runtime -----------------------------------------------------------------------------------------------
 
@@ -133,6 +147,11 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             mergingSetsState = sets;
         }
         timers = getInternalTimerService("window-timers", windowSerializer, this);
+        restoredWindowAccumulators = slices != null && holdsEntries(accumulatorDescriptor.getName());
+        if (restoredWindowAccumulators) {
+            LOG.info("{}: restored accumulators kept per window (a savepoint of an earlier version): the windows they "
+                    + "belong to fire with them merged into their slices until their cleanup", getOperatorName());
+        }
         assignerContext = new WindowAssigner.WindowAssignerContext() {
             @Override
             public long getCurrentProcessingTime() {
@@ -326,6 +345,9 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             for (long start = window.getStart(); start < next.getStart(); start += slices.sliceSize()) {
                 sliceAccumulator(new TimeWindow(start, start + slices.sliceSize())).clear();
             }
+            if (restoredWindowAccumulators) {
+                accumulator(window).clear();
+            }
         }
     }
 
@@ -473,6 +495,12 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     private boolean collectSlicedFire(String key, TimeWindow window) throws Exception {
         long nextStart = slices.next(window).getStart();
         List<byte[]> accumulators = new ArrayList<>();
+        if (restoredWindowAccumulators) {
+            byte[] restored = accumulator(window).value();
+            if (restored != null) {
+                accumulators.add(restored); // the window's events from before the restore
+            }
+        }
         boolean nextHasData = false;
         for (long start = window.getStart(); start < window.getEnd(); start += slices.sliceSize()) {
             byte[] accumulator = sliceAccumulator(new TimeWindow(start, start + slices.sliceSize())).value();
@@ -539,6 +567,14 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             accumulator(target).update(merged.accumulator());
         } else if (accumulators.size() == 1) {
             accumulator(target).update(accumulators.get(0));
+        }
+    }
+
+    /** Whether the keyed state named so holds any entry of this subtask's key groups (restored, when called in open). */
+    private boolean holdsEntries(String stateName) {
+        try (Stream<Tuple2<String, TimeWindow>> entries =
+                this.<String>getKeyedStateBackend().<TimeWindow>getKeysAndNamespaces(stateName)) {
+            return entries.findAny().isPresent();
         }
     }
 
