@@ -10,6 +10,12 @@
  *  - An element skipped by all its windows and itself late (timestamp + lateness ≤ watermark) goes to the
  *    late output, or is dropped when there is none.
  *  - Session windows merge through Flink's merge rules; accumulators merge with the user's `merge`.
+ *  - Sliding event-time windows of an accumulator with `merge` are kept in slices, as the Flink runtime keeps them
+ *    (`sliceMs` of the SDK says which): an element is added to the accumulator of its slice only, and a window that
+ *    fires merges its slices' accumulators, oldest first. Timers are per window, chained: an element registers the
+ *    first window of its slice still to fire, a window that fires the next one when a slice they share holds data;
+ *    a window's cleanup time drops the slices no later window covers. `create`/`add` thus run once per slice and
+ *    element and `merge` at every firing, on both runtimes.
  *  - Event-time watermarks come from the bounded out-of-orderness strategy per source partition, as the
  *    Flink runtime generates them: a partition's watermark is its max timestamp − bound − 1, the watermark
  *    is the minimum over the partitions that are not idle, and a partition that has delivered nothing holds
@@ -28,6 +34,7 @@ import type { FunctionDeclarations, ManifestWindow, WindowBounds } from '@flinkf
 import type { DeadLetter, DeadLetterSource, FunctionHost, Output, Step } from '@flinkfn/host';
 import { MetricsSummary, type MetricsSnapshot } from '@flinkfn/host';
 import { assignWindows, maxTimestamp, mergeWindows, sameWindow, windowId } from './assigners.js';
+import { SlidingSlices } from './slices.js';
 import { TimerQueue, type Timer } from './timers.js';
 
 /**
@@ -133,6 +140,8 @@ export class Engine {
   private readonly manifest: FunctionDeclarations;
   private readonly window: ManifestWindow | null;
   private readonly merging: boolean;
+  /** Set when the window's state is kept in slices (sliding event-time windows of a merging accumulator). */
+  private readonly slices: SlidingSlices | null;
   private readonly state = new Map<string, Map<string, WindowState>>();
   private readonly eventTimers = new TimerQueue();
   private readonly processingTimers = new TimerQueue();
@@ -171,6 +180,7 @@ export class Engine {
     this.manifest = host.manifest;
     this.window = this.manifest.window;
     this.merging = this.window?.assigner.kind === 'session';
+    this.slices = SlidingSlices.of(this.window);
     this.now = options.processingTime ?? 0;
     this.capacity = host.async.capacity;
     this.ordered = host.async.ordered;
@@ -193,7 +203,7 @@ export class Engine {
     return this.metricsSummary.snapshot();
   }
 
-  /** Number of windows holding state, over all keys. */
+  /** Number of windows holding state (slices, where windows are kept in slices), over all keys. */
   get openWindows(): number {
     let count = 0;
     for (const windows of this.state.values()) count += windows.size;
@@ -484,24 +494,10 @@ export class Engine {
     const serialized = window.function === 'process' ? step.value : undefined;
     const windowEvent = window.function === 'process' ? undefined : (JSON.parse(step.value) as unknown);
 
-    let skipped = true;
-    for (const assigned of assignWindows(window.assigner, timestamp)) {
-      const actual = this.merging ? this.mergeInto(key.value, assigned) : assigned;
-      if (actual === undefined) continue;
-      if (this.isWindowLate(actual)) {
-        // A window that only this element would have created: Flink retires it without state.
-        continue;
-      }
-      skipped = false;
-      if (!this.addToWindow(key.value, actual, windowEvent, serialized)) continue;
-      if (this.isEventTime() && maxTimestamp(actual) <= this.watermark) {
-        this.fire(key.value, actual);
-      } else {
-        this.timers().register(maxTimestamp(actual), key.value, actual);
-      }
-      this.registerCleanup(key.value, actual);
-    }
-    if (skipped && this.isEventTime() && timestamp + window.allowedLatenessMs <= this.watermark) {
+    const added = this.slices !== null
+      ? this.addToSlice(key.value, timestamp, windowEvent, this.slices)
+      : this.addToWindows(key.value, timestamp, windowEvent, serialized, window);
+    if (!added && this.isEventTime() && timestamp + window.allowedLatenessMs <= this.watermark) {
       if (this.manifest.sideOutputs.late) {
         this.stats.late++;
         this.listener.late(JSON.parse(step.value) as unknown);
@@ -509,6 +505,28 @@ export class Engine {
         this.stats.lateDropped++;
       }
     }
+  }
+
+  /** Adds the element to each window it belongs to that is not late, and fires or registers them. Whether one took it. */
+  private addToWindows(key: string, timestamp: number, event: unknown, serialized: string | undefined, window: ManifestWindow): boolean {
+    let skipped = true;
+    for (const assigned of assignWindows(window.assigner, timestamp)) {
+      const actual = this.merging ? this.mergeInto(key, assigned) : assigned;
+      if (actual === undefined) continue;
+      if (this.isWindowLate(actual)) {
+        // A window that only this element would have created: Flink retires it without state.
+        continue;
+      }
+      skipped = false;
+      if (!this.addToWindow(key, actual, event, serialized)) continue;
+      if (this.isEventTime() && maxTimestamp(actual) <= this.watermark) {
+        this.fire(key, actual);
+      } else {
+        this.timers().register(maxTimestamp(actual), key, actual);
+      }
+      this.registerCleanup(key, actual);
+    }
+    return !skipped;
   }
 
   /**
@@ -550,6 +568,78 @@ export class Engine {
     const merged = this.host.merge(into.accumulator, from.accumulator, key, into.window);
     if (merged.ok) into.accumulator = merged.value;
     else this.deadLetter(merged.deadLetter);
+  }
+
+  /**
+   * The slicing path of `windowElement`: the same windows, lateness and late firings, but the element is added to its
+   * slice once and only the first window still to fire gets a timer. Returns whether a window took the element.
+   */
+  private addToSlice(key: string, timestamp: number, event: unknown, slices: SlidingSlices): boolean {
+    const slice = slices.sliceOf(timestamp);
+    let added = false;
+    for (let end = slices.firstWindowEnd(slice); end <= slices.lastWindowEnd(slice); end += slices.slide) {
+      const window = slices.windowEndingAt(end);
+      if (this.isWindowLate(window)) continue;
+      if (!added) {
+        // A failed add leaves the slice as it was; its windows still fire with what they hold, as on Flink.
+        this.addToWindow(key, slice, event, undefined);
+        added = true;
+      }
+      this.registerCleanup(key, window);
+      if (maxTimestamp(window) <= this.watermark) {
+        this.fireSlices(key, window, slices); // a late firing, with this element counted
+      } else {
+        this.eventTimers.register(maxTimestamp(window), key, window); // the later ones are chained in onSliceTimer
+        break;
+      }
+    }
+    return added;
+  }
+
+  /** A window of slices reached its end (fire; chain the next window if it will fire) or its cleanup time. */
+  private onSliceTimer(timer: Timer, slices: SlidingSlices): void {
+    const { key, window, timestamp } = timer;
+    const next = slices.next(window);
+    if (timestamp === maxTimestamp(window) && this.fireSlices(key, window, slices)) {
+      this.eventTimers.register(maxTimestamp(next), key, next);
+      this.registerCleanup(key, next);
+    }
+    if (timestamp === this.cleanupTime(window)) {
+      // No later window covers the slices before the next window's start.
+      const windows = this.state.get(key);
+      if (windows === undefined) return;
+      for (const slice of slices.between(window.start, next.start)) windows.delete(windowId(slice));
+      if (windows.size === 0) this.state.delete(key);
+    }
+  }
+
+  /**
+   * Fires a window kept in slices: its slices' accumulators merged oldest first (as the Flink runtime's MERGE request
+   * does), then its result. Returns whether a slice it shares with the next window holds data.
+   */
+  private fireSlices(key: string, window: WindowBounds, slices: SlidingSlices): boolean {
+    const windows = this.state.get(key);
+    const nextStart = window.start + slices.slide;
+    const bounds = { start: window.start, end: window.end };
+    let accumulator: string | undefined;
+    let nextHasData = false;
+    for (const slice of slices.between(window.start, window.end)) {
+      const held = windows?.get(windowId(slice))?.accumulator;
+      if (held === undefined) continue;
+      nextHasData ||= slice.start >= nextStart;
+      if (accumulator === undefined) {
+        accumulator = held;
+        continue;
+      }
+      const merged = this.host.merge(accumulator, held, key, bounds);
+      if (merged.ok) accumulator = merged.value;
+      else this.deadLetter(merged.deadLetter);
+    }
+    if (accumulator !== undefined) {
+      this.stats.firings++;
+      this.emitResult(this.host.result(accumulator, key, bounds));
+    }
+    return nextHasData;
   }
 
   /** Adds the element to the window's state; false when user code failed (the element went to dead letters). */
@@ -623,6 +713,7 @@ export class Engine {
   }
 
   private onEventTime(timer: Timer): void {
+    if (this.slices !== null) return this.onSliceTimer(timer, this.slices);
     const state = this.state.get(timer.key)?.get(windowId(timer.window));
     if (state === undefined) return; // merged away or already cleaned up
     if (timer.timestamp === maxTimestamp(timer.window)) this.fire(timer.key, timer.window);
@@ -647,6 +738,10 @@ export class Engine {
         ? this.host.result(state.accumulator, key, bounds)
         : undefined;
     if (result === undefined) return;
+    this.emitResult(result);
+  }
+
+  private emitResult(result: Step<Output[]>): void {
     if (!result.ok) return this.deadLetter(result.deadLetter);
     for (const output of result.value) this.emit(output);
   }

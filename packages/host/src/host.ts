@@ -380,7 +380,9 @@ export class FunctionHost {
 
   /**
    * `create` (when there is no accumulator yet) and `add` for several events, parsing the accumulator once and
-   * serializing it once. Events whose create/add throws become dead letters and leave the accumulator as it was.
+   * serializing it once. Events whose create/add throws become dead letters and leave the accumulator as it was; an
+   * accumulator is created for an event and kept once its add succeeds, so a window (or slice) that only failing
+   * events reached holds none and fires nothing, as in the engine.
    */
   addAll(accumulator: string | null, events: readonly unknown[]): { accumulator: string | null; deadLetters: DeadLetter[] } {
     const aggregate = this.aggregate();
@@ -388,6 +390,7 @@ export class FunctionHost {
     let created = accumulator !== null;
     const deadLetters: DeadLetter[] = [];
     for (const event of events) {
+      let base = acc;
       if (!created) {
         let createdValue: unknown;
         try {
@@ -400,12 +403,11 @@ export class FunctionHost {
           deadLetters.push({ stage: 'create', error: notAsync('aggregate.create()', createdValue), event: jsonSafe(event) });
           continue;
         }
-        acc = createdValue;
-        created = true;
+        base = createdValue;
       }
       let added: unknown;
       try {
-        added = aggregate.add(acc as never, event as never);
+        added = aggregate.add(base as never, event as never);
       } catch (error) {
         deadLetters.push({ stage: 'add', ...thrown(error, String(error)), event: jsonSafe(event) });
         continue;
@@ -415,6 +417,7 @@ export class FunctionHost {
         continue;
       }
       acc = added;
+      created = true;
     }
     if (!created) return { accumulator: null, deadLetters };
     let text: string | undefined;

@@ -139,6 +139,11 @@ accumulators('addAll creates once, adds every event, and turns a throwing add in
   assert.is(result.accumulator, '{"n":2}');
   assert.equal(result.deadLetters.map((d) => [d.stage, d.error]), [['add', 'Error: bad']]);
   assert.is(host.addAll('{"n":5}', [{ k: 'a' }]).accumulator, '{"n":6}');
+  // Created for an event whose add throws, the accumulator is not kept: a window only failing events reached has none.
+  const failed = host.addAll(null, [{ k: 'a', bad: true }, { k: 'a', bad: true }]);
+  assert.is(failed.accumulator, null);
+  assert.is(failed.deadLetters.length, 2);
+  assert.is(host.addAll(null, [{ k: 'a', bad: true }, { k: 'a' }]).accumulator, '{"n":1}');
 });
 
 accumulators.run();

@@ -1,13 +1,14 @@
 /**
- * Which windows the Flink runtime keeps in slices — the one home of this rule, shared by TypeScript and Java.
+ * Which windows are kept in slices — the one home of this rule, shared by TypeScript and Java.
  *
  * Sliding event-time windows whose accumulator has `merge` keep one accumulator per key and slice, a pane of
  * gcd(size, slide) aligned with the windows' offset, instead of one per key and window; a window that fires merges its
  * slices (docs/architecture.md, "Decisions worth knowing"). Every other window — tumbling, session, processing time,
- * `process`, an accumulator without `merge` — keeps state per window. The sidecar reads the rule to know whether one
- * event reaches several accumulators of one AGGREGATE request (then it parses each event once); the Java side
- * mirrors it in `FunctionPipeline.slices` (packages/runtime-flink). Both test against the golden cases in
- * `packages/sdk/test/golden/sliced-windows.json`.
+ * `process`, an accumulator without `merge` — keeps state per window. The Flink runtime mirrors the rule in
+ * `FunctionPipeline.slices` (packages/runtime-flink), the engine reads it (so `create`/`add`/`merge` run as often, and
+ * fail with the same dead letters, on both), and the sidecar too, to know whether one event reaches several
+ * accumulators of one AGGREGATE request (then it parses each event once). The SDK and the runtime test against the
+ * golden cases in `packages/sdk/test/golden/sliced-windows.json`.
  */
 import type { ManifestWindow } from './manifest.js';
 

@@ -145,7 +145,7 @@ export class Harness {
     return this.engine.metrics;
   }
 
-  /** Windows currently holding state. */
+  /** Windows currently holding state (slices, for sliding windows kept in slices: see the SDK's `sliceMs`). */
   get openWindows(): number {
     return this.engine.openWindows;
   }
