@@ -88,6 +88,12 @@ export interface Output {
  */
 export type Step<T> = { ok: true; value: T } | { ok: false; deadLetter: DeadLetter };
 
+/** An accumulator as a value between adds; `created` stays false until an add into a created one has succeeded. */
+export interface LiveAccumulator {
+  value: unknown;
+  created: boolean;
+}
+
 type Fn = (...args: never[]) => unknown;
 interface Callable {
   handle?: Fn;
@@ -385,13 +391,25 @@ export class FunctionHost {
    * events reached holds none and fires nothing, as in the engine.
    */
   addAll(accumulator: string | null, events: readonly unknown[]): { accumulator: string | null; deadLetters: DeadLetter[] } {
-    const aggregate = this.aggregate();
-    let acc: unknown = accumulator === null ? undefined : JSON.parse(accumulator);
-    let created = accumulator !== null;
+    const live = this.liveAccumulator(accumulator);
     const deadLetters: DeadLetter[] = [];
+    this.addInto(live, events, deadLetters);
+    if (!live.created) return { accumulator: null, deadLetters };
+    const text = this.serializeAccumulator(live, deadLetters);
+    return { accumulator: text ?? accumulator, deadLetters };
+  }
+
+  /** An accumulator as a value to add into, from its JSON text (null: none yet, the first add creates one). */
+  liveAccumulator(accumulator: string | null): LiveAccumulator {
+    return accumulator === null ? { value: undefined, created: false } : { value: JSON.parse(accumulator) as unknown, created: true };
+  }
+
+  /** `create` (when there is no accumulator yet) and `add` of each event into `live`; failures become dead letters. */
+  addInto(live: LiveAccumulator, events: readonly unknown[], deadLetters: DeadLetter[]): void {
+    const aggregate = this.aggregate();
     for (const event of events) {
-      let base = acc;
-      if (!created) {
+      let base = live.value;
+      if (!live.created) {
         let createdValue: unknown;
         try {
           createdValue = aggregate.create();
@@ -416,21 +434,23 @@ export class FunctionHost {
         deadLetters.push({ stage: 'add', error: notAsync('aggregate.add()', added), event: jsonSafe(event) });
         continue;
       }
-      acc = added;
-      created = true;
+      live.value = added;
+      live.created = true; // only now: an accumulator whose first add failed is not kept
     }
-    if (!created) return { accumulator: null, deadLetters };
+  }
+
+  /** The JSON text of a created accumulator, or undefined with a dead letter when it is not JSON. */
+  serializeAccumulator(live: LiveAccumulator, deadLetters: DeadLetter[]): string | undefined {
     let text: string | undefined;
     try {
-      text = JSON.stringify(acc);
+      text = JSON.stringify(live.value);
     } catch {
       text = undefined;
     }
     if (text === undefined) {
-      deadLetters.push({ stage: 'add', error: `the accumulator is not JSON-serializable (${describe(acc)}); accumulators must be JSON values` });
-      return { accumulator, deadLetters };
+      deadLetters.push({ stage: 'add', error: `the accumulator is not JSON-serializable (${describe(live.value)}); accumulators must be JSON values` });
     }
-    return { accumulator: text, deadLetters };
+    return text;
   }
 
   private outputs(returned: unknown, key: string | null, intoWindow: boolean): Step<Output[]> {

@@ -6,7 +6,7 @@
  * import { loadArtifactFile } from '@flinkfn/host';
  */
 export { FunctionHost, jsonSafe } from './host.js';
-export type { DeadLetter, DeadLetterSource, Output, Step } from './host.js';
+export type { DeadLetter, DeadLetterSource, LiveAccumulator, Output, Step } from './host.js';
 export { LoadError, importBundle, loadArtifactFile, loadFunction } from './load.js';
 export type { LoadedFunction } from './load.js';
 export { MetricsRecorder, MetricsSummary, describeMetrics } from './metrics.js';

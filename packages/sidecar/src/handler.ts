@@ -1,6 +1,7 @@
 /**
- * Answers protocol requests by calling the function's user code through the host. Stateless here: the
- * accumulators and window contents come in each request from Flink state and go back in the response.
+ * Answers protocol requests by calling the function's user code through the host. Nothing here is state: the
+ * accumulators and window contents come in each request from Flink state and go back in the response, or are kept
+ * between bundles for one connection (COMBINE/TAKE, held-accumulators.ts) until the operator takes them back.
  *
  * An async `handle` makes a PROCESS answer a Promise: the records' calls run concurrently, at most
  * `async.capacity` at once over every PROCESS in flight (records beyond wait for a slot, in arrival order), and the
@@ -8,6 +9,7 @@
  */
 import type { DeadLetter, FunctionHost, MetricUpdates, Output as HostOutput, Step } from '@flinkfn/host';
 import { sliceMs } from '@flinkfn/sdk';
+import { HeldAccumulators } from './held-accumulators.js';
 import {
   MessageType,
   MetricKind,
@@ -18,6 +20,7 @@ import {
   type Output,
   type Request,
   type Response,
+  utf8Text as text,
 } from './protocol.js';
 
 export class SidecarHandler {
@@ -36,6 +39,8 @@ export class SidecarHandler {
   private running = 0;
   /** Records waiting for a slot, oldest first, over every PROCESS request. */
   private readonly waiting: Array<() => void> = [];
+  /** The held accumulators of a caller that keeps no connection of its own (in-process tests and benchmarks). */
+  private readonly defaultHeld: HeldAccumulators;
 
   constructor(
     private readonly host: FunctionHost,
@@ -47,6 +52,12 @@ export class SidecarHandler {
     this.eventsRepeat = host.manifest.window?.assigner.kind === 'sliding' && sliceMs(host.manifest.window) === null;
     this.capacity = host.async.capacity;
     this.unordered = !host.async.ordered;
+    this.defaultHeld = new HeldAccumulators(host);
+  }
+
+  /** The accumulators a new connection keeps (the server makes one per connection). */
+  newHeldAccumulators(): HeldAccumulators {
+    return new HeldAccumulators(this.host);
   }
 
   /** Async handle calls in flight now (for tests and diagnostics). */
@@ -54,7 +65,7 @@ export class SidecarHandler {
     return this.running;
   }
 
-  handle(request: Request): Response | Promise<Response> | undefined {
+  handle(request: Request, held: HeldAccumulators = this.defaultHeld): Response | Promise<Response> | undefined {
     switch (request.type) {
       case MessageType.HELLO:
         if (request.protocolVersion !== PROTOCOL_VERSION) {
@@ -84,6 +95,28 @@ export class SidecarHandler {
             const parsed = this.eventsRepeat ? new Map<string, unknown>() : null;
             return request.groups.map((group) => this.aggregate(group.accumulator, group.events, parsed));
           })(),
+        };
+      case MessageType.COMBINE: {
+        const parsed = this.eventsRepeat ? new Map<string, unknown>() : null;
+        return {
+          type: MessageType.COMBINED,
+          id: request.id,
+          results: request.groups.map((group) => {
+            const deadLetters: DeadLetter[] = [];
+            held.combine(group, group.held ? undefined : group.accumulator, this.parseEvents(group.events, parsed), deadLetters);
+            return { deadLetters: deadLetters.map((letter) => JSON.stringify(letter)) };
+          }),
+        };
+      }
+      case MessageType.TAKE:
+        return {
+          type: MessageType.TAKEN,
+          id: request.id,
+          results: request.windows.map((window) => {
+            const deadLetters: DeadLetter[] = [];
+            const accumulator = held.take(window, deadLetters);
+            return { accumulator, deadLetters: deadLetters.map((letter) => JSON.stringify(letter)) };
+          }),
         };
       case MessageType.MERGE:
         return {
@@ -196,16 +229,23 @@ export class SidecarHandler {
   }
 
   /**
-   * create (when there is no accumulator yet) and add each event; failed events become dead letters. With sliding
-   * windows kept per window one event goes to several windows: within a request each distinct event text is parsed
-   * once (`parsed`).
+   * create (when there is no accumulator yet) and add each event; failed events become dead letters.
    */
   private aggregate(
     accumulator: Uint8Array | null,
     events: Uint8Array[],
     parsed: Map<string, unknown> | null,
   ): { accumulator: string | null; deadLetters: string[] } {
-    const values = events.map((bytes) => {
+    const result = this.host.addAll(accumulator === null ? null : text(accumulator), this.parseEvents(events, parsed));
+    return { accumulator: result.accumulator, deadLetters: result.deadLetters.map((letter) => JSON.stringify(letter)) };
+  }
+
+  /**
+   * The events of one group, parsed. With sliding windows kept per window one event goes to several windows: within a request each
+   * distinct event text is parsed once (`parsed`).
+   */
+  private parseEvents(events: Uint8Array[], parsed: Map<string, unknown> | null): unknown[] {
+    return events.map((bytes) => {
       const eventText = text(bytes);
       if (parsed === null) return JSON.parse(eventText) as unknown;
       let value = parsed.get(eventText);
@@ -215,8 +255,6 @@ export class SidecarHandler {
       }
       return value;
     });
-    const result = this.host.addAll(accumulator === null ? null : text(accumulator), values);
-    return { accumulator: result.accumulator, deadLetters: result.deadLetters.map((letter) => JSON.stringify(letter)) };
   }
 
   private merge(accumulators: Uint8Array[], key: string, window: { start: number; end: number }): { accumulator: string; deadLetters: string[] } {
@@ -240,11 +278,6 @@ export class SidecarHandler {
       value: output.json ?? 'null',
     }));
   }
-}
-
-/** UTF-8 text of bytes from a frame (Buffer#toString is Node's fast path; frames hand out Buffers). */
-function text(bytes: Uint8Array): string {
-  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
 }
 
 function deadLetter(letter: DeadLetter): Output {

@@ -7,6 +7,7 @@
  */
 export * from './protocol.js';
 export { SidecarHandler } from './handler.js';
+export { HeldAccumulators } from './held-accumulators.js';
 export { serve, privateSocketPath, SOCKET_FOLDER_PREFIX } from './server.js';
 export * from './owner.js';
 export * from './log-lines.js';

@@ -1,5 +1,6 @@
 /**
- * The operator ⇄ sidecar protocol, version 4 (2 added METRICS, 3 unordered PROCESSED answers, 4 settings in HELLO). The Java side mirrors this file in
+ * The operator ⇄ sidecar protocol, version 5 (2 added METRICS, 3 unordered PROCESSED answers, 4 settings in HELLO,
+ * 5 accumulators held in the sidecar: COMBINE and TAKE). The Java side mirrors this file in
  * `packages/runtime-flink/src/main/java/dev/flinkfn/runtime/sidecar/SidecarProtocol.java`; both test
  * against the golden frames in `packages/sidecar/test/golden/`. docs/protocol.md explains the choices.
  *
@@ -47,6 +48,16 @@
  *   → AGGREGATE  0x20  u32 n, each: str key, i64 start, i64 end, nbytes accumulator (null: create one),
  *                      u32 m, m × bytes event
  *   ← AGGREGATED 0x21  u32 n, each: nbytes accumulator (null: none could be created), u32 d, d × bytes deadLetter
+ *   → COMBINE    0x26  u32 n, each: str key, i64 start, i64 end, u8 held, held 0: nbytes accumulator (null: create one),
+ *                      u32 m, m × bytes event — like AGGREGATE, but the sidecar keeps the accumulator (held 1: the one
+ *                      it keeps from an earlier COMBINE of this connection; held 0: start from the one given, replacing
+ *                      any it keeps) and answers only the dead letters
+ *   ← COMBINED   0x27  u32 n, each: u32 d, d × bytes deadLetter
+ *   → TAKE       0x28  u32 n, each: str key, i64 start, i64 end — hand over and forget the accumulators kept for these
+ *                      windows; taking one the sidecar does not keep is an ERROR (the operator lost track: a bug)
+ *   ← TAKEN      0x29  u32 n, each: nbytes accumulator (null: none could be created), u32 d, d × bytes deadLetter — as
+ *                      AGGREGATED; an accumulator that is not JSON any more is a dead letter, and the one its first
+ *                      COMBINE started from is handed back
  *   → MERGE      0x22  u32 n, each: str key, i64 start, i64 end (the merged window: a session, or a sliding window
  *                      whose slices fire), u32 m, m × bytes accumulator
  *   ← MERGED     0x23  u32 n, each: bytes accumulator, u32 d, d × bytes deadLetter
@@ -70,6 +81,11 @@
  *     kind 1 GAUGE       f64 value (IEEE 754 binary64; the last value set)
  *     kind 2 HISTOGRAM   u32 m, m × i64 value (every value recorded, rounded to an integer, in order)
  *
+ * Held accumulators (COMBINE/TAKE, docs/architecture.md "Window accumulators"): the sidecar keeps them per connection,
+ * in memory only. They are not state: the operator takes them back into Flink state before a window they belong to
+ * can fire (its watermark), before a checkpoint barrier, at end of input and when too many are kept; a sidecar that
+ * dies loses them together with the task, which restores from its last checkpoint.
+ *
  * Errors in user code never produce ERROR: they are DEAD_LETTER outputs (PROCESS, FIRE) or dead letters
  * next to the accumulator (AGGREGATE, MERGE), and processing continues. ERROR means a broken frame or a
  * bug; the operator fails the task and Flink restores from the last checkpoint.
@@ -78,7 +94,7 @@
  * New message types get new codes; a change to an existing body is a new protocol version.
  */
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 export const MessageType = {
   HELLO: 0x01,
@@ -91,6 +107,10 @@ export const MessageType = {
   MERGED: 0x23,
   FIRE: 0x24,
   FIRED: 0x25,
+  COMBINE: 0x26,
+  COMBINED: 0x27,
+  TAKE: 0x28,
+  TAKEN: 0x29,
   METRICS: 0x30,
   ERROR: 0x7e,
   SHUTDOWN: 0x7f,
@@ -131,6 +151,8 @@ export type Request =
   | { type: typeof MessageType.HELLO; id: number; protocolVersion: number; artifactId: string; settings: Record<string, string> }
   | { type: typeof MessageType.PROCESS; id: number; records: Uint8Array[] }
   | { type: typeof MessageType.AGGREGATE; id: number; groups: Array<WindowRef & { accumulator: Uint8Array | null; events: Uint8Array[] }> }
+  | { type: typeof MessageType.COMBINE; id: number; groups: Array<WindowRef & ({ held: true } | { held: false; accumulator: Uint8Array | null }) & { events: Uint8Array[] }> }
+  | { type: typeof MessageType.TAKE; id: number; windows: WindowRef[] }
   | { type: typeof MessageType.MERGE; id: number; merges: Array<WindowRef & { accumulators: Uint8Array[] }> }
   | { type: typeof MessageType.FIRE; id: number; fires: Array<WindowRef & ({ mode: 0; accumulator: Uint8Array } | { mode: 1; events: Uint8Array[] })> }
   | { type: typeof MessageType.SHUTDOWN; id: number };
@@ -139,10 +161,17 @@ export type Response =
   | { type: typeof MessageType.HELLO_OK; id: number; protocolVersion: number; functionName: string }
   | { type: typeof MessageType.PROCESSED; id: number; results: Output[][] }
   | { type: typeof MessageType.AGGREGATED; id: number; results: Array<{ accumulator: Payload | null; deadLetters: Payload[] }> }
+  | { type: typeof MessageType.COMBINED; id: number; results: Array<{ deadLetters: Payload[] }> }
+  | { type: typeof MessageType.TAKEN; id: number; results: Array<{ accumulator: Payload | null; deadLetters: Payload[] }> }
   | { type: typeof MessageType.MERGED; id: number; results: Array<{ accumulator: Payload; deadLetters: Payload[] }> }
   | { type: typeof MessageType.FIRED; id: number; results: Output[][] }
   | { type: typeof MessageType.METRICS; id: number; metrics: MetricUpdate[] }
   | { type: typeof MessageType.ERROR; id: number; message: string };
+
+/** UTF-8 text of bytes from a frame (Buffer#toString is Node's fast path; frames hand out Buffers). */
+export function utf8Text(bytes: Uint8Array): string {
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
+}
 
 // --- writing -----------------------------------------------------------------------------------
 
@@ -297,7 +326,15 @@ export function encodeResponse(response: Response, writer = new FrameWriter()): 
         for (const output of outputs) writer.output(output);
       }
       break;
+    case MessageType.COMBINED:
+      writer.u32(response.results.length);
+      for (const result of response.results) {
+        writer.u32(result.deadLetters.length);
+        for (const letter of result.deadLetters) writer.bytes(letter);
+      }
+      break;
     case MessageType.AGGREGATED:
+    case MessageType.TAKEN:
     case MessageType.MERGED:
       writer.u32(response.results.length);
       for (const result of response.results) {
@@ -343,6 +380,19 @@ export function encodeRequest(request: Request, writer = new FrameWriter()): Buf
         writer.str(group.key).i64(group.start).i64(group.end).nbytes(group.accumulator).u32(group.events.length);
         for (const event of group.events) writer.bytes(event);
       }
+      break;
+    case MessageType.COMBINE:
+      writer.u32(request.groups.length);
+      for (const group of request.groups) {
+        writer.str(group.key).i64(group.start).i64(group.end).u8(group.held ? 1 : 0);
+        if (!group.held) writer.nbytes(group.accumulator);
+        writer.u32(group.events.length);
+        for (const event of group.events) writer.bytes(event);
+      }
+      break;
+    case MessageType.TAKE:
+      writer.u32(request.windows.length);
+      for (const window of request.windows) writer.str(window.key).i64(window.start).i64(window.end);
       break;
     case MessageType.MERGE:
       writer.u32(request.merges.length);
@@ -543,6 +593,24 @@ export function decodeRequest(type: number, id: number, body: Buffer): Request {
         groups: r.list(() => ({ key: r.str(), start: r.i64(), end: r.i64(), accumulator: r.nbytes(), events: r.list(() => r.bytes()) })),
       };
       break;
+    case MessageType.COMBINE:
+      request = {
+        type,
+        id,
+        groups: r.list(() => {
+          const key = r.str();
+          const start = r.i64();
+          const end = r.i64();
+          const held = r.u8();
+          if (held === 1) return { key, start, end, held: true as const, events: r.list(() => r.bytes()) };
+          if (held === 0) return { key, start, end, held: false as const, accumulator: r.nbytes(), events: r.list(() => r.bytes()) };
+          throw new ProtocolError(`unknown held flag ${held}`);
+        }),
+      };
+      break;
+    case MessageType.TAKE:
+      request = { type, id, windows: r.list(() => ({ key: r.str(), start: r.i64(), end: r.i64() })) };
+      break;
     case MessageType.MERGE:
       request = { type, id, merges: r.list(() => ({ key: r.str(), start: r.i64(), end: r.i64(), accumulators: r.list(() => r.bytes()) })) };
       break;
@@ -585,7 +653,11 @@ export function decodeResponse(type: number, id: number, body: Buffer): Response
       response = { type, id, results: r.list(() => r.list(() => r.output())) };
       break;
     case MessageType.AGGREGATED:
+    case MessageType.TAKEN:
       response = { type, id, results: r.list(() => ({ accumulator: r.nbytes(), deadLetters: r.list(() => r.bytes()) })) };
+      break;
+    case MessageType.COMBINED:
+      response = { type, id, results: r.list(() => ({ deadLetters: r.list(() => r.bytes()) })) };
       break;
     case MessageType.MERGED:
       response = { type, id, results: r.list(() => ({ accumulator: r.bytes(), deadLetters: r.list(() => r.bytes()) })) };

@@ -71,6 +71,8 @@ export async function serve(handler: SidecarHandler, socketPath: string): Promis
     socket.setNoDelay(true);
     const splitter = new FrameSplitter();
     const writer = new FrameWriter();
+    // Kept per connection: a restored operator's new connection must not see its predecessor's accumulators.
+    const held = handler.newHeldAccumulators();
     /** Answers not written yet, in request order; `response` is null while its Promise runs. */
     const queue: Array<{ id: number; response: Response | null }> = [];
     let failed = false;
@@ -114,7 +116,7 @@ export async function serve(handler: SidecarHandler, socketPath: string): Promis
             signalShutdown();
             continue;
           }
-          response = handler.handle(request);
+          response = handler.handle(request, held);
         } catch (error) {
           response = { type: MessageType.ERROR, id: frame.id, message: String(error) };
         }

@@ -22,6 +22,16 @@ export const REQUESTS: Array<[string, Request]> = [
       { key: '', start: -10, end: 1_700_000_000_000, accumulator: b('{"sum":3}'), events: [] },
     ],
   }],
+  ['combine', {
+    type: MessageType.COMBINE,
+    id: 10,
+    groups: [
+      { key: 'user-1', start: 0, end: 60_000, held: false, accumulator: null, events: [b('{"n":1}')] },
+      { key: 'ü', start: -10, end: 1_700_000_000_000, held: false, accumulator: b('{"sum":3}'), events: [] },
+      { key: 'user-1', start: 60_000, end: 120_000, held: true, events: [b('{"n":2}'), b('{"n":3}')] },
+    ],
+  }],
+  ['take', { type: MessageType.TAKE, id: 11, windows: [{ key: 'user-1', start: 0, end: 60_000 }, { key: '', start: -5, end: 5 }] }],
   ['merge', { type: MessageType.MERGE, id: 4, merges: [{ key: 'k', start: 5, end: 40, accumulators: [b('1'), b('2'), b('3')] }] }],
   ['fire', {
     type: MessageType.FIRE,
@@ -54,6 +64,15 @@ export const RESPONSES: Array<[string, Response]> = [
     id: 3,
     results: [
       { accumulator: b('{"sum":3}'), deadLetters: [] },
+      { accumulator: null, deadLetters: [b('{"stage":"create","error":"Error: no"}')] },
+    ],
+  }],
+  ['combined', { type: MessageType.COMBINED, id: 10, results: [{ deadLetters: [] }, { deadLetters: [b('{"stage":"add","error":"Error: no"}'), b('x')] }] }],
+  ['taken', {
+    type: MessageType.TAKEN,
+    id: 11,
+    results: [
+      { accumulator: b('{"sum":6}'), deadLetters: [] },
       { accumulator: null, deadLetters: [b('{"stage":"create","error":"Error: no"}')] },
     ],
   }],

@@ -5,11 +5,13 @@ import static org.apache.flink.util.Preconditions.checkNotNull;
 import dev.flinkfn.runtime.sidecar.SidecarClient;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateGroup;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateResult;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.CombineGroup;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.FireRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeResult;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricUpdate;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.Output;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.WindowRef;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
@@ -36,6 +38,16 @@ final class LeasedSidecarClient implements SidecarClient {
     }
 
     @Override
+    public CompletableFuture<List<List<byte[]>>> combine(List<CombineGroup> groups) {
+        return client.combine(groups);
+    }
+
+    @Override
+    public CompletableFuture<List<AggregateResult>> take(List<WindowRef> windows) {
+        return client.take(windows);
+    }
+
+    @Override
     public CompletableFuture<List<MergeResult>> merge(List<MergeRequest> merges) {
         return client.merge(merges);
     }
@@ -48,6 +60,11 @@ final class LeasedSidecarClient implements SidecarClient {
     @Override
     public void setMetricsListener(Consumer<List<MetricUpdate>> listener) {
         client.setMetricsListener(listener);
+    }
+
+    @Override
+    public void answerInAnyOrder() {
+        client.answerInAnyOrder();
     }
 
     /** The sidecar stops first, so the file is not deleted under a process that still runs. */

@@ -5,10 +5,13 @@ import static org.apache.flink.util.Preconditions.checkNotNull;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -59,11 +62,23 @@ import org.slf4j.LoggerFactory;
  * <p>A savepoint of a version that kept these windows per window restores accumulators per window: the slicing path
  * reads such a window's accumulator along with its slices whenever it fires, and drops it at its cleanup time (see
  * {@link #restoredWindowAccumulators}), so windows open at the upgrade keep what they had.
+ *
+ * <p>Event-time windows of an aggregate (not sessions, not {@code process}) combine in memory, as Flink SQL's window
+ * aggregation does (FLIP-145's window buffer): the sidecar keeps the accumulator of a window that is not due yet from
+ * one bundle to the next (COMBINE), so a bundle costs no state read, no state write and no accumulator crossing the
+ * socket, and the window's timers are registered once, when it is first kept, instead of per element. Kept
+ * accumulators go back into keyed state (TAKE) before anything can read them: when a watermark makes their window
+ * due (before its timers run), before a checkpoint barrier, at end of input, and when more than {@link #MAX_HELD}
+ * are kept. A window that is already due (late firings) takes the state path, so a kept window is never due. The
+ * slicing path keeps slices so, each until the first window covering it is due.
  */
 public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> implements Triggerable<String, TimeWindow> {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(JsWindowOperator.class);
+
+    /** Kept accumulators above which all are taken back into state: bounds the sidecar's memory per subtask. */
+    static final int MAX_HELD = 50_000;
 
     // --- configuration -----------------------------------------------------------------------------------------
 
@@ -73,6 +88,8 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     private final boolean lateOutput;
     /** Set for sliding event-time windows of a merging accumulator: the slicing path; null: one state per window. */
     private final SlidingSlices slices;
+    /** Whether accumulators of windows not due yet are kept in the sidecar between bundles (see the class comment). */
+    private final boolean holdAccumulators;
 
     // --- state and timers --------------------------------------------------------------------------------------
 
@@ -101,6 +118,12 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     /** Windows of {@link #pendingFires} (by index) whose slices are merged first, in one MERGE request. */
     private transient List<Integer> pendingMergeAt;
     private transient List<SidecarProtocol.MergeRequest> pendingMerges;
+    /** Windows whose accumulators the sidecar keeps (or will keep after the next COMBINE), by (key, window). */
+    private transient HashMap<Tuple2<String, TimeWindow>, HeldWindow> held;
+    /** The same windows by their last millisecond: a watermark takes back the ones it makes due. */
+    private transient TreeMap<Long, List<HeldWindow>> heldByMaxTimestamp;
+    /** Kept windows with events waiting for the next COMBINE, in arrival order. */
+    private transient List<HeldWindow> heldWaiting;
 
     /**
      * @param slices the slices of the sliding event-time windows {@code assigner} makes, when the accumulator merges
@@ -124,6 +147,7 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             throw new IllegalArgumentException("slices are for sliding event-time windows of an aggregate");
         }
         this.slices = slices;
+        this.holdAccumulators = !processFunction && assigner.isEventTime() && !(assigner instanceof MergingWindowAssigner);
     }
 
     // --- lifecycle ---------------------------------------------------------------------------------------------
@@ -162,6 +186,9 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         pendingFires = new ArrayList<>();
         pendingMergeAt = new ArrayList<>();
         pendingMerges = new ArrayList<>();
+        held = new HashMap<>();
+        heldByMaxTimestamp = new TreeMap<>();
+        heldWaiting = new ArrayList<>();
     }
 
     @Override
@@ -198,6 +225,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
                     continue;
                 }
                 skipped = false;
+                if (holdAccumulators && window.maxTimestamp() > timers.currentWatermark()) {
+                    hold(key, window, event);
+                    continue;
+                }
                 add(key, window, event);
                 onElementTrigger(key, window, window);
                 registerCleanupTimer(window);
@@ -219,6 +250,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     private void processSliced(String key, byte[] event, long timestamp) throws Exception {
         TimeWindow slice = slices.sliceOf(timestamp);
         long watermark = timers.currentWatermark();
+        // A slice none of whose windows is due yet is kept in the sidecar until the first of them is.
+        long firstDue = slices.firstWindowEnd(slice) - 1;
+        boolean kept = holdAccumulators && firstDue > watermark;
+        boolean timersRegistered = false;
         boolean added = false;
         for (long end = slices.firstWindowEnd(slice); end <= slices.lastWindowEnd(slice); end += slices.slide()) {
             TimeWindow window = slices.windowEndingAt(end);
@@ -226,7 +261,12 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
                 continue;
             }
             if (!added) {
-                addToBundle(key, slice, event);
+                if (kept) {
+                    // Kept before: its first window's timers are registered (nothing fired or deleted them since).
+                    timersRegistered = !keep(key, slice, firstDue, event);
+                } else {
+                    addToBundle(key, slice, event);
+                }
                 added = true;
             }
             if (window.maxTimestamp() <= watermark) {
@@ -239,8 +279,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
                 registerCleanupTimer(window);
             } else {
                 // The first window still to fire; the later ones are registered by the chain in onSlicedTimer.
-                registerTimer(window.maxTimestamp(), window);
-                registerCleanupTimer(window);
+                if (!timersRegistered) {
+                    registerTimer(window.maxTimestamp(), window);
+                    registerCleanupTimer(window);
+                }
                 break;
             }
         }
@@ -255,8 +297,9 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
 
     @Override
     public void processWatermark(Watermark mark) throws Exception {
-        // Accumulators must be complete before timers read them.
+        // Accumulators must be complete, and in state, before timers read them.
         flushBundle();
+        takeDue(mark.getTimestamp());
         if (timeServiceManager != null) {
             timeServiceManager.advanceWatermark(mark);
         }
@@ -267,8 +310,9 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         // The bundle and the pending fires live in memory only: settle them before the barrier so that the snapshot
-        // holds every element that came before it.
+        // holds every element that came before it; kept accumulators are not state either.
         flushBundle();
+        takeAllHeld();
         flushFires();
         super.prepareSnapshotPreBarrier(checkpointId);
     }
@@ -277,6 +321,7 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     public void finish() throws Exception {
         try {
             flushBundle();
+            takeAllHeld();
             flushFires();
         } finally {
             super.finish();
@@ -470,6 +515,41 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         bundleSize++;
     }
 
+    /** An element for a window that is not due: its accumulator is kept in the sidecar (see the class comment). */
+    private void hold(String key, TimeWindow window, byte[] event) {
+        if (keep(key, window, window.maxTimestamp(), event)) {
+            // EventTimeTrigger's timer and the cleanup timer, once per kept window rather than once per element.
+            registerTimer(window.maxTimestamp(), window);
+            registerCleanupTimer(window);
+        }
+    }
+
+    /**
+     * Queues an element for the COMBINE of a kept accumulator: a window's, or in the slicing path a slice's, taken back
+     * into state when the watermark reaches {@code dueAt}. Returns whether it was not kept yet.
+     */
+    private boolean keep(String key, TimeWindow stateWindow, long dueAt, byte[] event) {
+        Tuple2<String, TimeWindow> id = Tuple2.of(key, stateWindow);
+        HeldWindow slot = held.get(id);
+        boolean first = slot == null;
+        if (first) {
+            slot = new HeldWindow(id);
+            held.put(id, slot);
+            heldByMaxTimestamp.computeIfAbsent(dueAt, t -> new ArrayList<>()).add(slot);
+        }
+        if (slot.events == null) {
+            slot.events = new ArrayList<>();
+            heldWaiting.add(slot);
+        }
+        slot.events.add(event);
+        if (bundleSize == 0) {
+            bundleStartedAt = getProcessingTimeService().getCurrentProcessingTime();
+            scheduleBundleTimer();
+        }
+        bundleSize++;
+        return first;
+    }
+
     private void collectFire(String key, TimeWindow window, TimeWindow stateWindow) throws Exception {
         if (processFunction) {
             List<byte[]> contents = new ArrayList<>();
@@ -592,9 +672,92 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
 
     // --- talking to the sidecar ----------------------------------------------------------------------------------
 
-    /** Sends every waiting element in one AGGREGATE request and stores the new accumulators. Changes the current key. */
+    /**
+     * Sends every waiting element: those of kept windows in one COMBINE, the others in one AGGREGATE whose new
+     * accumulators are stored. Takes every kept accumulator back when too many are kept. Changes the current key.
+     */
     private void flushBundle() throws Exception {
         if (bundleSize == 0) {
+            return;
+        }
+        bundleSize = 0;
+        combineHeld();
+        aggregateIntoState();
+        if (held.size() > MAX_HELD) {
+            takeAllHeld();
+        }
+    }
+
+    private void combineHeld() throws Exception {
+        if (heldWaiting.isEmpty()) {
+            return;
+        }
+        List<SidecarProtocol.CombineGroup> groups = new ArrayList<>(heldWaiting.size());
+        for (HeldWindow slot : heldWaiting) {
+            String key = slot.id.f0;
+            TimeWindow window = slot.id.f1;
+            if (slot.inSidecar) {
+                groups.add(new SidecarProtocol.CombineGroup(key, window.getStart(), window.getEnd(), true, null, slot.events));
+            } else {
+                // First COMBINE of this window since it was last taken: start from what state holds (null: create).
+                setCurrentKey(key);
+                groups.add(new SidecarProtocol.CombineGroup(
+                        key, window.getStart(), window.getEnd(), false, stateOf(window).value(), slot.events));
+                slot.inSidecar = true;
+            }
+            slot.events = null;
+        }
+        heldWaiting = new ArrayList<>();
+        for (List<byte[]> letters : await(client.combine(groups))) {
+            deadLetters(letters);
+        }
+    }
+
+    /** Takes back the kept accumulators of every window whose last millisecond the watermark has reached. */
+    private void takeDue(long watermark) throws Exception {
+        if (heldByMaxTimestamp.isEmpty() || heldByMaxTimestamp.firstKey() > watermark) {
+            return;
+        }
+        NavigableMap<Long, List<HeldWindow>> due = heldByMaxTimestamp.headMap(watermark, true);
+        List<HeldWindow> slots = new ArrayList<>();
+        due.values().forEach(slots::addAll);
+        due.clear();
+        for (HeldWindow slot : slots) {
+            held.remove(slot.id);
+        }
+        take(slots);
+    }
+
+    private void takeAllHeld() throws Exception {
+        if (held.isEmpty()) {
+            return;
+        }
+        List<HeldWindow> slots = new ArrayList<>(held.values());
+        held.clear();
+        heldByMaxTimestamp.clear();
+        take(slots);
+    }
+
+    /** TAKE: the sidecar hands the accumulators over and forgets them; they go into keyed state. */
+    private void take(List<HeldWindow> slots) throws Exception {
+        List<SidecarProtocol.WindowRef> windows = new ArrayList<>(slots.size());
+        for (HeldWindow slot : slots) {
+            windows.add(new SidecarProtocol.WindowRef(slot.id.f0, slot.id.f1.getStart(), slot.id.f1.getEnd()));
+        }
+        List<SidecarProtocol.AggregateResult> results = await(client.take(windows));
+        for (int i = 0; i < slots.size(); i++) {
+            SidecarProtocol.AggregateResult result = results.get(i);
+            if (result.accumulator() != null) {
+                setCurrentKey(slots.get(i).id.f0);
+                stateOf(slots.get(i).id.f1).update(result.accumulator());
+            }
+            deadLetters(result.deadLetters());
+        }
+    }
+
+    /** Sends the elements of windows kept in state in one AGGREGATE request and stores the new accumulators. */
+    private void aggregateIntoState() throws Exception {
+        if (bundle.isEmpty()) {
             return;
         }
         List<Tuple2<String, TimeWindow>> order = new ArrayList<>(bundle.keySet());
@@ -606,7 +769,6 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
                     target.f0, target.f1.getStart(), target.f1.getEnd(), stateOf(target.f1).value(), entry.getValue()));
         }
         bundle = new LinkedHashMap<>();
-        bundleSize = 0;
         List<SidecarProtocol.AggregateResult> results = await(client.aggregate(groups));
         for (int i = 0; i < order.size(); i++) {
             Tuple2<String, TimeWindow> target = order.get(i);
@@ -669,4 +831,16 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         }
     }
 
+    /** A window whose accumulator the sidecar keeps, with the events waiting for the next COMBINE. */
+    private static final class HeldWindow {
+        final Tuple2<String, TimeWindow> id;
+        /** Whether a COMBINE has started it in the sidecar (else the next one starts it from state). */
+        boolean inSidecar;
+        /** Events for the next COMBINE; null when none wait. */
+        List<byte[]> events;
+
+        HeldWindow(Tuple2<String, TimeWindow> id) {
+            this.id = id;
+        }
+    }
 }

@@ -2,11 +2,13 @@ package dev.flinkfn.runtime.sidecar;
 
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateGroup;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateResult;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.CombineGroup;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.FireRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeResult;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricUpdate;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.Output;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.WindowRef;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
@@ -28,6 +30,15 @@ public interface SidecarClient extends AutoCloseable {
 
     /** Adds events to window accumulators; one result per group, in order. */
     CompletableFuture<List<AggregateResult>> aggregate(List<AggregateGroup> groups);
+
+    /**
+     * Adds events to window accumulators that the sidecar keeps for this connection; one list of dead letters per
+     * group, in order.
+     */
+    CompletableFuture<List<List<byte[]>>> combine(List<CombineGroup> groups);
+
+    /** Takes back the accumulators the sidecar keeps for these windows; one result per window, in order. */
+    CompletableFuture<List<AggregateResult>> take(List<WindowRef> windows);
 
     /** Merges the accumulators of session windows; one result per merge, in order. */
     CompletableFuture<List<MergeResult>> merge(List<MergeRequest> merges);

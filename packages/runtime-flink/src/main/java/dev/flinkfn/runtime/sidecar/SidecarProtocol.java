@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The operator ⇄ sidecar protocol, version 4: its constants, its messages and their codec.
+ * The operator ⇄ sidecar protocol, version 5: its constants, its messages and their codec.
  *
  * <p>This class mirrors {@code packages/sidecar/src/protocol.ts}, whose header comment is the authoritative
  * specification (copied below); both sides test against the golden frames in
@@ -48,6 +48,16 @@ import java.util.Map;
  *   → AGGREGATE  0x20  u32 n, each: str key, i64 start, i64 end, nbytes accumulator (null: create one),
  *                      u32 m, m × bytes event
  *   ← AGGREGATED 0x21  u32 n, each: nbytes accumulator (null: none could be created), u32 d, d × bytes deadLetter
+ *   → COMBINE    0x26  u32 n, each: str key, i64 start, i64 end, u8 held, held 0: nbytes accumulator (null: create one),
+ *                      u32 m, m × bytes event — like AGGREGATE, but the sidecar keeps the accumulator (held 1: the one
+ *                      it keeps from an earlier COMBINE of this connection; held 0: start from the one given, replacing
+ *                      any it keeps) and answers only the dead letters
+ *   ← COMBINED   0x27  u32 n, each: u32 d, d × bytes deadLetter
+ *   → TAKE       0x28  u32 n, each: str key, i64 start, i64 end — hand over and forget the accumulators kept for these
+ *                      windows; taking one the sidecar does not keep is an ERROR (the operator lost track: a bug)
+ *   ← TAKEN      0x29  u32 n, each: nbytes accumulator (null: none could be created), u32 d, d × bytes deadLetter — as
+ *                      AGGREGATED; an accumulator that is not JSON any more is a dead letter, and the one its first
+ *                      COMBINE started from is handed back
  *   → MERGE      0x22  u32 n, each: str key, i64 start, i64 end (the merged window), u32 m, m × bytes accumulator
  *   ← MERGED     0x23  u32 n, each: bytes accumulator, u32 d, d × bytes deadLetter
  *   → FIRE       0x24  u32 n, each: str key, i64 start, i64 end, u8 mode,
@@ -70,6 +80,11 @@ import java.util.Map;
  *     kind 1 GAUGE       f64 value (IEEE 754 binary64; the last value set)
  *     kind 2 HISTOGRAM   u32 m, m × i64 value (every value recorded, rounded to an integer, in order)
  *
+ * Held accumulators (COMBINE/TAKE, docs/architecture.md "Window accumulators"): the sidecar keeps them per connection,
+ * in memory only. They are not state: the operator takes them back into Flink state before a window they belong to
+ * can fire (its watermark), before a checkpoint barrier, at end of input and when too many are kept; a sidecar that
+ * dies loses them together with the task, which restores from its last checkpoint.
+ *
  * Errors in user code never produce ERROR: they are DEAD_LETTER outputs (PROCESS, FIRE) or dead letters
  * next to the accumulator (AGGREGATE, MERGE), and processing continues. ERROR means a broken frame or a
  * bug; the operator fails the task and Flink restores from the last checkpoint.
@@ -84,7 +99,7 @@ import java.util.Map;
  */
 public final class SidecarProtocol {
 
-    public static final int PROTOCOL_VERSION = 4;
+    public static final int PROTOCOL_VERSION = 5;
 
     // message types
     public static final int HELLO = 0x01;
@@ -97,6 +112,10 @@ public final class SidecarProtocol {
     public static final int MERGED = 0x23;
     public static final int FIRE = 0x24;
     public static final int FIRED = 0x25;
+    public static final int COMBINE = 0x26;
+    public static final int COMBINED = 0x27;
+    public static final int TAKE = 0x28;
+    public static final int TAKEN = 0x29;
     public static final int METRICS = 0x30;
     public static final int ERROR = 0x7e;
     public static final int SHUTDOWN = 0x7f;
@@ -137,6 +156,10 @@ public final class SidecarProtocol {
             case PROCESSED: return "PROCESSED";
             case AGGREGATE: return "AGGREGATE";
             case AGGREGATED: return "AGGREGATED";
+            case COMBINE: return "COMBINE";
+            case COMBINED: return "COMBINED";
+            case TAKE: return "TAKE";
+            case TAKEN: return "TAKEN";
             case MERGE: return "MERGE";
             case MERGED: return "MERGED";
             case FIRE: return "FIRE";
@@ -201,6 +224,25 @@ public final class SidecarProtocol {
         }
     }
 
+    /**
+     * Events to add to a window's accumulator that the sidecar keeps: the one it kept from an earlier COMBINE
+     * ({@code held}), or a new one started from {@code accumulator} (null: create one).
+     */
+    public record CombineGroup(String key, long start, long end, boolean held, byte[] accumulator, List<byte[]> events) {
+        public CombineGroup {
+            checkNotNull(key, "key");
+            checkNotNull(events, "events");
+            checkArgument(!held || accumulator == null, "a held window's accumulator is in the sidecar, not in the request");
+        }
+    }
+
+    /** A key's window: what TAKE names. */
+    public record WindowRef(String key, long start, long end) {
+        public WindowRef {
+            checkNotNull(key, "key");
+        }
+    }
+
     /** The new accumulator (null if none could be created) and the dead letters of events that failed. */
     public record AggregateResult(byte[] accumulator, List<byte[]> deadLetters) {
         public AggregateResult {
@@ -251,12 +293,13 @@ public final class SidecarProtocol {
 
     /** A message from the operator to the sidecar. */
     public sealed interface Request extends Message
-            permits HelloMessage, ProcessMessage, AggregateMessage, MergeMessage, FireMessage, ShutdownMessage {}
+            permits HelloMessage, ProcessMessage, AggregateMessage, CombineMessage, TakeMessage, MergeMessage, FireMessage,
+                    ShutdownMessage {}
 
     /** A message from the sidecar to the operator. */
     public sealed interface Response extends Message
-            permits HelloOkMessage, ProcessedMessage, AggregatedMessage, MergedMessage, FiredMessage, MetricsMessage,
-                    ErrorMessage {}
+            permits HelloOkMessage, ProcessedMessage, AggregatedMessage, CombinedMessage, TakenMessage, MergedMessage,
+                    FiredMessage, MetricsMessage, ErrorMessage {}
 
     /**
      * The handshake, with the values of the function's settings (in their order; secrets included, so
@@ -300,6 +343,28 @@ public final class SidecarProtocol {
         @Override
         public int type() {
             return AGGREGATE;
+        }
+    }
+
+    public record CombineMessage(int id, List<CombineGroup> groups) implements Request {
+        public CombineMessage {
+            checkNotNull(groups, "groups");
+        }
+
+        @Override
+        public int type() {
+            return COMBINE;
+        }
+    }
+
+    public record TakeMessage(int id, List<WindowRef> windows) implements Request {
+        public TakeMessage {
+            checkNotNull(windows, "windows");
+        }
+
+        @Override
+        public int type() {
+            return TAKE;
         }
     }
 
@@ -362,6 +427,30 @@ public final class SidecarProtocol {
         @Override
         public int type() {
             return AGGREGATED;
+        }
+    }
+
+    /** One list of dead letters per group of the COMBINE. */
+    public record CombinedMessage(int id, List<List<byte[]>> deadLetters) implements Response {
+        public CombinedMessage {
+            checkNotNull(deadLetters, "deadLetters");
+        }
+
+        @Override
+        public int type() {
+            return COMBINED;
+        }
+    }
+
+    /** The taken accumulators, as AGGREGATED gives them. */
+    public record TakenMessage(int id, List<AggregateResult> results) implements Response {
+        public TakenMessage {
+            checkNotNull(results, "results");
+        }
+
+        @Override
+        public int type() {
+            return TAKEN;
         }
     }
 
@@ -487,6 +576,20 @@ public final class SidecarProtocol {
                 w.str(group.key()).i64(group.start()).i64(group.end()).nbytes(group.accumulator());
                 writeByteList(w, group.events());
             }
+        } else if (request instanceof CombineMessage combine) {
+            w.u32(combine.groups().size());
+            for (CombineGroup group : combine.groups()) {
+                w.str(group.key()).i64(group.start()).i64(group.end()).u8(group.held() ? 1 : 0);
+                if (!group.held()) {
+                    w.nbytes(group.accumulator());
+                }
+                writeByteList(w, group.events());
+            }
+        } else if (request instanceof TakeMessage take) {
+            w.u32(take.windows().size());
+            for (WindowRef window : take.windows()) {
+                w.str(window.key()).i64(window.start()).i64(window.end());
+            }
         } else if (request instanceof MergeMessage merge) {
             w.u32(merge.merges().size());
             for (MergeRequest m : merge.merges()) {
@@ -519,10 +622,13 @@ public final class SidecarProtocol {
         } else if (response instanceof FiredMessage fired) {
             writeOutputLists(w, fired.results());
         } else if (response instanceof AggregatedMessage aggregated) {
-            w.u32(aggregated.results().size());
-            for (AggregateResult result : aggregated.results()) {
-                w.nbytes(result.accumulator());
-                writeByteList(w, result.deadLetters());
+            writeAggregateResults(w, aggregated.results());
+        } else if (response instanceof TakenMessage taken) {
+            writeAggregateResults(w, taken.results());
+        } else if (response instanceof CombinedMessage combined) {
+            w.u32(combined.deadLetters().size());
+            for (List<byte[]> letters : combined.deadLetters()) {
+                writeByteList(w, letters);
             }
         } else if (response instanceof MergedMessage merged) {
             w.u32(merged.results().size());
@@ -552,6 +658,14 @@ public final class SidecarProtocol {
             throw new IllegalArgumentException("unknown response " + response);
         }
         w.end();
+    }
+
+    private static void writeAggregateResults(FrameWriter w, List<AggregateResult> results) throws SidecarProtocolException {
+        w.u32(results.size());
+        for (AggregateResult result : results) {
+            w.nbytes(result.accumulator());
+            writeByteList(w, result.deadLetters());
+        }
     }
 
     private static void writeByteList(FrameWriter w, List<byte[]> values) throws SidecarProtocolException {
@@ -614,6 +728,12 @@ public final class SidecarProtocol {
                 request = new AggregateMessage(id, r.list(
                         () -> new AggregateGroup(r.str(), r.i64(), r.i64(), r.nbytes(), r.list(r::bytes))));
                 break;
+            case COMBINE:
+                request = new CombineMessage(id, r.list(() -> readCombineGroup(r)));
+                break;
+            case TAKE:
+                request = new TakeMessage(id, r.list(() -> new WindowRef(r.str(), r.i64(), r.i64())));
+                break;
             case MERGE:
                 request = new MergeMessage(id, r.list(
                         () -> new MergeRequest(r.str(), r.i64(), r.i64(), r.list(r::bytes))));
@@ -644,6 +764,12 @@ public final class SidecarProtocol {
                 break;
             case AGGREGATED:
                 response = new AggregatedMessage(id, r.list(() -> new AggregateResult(r.nbytes(), r.list(r::bytes))));
+                break;
+            case TAKEN:
+                response = new TakenMessage(id, r.list(() -> new AggregateResult(r.nbytes(), r.list(r::bytes))));
+                break;
+            case COMBINED:
+                response = new CombinedMessage(id, r.list(() -> r.list(r::bytes)));
                 break;
             case MERGED:
                 response = new MergedMessage(id, r.list(() -> new MergeResult(r.bytes(), r.list(r::bytes))));
@@ -677,6 +803,20 @@ public final class SidecarProtocol {
             default:
                 throw new SidecarProtocolException("unknown metric kind " + kind);
         }
+    }
+
+    private static CombineGroup readCombineGroup(FrameReader r) throws SidecarProtocolException {
+        String key = r.str();
+        long start = r.i64();
+        long end = r.i64();
+        int held = r.u8();
+        if (held == 1) {
+            return new CombineGroup(key, start, end, true, null, r.list(r::bytes));
+        }
+        if (held == 0) {
+            return new CombineGroup(key, start, end, false, r.nbytes(), r.list(r::bytes));
+        }
+        throw new SidecarProtocolException("unknown held flag " + held);
     }
 
     private static FireRequest readFire(FrameReader r) throws SidecarProtocolException {

@@ -4,6 +4,12 @@ import static org.apache.flink.util.Preconditions.checkArgument;
 import static org.apache.flink.util.Preconditions.checkNotNull;
 
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateGroup;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.CombineGroup;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.CombineMessage;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.CombinedMessage;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.TakeMessage;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.TakenMessage;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.WindowRef;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateResult;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregatedMessage;
@@ -216,6 +222,20 @@ public final class SocketSidecarClient implements SidecarClient {
         checkNotNull(groups, "groups");
         return send(id -> new AggregateMessage(id, groups), SidecarProtocol.AGGREGATED, groups.size(),
                 response -> ((AggregatedMessage) response).results());
+    }
+
+    @Override
+    public CompletableFuture<List<List<byte[]>>> combine(List<CombineGroup> groups) {
+        checkNotNull(groups, "groups");
+        return send(id -> new CombineMessage(id, groups), SidecarProtocol.COMBINED, groups.size(),
+                response -> ((CombinedMessage) response).deadLetters());
+    }
+
+    @Override
+    public CompletableFuture<List<AggregateResult>> take(List<WindowRef> windows) {
+        checkNotNull(windows, "windows");
+        return send(id -> new TakeMessage(id, windows), SidecarProtocol.TAKEN, windows.size(),
+                response -> ((TakenMessage) response).results());
     }
 
     @Override

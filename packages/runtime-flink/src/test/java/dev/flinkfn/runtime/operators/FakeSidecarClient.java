@@ -65,6 +65,49 @@ final class FakeSidecarClient implements SidecarClient {
         return answer(results);
     }
 
+    /** The counts COMBINE keeps, by key@start-end, as the sidecar keeps accumulators per connection. */
+    final java.util.Map<String, Long> kept = new java.util.HashMap<>();
+
+    @Override
+    public CompletableFuture<List<List<byte[]>>> combine(List<SidecarProtocol.CombineGroup> groups) {
+        requests.add("combine " + groups.size() + " groups " + groups.stream().mapToInt(g -> g.events().size()).sum() + " events");
+        List<List<byte[]>> results = new ArrayList<>();
+        for (SidecarProtocol.CombineGroup group : groups) {
+            String window = group.key() + "@" + group.start() + "-" + group.end();
+            long count;
+            if (group.held()) {
+                Long keptCount = kept.get(window);
+                if (keptCount == null) {
+                    CompletableFuture<List<List<byte[]>>> failed = new CompletableFuture<>();
+                    failed.completeExceptionally(new IllegalStateException("COMBINE continues " + window + ", which is not kept"));
+                    return failed;
+                }
+                count = keptCount;
+            } else {
+                count = group.accumulator() == null ? 0 : Long.parseLong(new String(group.accumulator(), StandardCharsets.UTF_8));
+            }
+            kept.put(window, count + group.events().size());
+            results.add(List.of());
+        }
+        return answer(results);
+    }
+
+    @Override
+    public CompletableFuture<List<SidecarProtocol.AggregateResult>> take(List<SidecarProtocol.WindowRef> windows) {
+        requests.add("take " + windows.size());
+        List<SidecarProtocol.AggregateResult> results = new ArrayList<>();
+        for (SidecarProtocol.WindowRef window : windows) {
+            Long count = kept.remove(window.key() + "@" + window.start() + "-" + window.end());
+            if (count == null) {
+                CompletableFuture<List<SidecarProtocol.AggregateResult>> failed = new CompletableFuture<>();
+                failed.completeExceptionally(new IllegalStateException("TAKE of " + window + ", which is not kept"));
+                return failed;
+            }
+            results.add(new SidecarProtocol.AggregateResult(bytes(String.valueOf(count)), List.of()));
+        }
+        return answer(results);
+    }
+
     @Override
     public CompletableFuture<List<SidecarProtocol.MergeResult>> merge(List<SidecarProtocol.MergeRequest> merges) {
         requests.add("merge " + merges.size());

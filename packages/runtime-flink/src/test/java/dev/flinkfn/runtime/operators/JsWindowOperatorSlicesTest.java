@@ -89,8 +89,9 @@ class JsWindowOperatorSlicesTest {
             }
             h.processElement(element("b", 3));
             h.processWatermark(new Watermark(9));
-            // Three slices hold data (a [0,5), a [5,10), b [0,5)); one window of a covers two of them.
-            assertThat(sliced.sidecar().requests).containsExactly("aggregate 3 groups 4 events", "merge 1", "fire 4");
+            // Three slices hold data (a [0,5), a [5,10), b [0,5)), kept in the sidecar until the watermark makes their
+            // first window due; one window of a covers two of them.
+            assertThat(sliced.sidecar().requests).containsExactly("combine 3 groups 4 events", "take 3", "merge 1", "fire 4");
             assertThat(results(h)).containsExactly("a@-5-5=2", "a@0-10=3", "b@-5-5=1", "b@0-10=1");
             h.processWatermark(new Watermark(14));
             assertThat(results(h)).containsExactly("a@-5-5=2", "a@0-10=3", "a@5-15=1", "b@-5-5=1", "b@0-10=1");
@@ -104,6 +105,30 @@ class JsWindowOperatorSlicesTest {
             h.processWatermark(new Watermark(9));
             h.processWatermark(new Watermark(14));
         }, late)).hasSize(5);
+    }
+
+    @Test
+    void aSliceIsKeptInTheSidecarUntilItsFirstWindowIsDueThenTakenIntoStateAndALateElementGoesToState() throws Exception {
+        Run sliced = run(10, 5, 0, 5, true);
+        try (var h = sliced.harness()) {
+            h.open();
+            h.processElement(element("a", 1)); // slice [0,5): first window [-5,5), due at 4
+            h.processElement(element("a", 7)); // slice [5,10): first window [0,10), due at 9
+            h.processWatermark(new Watermark(3));
+            h.processElement(element("a", 2));
+            h.processElement(element("a", 8));
+            h.processWatermark(new Watermark(4));
+            assertThat(sliced.sidecar().requests).containsExactly(
+                    "combine 2 groups 2 events", "combine 2 groups 2 events", "take 1", "fire 1");
+            assertThat(results(h)).containsExactly("a@-5-5=2");
+            h.processWatermark(new Watermark(9));
+            h.processElement(element("a", 3)); // [0,10) fires late from state: slice [0,5) is no longer kept
+            assertThat(sliced.sidecar().requests).containsExactly(
+                    "combine 2 groups 2 events", "combine 2 groups 2 events", "take 1", "fire 1",
+                    "take 1", "merge 1", "fire 1", "aggregate 1 groups 1 events", "merge 1", "fire 1");
+            // [-5,5) is past its cleanup (9): only [0,10) fires again.
+            assertThat(results(h)).containsExactly("a@-5-5=2", "a@0-10=4", "a@0-10=5");
+        }
     }
 
     @Test
@@ -168,7 +193,7 @@ class JsWindowOperatorSlicesTest {
             h.processWatermark(new Watermark(Long.MAX_VALUE)); // what a finished source sends before the end of input
             h.endInput();
             assertThat(results(h)).containsExactly("a@-5-5=1", "a@0-10=2", "a@5-15=1", "b@10-20=1", "b@5-15=1");
-            assertThat(sliced.sidecar().requests).containsExactly("aggregate 3 groups 3 events", "merge 1", "fire 5");
+            assertThat(sliced.sidecar().requests).containsExactly("combine 3 groups 3 events", "take 3", "merge 1", "fire 5");
         }
     }
 

@@ -8,6 +8,12 @@ import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateGroup;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateResult;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregatedMessage;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.CombineGroup;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.CombineMessage;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.CombinedMessage;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.TakeMessage;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.TakenMessage;
+import dev.flinkfn.runtime.sidecar.SidecarProtocol.WindowRef;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.DeadLetterOutput;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.ElementOutput;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.CounterUpdate;
@@ -107,6 +113,16 @@ final class GoldenFrames {
             json.set("groups", array(aggregate.groups(), g -> window(g.key(), g.start(), g.end())
                     .put("accumulator", text(g.accumulator()))
                     .set("events", texts(g.events()))));
+        } else if (message instanceof CombineMessage combine) {
+            json.set("groups", array(combine.groups(), g -> {
+                ObjectNode node = window(g.key(), g.start(), g.end()).put("held", g.held());
+                if (!g.held()) {
+                    node.put("accumulator", text(g.accumulator()));
+                }
+                return node.set("events", texts(g.events()));
+            }));
+        } else if (message instanceof TakeMessage take) {
+            json.set("windows", array(take.windows(), w -> window(w.key(), w.start(), w.end())));
         } else if (message instanceof MergeMessage merge) {
             json.set("merges", array(merge.merges(), m -> window(m.key(), m.start(), m.end())
                     .set("accumulators", texts(m.accumulators()))));
@@ -125,6 +141,12 @@ final class GoldenFrames {
         } else if (message instanceof AggregatedMessage aggregated) {
             json.set("results", array(aggregated.results(), r -> MAPPER.createObjectNode()
                     .put("accumulator", text(r.accumulator())).set("deadLetters", texts(r.deadLetters()))));
+        } else if (message instanceof TakenMessage taken) {
+            json.set("results", array(taken.results(), r -> MAPPER.createObjectNode()
+                    .put("accumulator", text(r.accumulator())).set("deadLetters", texts(r.deadLetters()))));
+        } else if (message instanceof CombinedMessage combined) {
+            json.set("results", array(combined.deadLetters(), letters -> MAPPER.createObjectNode()
+                    .set("deadLetters", texts(letters))));
         } else if (message instanceof MergedMessage merged) {
             json.set("results", array(merged.results(), r -> MAPPER.createObjectNode()
                     .put("accumulator", text(r.accumulator())).set("deadLetters", texts(r.deadLetters()))));
@@ -199,6 +221,13 @@ final class GoldenFrames {
             case "AGGREGATE":
                 return new AggregateMessage(id, list(json.get("groups"), g -> new AggregateGroup(g.get("key").asText(),
                         i64(g.get("start")), i64(g.get("end")), bytes(g.get("accumulator")), bytesList(g.get("events")))));
+            case "COMBINE":
+                return new CombineMessage(id, list(json.get("groups"), g -> new CombineGroup(g.get("key").asText(),
+                        i64(g.get("start")), i64(g.get("end")), g.get("held").asBoolean(),
+                        g.get("held").asBoolean() ? null : bytes(g.get("accumulator")), bytesList(g.get("events")))));
+            case "TAKE":
+                return new TakeMessage(id, list(json.get("windows"),
+                        w -> new WindowRef(w.get("key").asText(), i64(w.get("start")), i64(w.get("end")))));
             case "MERGE":
                 return new MergeMessage(id, list(json.get("merges"), m -> new MergeRequest(m.get("key").asText(),
                         i64(m.get("start")), i64(m.get("end")), bytesList(m.get("accumulators")))));
@@ -226,6 +255,11 @@ final class GoldenFrames {
             case "AGGREGATED":
                 return new AggregatedMessage(id, list(json.get("results"),
                         r -> new AggregateResult(bytes(r.get("accumulator")), bytesList(r.get("deadLetters")))));
+            case "TAKEN":
+                return new TakenMessage(id, list(json.get("results"),
+                        r -> new AggregateResult(bytes(r.get("accumulator")), bytesList(r.get("deadLetters")))));
+            case "COMBINED":
+                return new CombinedMessage(id, list(json.get("results"), r -> bytesList(r.get("deadLetters"))));
             case "MERGED":
                 return new MergedMessage(id, list(json.get("results"),
                         r -> new MergeResult(bytes(r.get("accumulator")), bytesList(r.get("deadLetters")))));

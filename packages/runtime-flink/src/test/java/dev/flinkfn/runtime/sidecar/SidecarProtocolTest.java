@@ -32,8 +32,8 @@ class SidecarProtocolTest {
     @Test
     void theGoldenFramesCoverEveryMessageType() {
         assertThat(goldenFrames().map(f -> f.message().get("type").asText()).distinct())
-                .containsExactlyInAnyOrder("HELLO", "PROCESS", "AGGREGATE", "MERGE", "FIRE", "SHUTDOWN",
-                        "HELLO_OK", "PROCESSED", "AGGREGATED", "MERGED", "FIRED", "METRICS", "ERROR");
+                .containsExactlyInAnyOrder("HELLO", "PROCESS", "AGGREGATE", "COMBINE", "TAKE", "MERGE", "FIRE", "SHUTDOWN",
+                        "HELLO_OK", "PROCESSED", "AGGREGATED", "COMBINED", "TAKEN", "MERGED", "FIRED", "METRICS", "ERROR");
     }
 
     @ParameterizedTest(name = "{0}")
