@@ -30,11 +30,10 @@
  *    time moves on regardless, as on Flink). Synchronous results take the same path, so a sync handler is never overtaken. `settled()` resolves when
  *    everything pushed so far has been emitted.
  */
-import type { FunctionDeclarations, ManifestWindow, WindowBounds } from '@flinkfn/sdk';
+import { SlidingSlices, type FunctionDeclarations, type ManifestWindow, type WindowBounds } from '@flinkfn/sdk';
 import type { DeadLetter, DeadLetterSource, FunctionHost, Output, Step } from '@flinkfn/host';
 import { MetricsSummary, type MetricsSnapshot } from '@flinkfn/host';
 import { assignWindows, maxTimestamp, mergeWindows, sameWindow, windowId } from './assigners.js';
-import { SlidingSlices } from './slices.js';
 import { TimerQueue, type Timer } from './timers.js';
 
 /**

@@ -17,7 +17,7 @@ export type { AsyncDeclaration, RetryDeclaration } from './async.js';
 export type * from './types.js';
 export type * from './manifest.js';
 export { checkMetricName, METRIC_NAME_PATTERN } from './metrics.js';
-export { sliceMs } from './slices.js';
+export { sliceMs, SlidingSlices, type SliceBounds } from './slices.js';
 export type { MetricKind } from './metrics.js';
 export { SettingsError, isSettingsError, resolveSettings, secretEnvName, SETTING_NAME_PATTERN } from './settings.js';
 export type { SettingDeclaration, SettingsDeclaration, SettingsOf } from './settings.js';

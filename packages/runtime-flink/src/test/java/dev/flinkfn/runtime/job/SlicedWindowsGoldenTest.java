@@ -10,12 +10,13 @@ import dev.flinkfn.runtime.operators.SlidingSlices;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Which windows keep their state in slices: {@link FunctionPipeline#slices} against the golden cases of the rule's home,
- * packages/sdk/src/slices.ts, which the sidecar reads too.
+ * Which windows keep their state in slices, and the slices: {@link FunctionPipeline#slices} and {@link SlidingSlices}
+ * against the golden cases of the rule's home, packages/sdk/src/slices.ts, which the sidecar and the engine read too.
  */
 class SlicedWindowsGoldenTest {
 
@@ -35,6 +36,18 @@ class SlicedWindowsGoldenTest {
                 } else {
                     assertThat(slices).isNotNull();
                     assertThat(slices.sliceSize()).isEqualTo(c.get("sliceMs").asLong());
+                    for (JsonNode element : c.get("elements")) {
+                        TimeWindow slice = slices.sliceOf(element.get("ts").asLong());
+                        assertThat(List.of(slice.getStart(), slice.getEnd())).as("slice of %s", element.get("ts"))
+                                .isEqualTo(List.of(element.get("slice").get(0).asLong(), element.get("slice").get(1).asLong()));
+                        List<Long> ends = new ArrayList<>();
+                        for (long end = slices.firstWindowEnd(slice); end <= slices.lastWindowEnd(slice); end += slices.slide()) {
+                            ends.add(end);
+                        }
+                        List<Long> expected = new ArrayList<>();
+                        element.get("windowEnds").forEach(e -> expected.add(e.asLong()));
+                        assertThat(ends).as("windows containing the slice of %s", element.get("ts")).isEqualTo(expected);
+                    }
                 }
             }));
         }
