@@ -9,9 +9,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import java.util.NavigableMap;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -173,8 +173,8 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         timers = getInternalTimerService("window-timers", windowSerializer, this);
         restoredWindowAccumulators = slices != null && holdsEntries(accumulatorDescriptor.getName());
         if (restoredWindowAccumulators) {
-            LOG.info("{}: restored accumulators kept per window (a savepoint of an earlier version): the windows they "
-                    + "belong to fire with them merged into their slices until their cleanup", getOperatorName());
+            LOG.info("{}: restored accumulators kept per window (a savepoint of a version without slices): the windows "
+                    + "they belong to fire with them merged into their slices until their cleanup", getOperatorName());
         }
         assignerContext = new WindowAssigner.WindowAssignerContext() {
             @Override
