@@ -49,11 +49,14 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  *
  * <p>Event-time windows of an aggregate (not sessions, not {@code process}) combine in memory, as Flink SQL's window
  * aggregation does (FLIP-145's window buffer): the sidecar keeps the accumulator of a window that is not due yet from
- * one bundle to the next (COMBINE), so a bundle costs no state read, no state write and no accumulator crossing the
- * socket, and the window's timers are registered once, when it is first kept, instead of per element. Kept
- * accumulators go back into keyed state (TAKE) before anything can read them: when a watermark makes their window
- * due (before its timers run), before a checkpoint barrier, at end of input, and when more than {@link #MAX_HELD}
- * are kept. A window that is already due (late firings) takes the state path, so a kept window is never due.
+ * one bundle to the next (COMBINE), so a bundle costs no state read or write and no accumulator crossing the socket,
+ * and a kept window has no timer: the watermark finds the kept windows it makes due in an index by window end (one
+ * lookup per watermark, as Flink SQL's slicing operator keeps one timer per slice end). Without allowed lateness a
+ * due window fires straight from the sidecar's memory (FIRE mode 2) and never reaches state; with lateness its
+ * accumulator goes into state (TAKE) with its timers, before the watermark runs them, so late firings and cleanup
+ * work as before. Before a checkpoint barrier, at finish and above {@link #MAX_HELD} kept windows every kept
+ * accumulator goes into state with its timers (TAKE), so a snapshot holds everything. A window that is already due
+ * (late firings) takes the state path, so a kept window is never due.
  */
 public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> implements Triggerable<String, TimeWindow> {
 
@@ -390,9 +393,6 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             slot = new HeldWindow(id);
             held.put(id, slot);
             heldByMaxTimestamp.computeIfAbsent(window.maxTimestamp(), t -> new ArrayList<>()).add(slot);
-            // EventTimeTrigger's timer and the cleanup timer, once per kept window rather than once per element.
-            registerTimer(window.maxTimestamp(), window);
-            registerCleanupTimer(window);
         }
         if (slot.events == null) {
             slot.events = new ArrayList<>();
@@ -514,9 +514,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             } else {
                 // First COMBINE of this window since it was last taken: start from what state holds (null: create).
                 setCurrentKey(key);
-                groups.add(new SidecarProtocol.CombineGroup(
-                        key, window.getStart(), window.getEnd(), false, accumulator(window).value(), slot.events));
+                byte[] stored = accumulator(window).value();
+                groups.add(new SidecarProtocol.CombineGroup(key, window.getStart(), window.getEnd(), false, stored, slot.events));
                 slot.inSidecar = true;
+                slot.fromState = stored != null;
             }
             slot.events = null;
         }
@@ -526,7 +527,11 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         }
     }
 
-    /** Takes back the kept accumulators of every window whose last millisecond the watermark has reached. */
+    /**
+     * The kept windows whose last millisecond the watermark has reached: without lateness they fire from the sidecar
+     * (their FIRE goes with the timers' firings of this watermark), with lateness they go into state with their
+     * timers, which this watermark then runs.
+     */
     private void takeDue(long watermark) throws Exception {
         if (heldByMaxTimestamp.isEmpty() || heldByMaxTimestamp.firstKey() > watermark) {
             return;
@@ -538,7 +543,18 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         for (HeldWindow slot : slots) {
             held.remove(slot.id);
         }
-        take(slots);
+        if (allowedLateness > 0) {
+            take(slots);
+            return;
+        }
+        for (HeldWindow slot : slots) {
+            if (slot.fromState) {
+                // Part of it went into state at a checkpoint (with a timer that will now find nothing to fire).
+                setCurrentKey(slot.id.f0);
+                accumulator(slot.id.f1).clear();
+            }
+            pendingFires.add(SidecarProtocol.FireRequest.kept(slot.id.f0, slot.id.f1.getStart(), slot.id.f1.getEnd()));
+        }
     }
 
     private void takeAllHeld() throws Exception {
@@ -551,7 +567,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         take(slots);
     }
 
-    /** TAKE: the sidecar hands the accumulators over and forgets them; they go into keyed state. */
+    /**
+     * TAKE: the sidecar hands the accumulators over and forgets them; they go into keyed state, with the timers a
+     * window in state needs (EventTimeTrigger's and the cleanup timer).
+     */
     private void take(List<HeldWindow> slots) throws Exception {
         List<SidecarProtocol.WindowRef> windows = new ArrayList<>(slots.size());
         for (HeldWindow slot : slots) {
@@ -561,8 +580,11 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         for (int i = 0; i < slots.size(); i++) {
             SidecarProtocol.AggregateResult result = results.get(i);
             if (result.accumulator() != null) {
+                TimeWindow window = slots.get(i).id.f1;
                 setCurrentKey(slots.get(i).id.f0);
-                accumulator(slots.get(i).id.f1).update(result.accumulator());
+                accumulator(window).update(result.accumulator());
+                registerTimer(window.maxTimestamp(), window);
+                registerCleanupTimer(window);
             }
             deadLetters(result.deadLetters());
         }
@@ -628,6 +650,8 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         final Tuple2<String, TimeWindow> id;
         /** Whether a COMBINE has started it in the sidecar (else the next one starts it from state). */
         boolean inSidecar;
+        /** Whether that COMBINE started from an accumulator in state (which firing from the sidecar must clear). */
+        boolean fromState;
         /** Events for the next COMBINE; null when none wait. */
         List<byte[]> events;
 
