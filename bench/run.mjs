@@ -8,13 +8,14 @@
 // run writes bench/results/quick.{json,md} instead (not kept in git), and an --only run only-<ids>.{json,md}, so the
 // full run's results stay.
 //
-//   node --import tsx bench/run.mjs [--quick] [--only stateless-map,tumbling-count] [--wait-quiet <minutes>]
+//   node --import tsx bench/run.mjs [--quick] [--only stateless-map,tumbling-count] [--no-anchors] [--wait-quiet <minutes>]
 //
 // Scenarios: throughput (ThroughputBenchmark, with the SQL anchor; PyFlink by bench/pyflink/throughput.py), added latency and checkpoint cost (LatencyBenchmark), end to end
 // through a local Kafka broker (KafkaBenchmark), flinkfn deploy → RUNNING on a local stack, the sidecar protocol
 // alone and flinkfn build. Needs the workspace built (./scripts/setup), Java 17 + Maven and python3 (3.9 to 3.12). --quick uses fewer
 // records and runs (a smoke check; its figures are not comparable). --wait-quiet waits (up to that many minutes)
-// for a 1-minute load average below 1.2 before measuring. The CPU that other processes used during the run is
+// for a 1-minute load average below 1.2 before measuring. --no-anchors runs the TypeScript and Java DataStream variants
+// only (no Flink SQL, no PyFlink): a before/after check of a change. The CPU that other processes used during the run is
 // sampled from /proc and written next to the results.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,8 @@ const runtime = path.join(root, 'packages', 'runtime-flink');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
+/** TypeScript and Java DataStream only, without the Flink SQL and PyFlink anchors: a before/after check of a change. */
+const noAnchors = args.includes('--no-anchors');
 const waitQuietMinutes = args.includes('--wait-quiet') ? Number(args[args.indexOf('--wait-quiet') + 1]) : 0;
 const sidecarJs = path.join(root, 'packages/sidecar/bin/flinkfn-sidecar.js');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -84,7 +87,7 @@ function runForLine(command, args, marker, env = process.env) {
 function runThroughput(scenario, artifact, classpath, { runs = quick ? 1 : 3 } = {}) {
   return runJava('dev.flinkfn.runtime.bench.ThroughputBenchmark', ['--scenario', scenario.fn, '--artifact', artifact, '--sidecar', sidecarJs,
     '--records', String(records(scenario)), '--runs', String(runs), '--parallelism', String(scenario.parallelism),
-    '--variants', scenario.sql ? 'java,js,sql' : 'java,js'], classpath, '{"scenario"');
+    '--variants', scenario.sql && !noAnchors ? 'java,js,sql' : 'java,js'], classpath, '{"scenario"');
 }
 
 /** Runs a benchmark main class of the runtime's test classes; resolves with its JSON result line. */
@@ -482,7 +485,7 @@ async function optionalPhase(id, label, run) {
 }
 
 const classpath = javaClasspath();
-const python = SCENARIOS.length ? pyflinkPython() : null;
+const python = SCENARIOS.length && !noAnchors ? pyflinkPython() : null;
 monitor.take(); // compiling and installing are not measured
 const throughput = [];
 const flinkVersions = {};
@@ -490,12 +493,12 @@ for (const scenario of SCENARIOS) {
   phase(scenario.id);
   log(`${scenario.id}: building the TypeScript function`);
   const built = flinkfnBuild(scenario.fn);
-  log(`${scenario.id}: running TypeScript, Java${scenario.sql ? ' and Flink SQL' : ''} variants`);
+  log(`${scenario.id}: running TypeScript, Java${scenario.sql && !noAnchors ? ' and Flink SQL' : ''} variants`);
   const result = await runThroughput(scenario, built.file, classpath);
   log(`${scenario.id}: ratio ${result.ratio.toFixed(2)} (TS ${Math.round(result.js.median)} / Java ${Math.round(result.java.median)} records/s)` +
     (result.sql ? `, JS ÷ SQL ${result.ratioSql.toFixed(2)} (SQL ${result.sql.median} records/s, plan ${result.check.sqlPlan})` : ''));
   flinkVersions.java = result.flinkVersion;
-  const pyflink = await runPyflink(scenario, result, classpath, python);
+  const pyflink = noAnchors ? {} : await runPyflink(scenario, result, classpath, python);
   const pyflinkVersion = Object.values(pyflink).find((p) => p.flinkVersion)?.flinkVersion;
   if (pyflinkVersion) flinkVersions.pyflink = pyflinkVersion;
   throughput.push({ id: scenario.id, ...result, pyflink, ratioPyflink: Object.fromEntries(Object.entries(pyflink).map(([mode, p]) => [mode, p.error ? null : +(result.js.median / p.pyflink.median).toFixed(3)])) });

@@ -314,9 +314,14 @@ export class FunctionHost {
 
   /** The window result(s) of an accumulator. */
   result(accumulator: string, key: string, window: WindowBounds): Step<Output[]> {
+    return this.resultOf(JSON.parse(accumulator) as unknown, key, window);
+  }
+
+  /** The window result(s) of an accumulator given as a value (one kept between adds, never serialized). */
+  resultOf(accumulator: unknown, key: string, window: WindowBounds): Step<Output[]> {
     let returned: unknown;
     try {
-      returned = this.aggregate().result(JSON.parse(accumulator) as never, { key, window, metrics: this.metrics, settings: this.settingValues } as never);
+      returned = this.aggregate().result(accumulator as never, { key, window, metrics: this.metrics, settings: this.settingValues } as never);
     } catch (error) {
       return fail({ stage: 'result', ...thrown(error, errorText(error)), key, window: { ...window } });
     }

@@ -130,9 +130,14 @@ export class SidecarHandler {
           id: request.id,
           results: request.fires.map((fire) => {
             const window = { start: fire.start, end: fire.end };
-            const step = fire.mode === 0
-              ? this.host.result(text(fire.accumulator), fire.key, window)
-              : this.host.process(fire.events.map(text), fire.key, window);
+            let step: Step<HostOutput[]>;
+            if (fire.mode === 0) step = this.host.result(text(fire.accumulator), fire.key, window);
+            else if (fire.mode === 1) step = this.host.process(fire.events.map(text), fire.key, window);
+            else {
+              const kept = held.fire(fire);
+              if (kept === null) return [];
+              step = this.host.resultOf(kept.value, fire.key, window);
+            }
             return step.ok ? this.sinkOutputs(step.value) : [deadLetter(step.deadLetter)];
           }),
         };

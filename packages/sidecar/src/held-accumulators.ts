@@ -28,7 +28,7 @@ export class HeldAccumulators {
    * start from (null: none yet), replacing a kept one.
    */
   combine(window: WindowRef, from: Uint8Array | null | undefined, events: readonly unknown[], deadLetters: DeadLetter[]): void {
-    const id = windowId(window);
+    const id = windowIdOf(window);
     let slot: Held | undefined;
     if (from === undefined) {
       slot = this.held.get(id);
@@ -41,18 +41,32 @@ export class HeldAccumulators {
     this.host.addInto(slot.live, events, deadLetters);
   }
 
+  /**
+   * Forgets a window's accumulator and gives it as a value for `result` (FIRE mode 2): the window fires from memory,
+   * never serialized. Null when none was created (an accumulator may itself be the value null).
+   */
+  fire(window: WindowRef): { value: unknown } | null {
+    const slot = this.forget(window, 'FIRE');
+    return slot.live.created ? { value: slot.live.value } : null;
+  }
+
   /** Hands over a window's accumulator as JSON text (null: none was created) and forgets it. */
   take(window: WindowRef, deadLetters: DeadLetter[]): string | null {
-    const id = windowId(window);
-    const slot = this.held.get(id);
-    if (slot === undefined) throw new ProtocolError(`TAKE of window ${describe(window)}, which this connection does not keep`);
-    this.held.delete(id);
+    const slot = this.forget(window, 'TAKE');
     if (!slot.live.created) return null;
     return this.host.serializeAccumulator(slot.live, deadLetters) ?? slot.base;
   }
+
+  private forget(window: WindowRef, request: 'FIRE' | 'TAKE'): Held {
+    const id = windowIdOf(window);
+    const slot = this.held.get(id);
+    if (slot === undefined) throw new ProtocolError(`${request} of window ${describe(window)}, which this connection does not keep`);
+    this.held.delete(id);
+    return slot;
+  }
 }
 
-function windowId(window: WindowRef): string {
+function windowIdOf(window: WindowRef): string {
   // Start and end are integers, so the first two separators are unambiguous and the key may contain anything.
   return `${window.start}/${window.end}/${window.key}`;
 }

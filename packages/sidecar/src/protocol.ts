@@ -51,7 +51,7 @@
  *   → COMBINE    0x26  u32 n, each: str key, i64 start, i64 end, u8 held, held 0: nbytes accumulator (null: create one),
  *                      u32 m, m × bytes event — like AGGREGATE, but the sidecar keeps the accumulator (held 1: the one
  *                      it keeps from an earlier COMBINE of this connection; held 0: start from the one given, replacing
- *                      any it keeps) and answers only the dead letters
+ *                      any it keeps) and answers only the dead letters; FIRE mode 2 or TAKE ends the keeping
  *   ← COMBINED   0x27  u32 n, each: u32 d, d × bytes deadLetter
  *   → TAKE       0x28  u32 n, each: str key, i64 start, i64 end — hand over and forget the accumulators kept for these
  *                      windows; taking one the sidecar does not keep is an ERROR (the operator lost track: a bug)
@@ -62,7 +62,9 @@
  *                      whose slices fire), u32 m, m × bytes accumulator
  *   ← MERGED     0x23  u32 n, each: bytes accumulator, u32 d, d × bytes deadLetter
  *   → FIRE       0x24  u32 n, each: str key, i64 start, i64 end, u8 mode,
- *                      mode 0 (aggregate): bytes accumulator; mode 1 (process): u32 m, m × bytes event
+ *                      mode 0 (aggregate): bytes accumulator; mode 1 (process): u32 m, m × bytes event;
+ *                      mode 2 (kept): nothing — the accumulator this connection keeps (COMBINE), which it forgets;
+ *                      a window it keeps without an accumulator (none could be created) fires nothing
  *   ← FIRED      0x25  u32 n, each: u32 m, m × output
  *   ← METRICS    0x30  u32 n, n × metric — what user code recorded through `ctx.metrics` while the request was
  *                      handled; sent right before that request's response, with its id, and only when something
@@ -154,7 +156,7 @@ export type Request =
   | { type: typeof MessageType.COMBINE; id: number; groups: Array<WindowRef & ({ held: true } | { held: false; accumulator: Uint8Array | null }) & { events: Uint8Array[] }> }
   | { type: typeof MessageType.TAKE; id: number; windows: WindowRef[] }
   | { type: typeof MessageType.MERGE; id: number; merges: Array<WindowRef & { accumulators: Uint8Array[] }> }
-  | { type: typeof MessageType.FIRE; id: number; fires: Array<WindowRef & ({ mode: 0; accumulator: Uint8Array } | { mode: 1; events: Uint8Array[] })> }
+  | { type: typeof MessageType.FIRE; id: number; fires: Array<WindowRef & ({ mode: 0; accumulator: Uint8Array } | { mode: 1; events: Uint8Array[] } | { mode: 2 })> }
   | { type: typeof MessageType.SHUTDOWN; id: number };
 
 export type Response =
@@ -406,7 +408,7 @@ export function encodeRequest(request: Request, writer = new FrameWriter()): Buf
       for (const fire of request.fires) {
         writer.str(fire.key).i64(fire.start).i64(fire.end).u8(fire.mode);
         if (fire.mode === 0) writer.bytes(fire.accumulator);
-        else {
+        else if (fire.mode === 1) {
           writer.u32(fire.events.length);
           for (const event of fire.events) writer.bytes(event);
         }
@@ -626,6 +628,7 @@ export function decodeRequest(type: number, id: number, body: Buffer): Request {
           const mode = r.u8();
           if (mode === 0) return { key, start, end, mode: 0 as const, accumulator: r.bytes() };
           if (mode === 1) return { key, start, end, mode: 1 as const, events: r.list(() => r.bytes()) };
+          if (mode === 2) return { key, start, end, mode: 2 as const };
           throw new ProtocolError(`unknown fire mode ${mode}`);
         }),
       };

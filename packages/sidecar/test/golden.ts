@@ -39,6 +39,7 @@ export const REQUESTS: Array<[string, Request]> = [
     fires: [
       { key: 'k', start: 0, end: 10, mode: 0, accumulator: b('{"ids":[1]}') },
       { key: 'p', start: 10, end: 20, mode: 1, events: [b('{"v":1}'), b('{"v":2}')] },
+      { key: 'q', start: 20, end: 30, mode: 2 },
     ],
   }],
   ['shutdown', { type: MessageType.SHUTDOWN, id: 9 }],

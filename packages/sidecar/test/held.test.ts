@@ -66,6 +66,28 @@ held('a window kept across bundles gives what one AGGREGATE of all its events gi
   }
 });
 
+held('FIRE of a kept window (mode 2) gives what FIRE of its accumulator gives, and ends the keeping', async () => {
+  const found = loadCases().find((c) => c.id === '026-add-throws-dead-letter');
+  if (!found) throw new Error('no case 026');
+  const file = await buildCase(found);
+  const running = await startSidecar(file);
+  try {
+    const client = await connect(running.socketPath, path.basename(file, '.flinkfn'));
+    const window = { key: 'k', start: 0, end: 10 };
+    await client.send({ type: MessageType.COMBINE, id: 2, groups: [{ ...window, held: false, accumulator: json({ sum: 1 }), events: [json({ v: 2 }), json({ v: 3 })] }] });
+    const kept = (await client.send({ type: MessageType.FIRE, id: 3, fires: [{ ...window, mode: 2 }] })) as Of<typeof MessageType.FIRED>;
+    const given = (await client.send({ type: MessageType.FIRE, id: 4, fires: [{ ...window, mode: 0, accumulator: json({ sum: 6 }) }] })) as Of<typeof MessageType.FIRED>;
+    const values = (fired: Of<typeof MessageType.FIRED>) => fired.results.map((outputs) => outputs.map((o) => (o.kind === 0 ? JSON.parse(text(o.value)) : o)));
+    assert.equal(values(kept), [[{ key: 'k', start: 0, sum: 6 }]]);
+    assert.equal(values(kept), values(given));
+    const again = await client.send({ type: MessageType.TAKE, id: 5, windows: [window] });
+    assert.is(again.type, MessageType.ERROR);
+    client.close();
+  } finally {
+    await running.stop();
+  }
+});
+
 held('each connection keeps its own accumulators: a restored operator never sees its predecessor\'s', async () => {
   const found = loadCases().find((c) => c.id === '026-add-throws-dead-letter');
   if (!found) throw new Error('no case 026');

@@ -65,12 +65,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Event-time windows of an aggregate (not sessions, not {@code process}) combine in memory, as Flink SQL's window
  * aggregation does (FLIP-145's window buffer): the sidecar keeps the accumulator of a window that is not due yet from
- * one bundle to the next (COMBINE), so a bundle costs no state read, no state write and no accumulator crossing the
- * socket, and the window's timers are registered once, when it is first kept, instead of per element. Kept
- * accumulators go back into keyed state (TAKE) before anything can read them: when a watermark makes their window
- * due (before its timers run), before a checkpoint barrier, at end of input, and when more than {@link #MAX_HELD}
- * are kept. A window that is already due (late firings) takes the state path, so a kept window is never due. The
- * slicing path keeps slices so, each until the first window covering it is due.
+ * one bundle to the next (COMBINE), so a bundle costs no state read or write and no accumulator crossing the socket,
+ * and a kept window has no timer: the watermark finds the kept windows it makes due in an index by window end (one
+ * lookup per watermark, as Flink SQL's slicing operator keeps one timer per slice end). Without allowed lateness a
+ * due window fires straight from the sidecar's memory (FIRE mode 2) and never reaches state; with lateness its
+ * accumulator goes into state (TAKE) with its timers, before the watermark runs them, so late firings and cleanup
+ * work as before. Before a checkpoint barrier, at finish and above {@link #MAX_HELD} kept windows every kept
+ * accumulator goes into state with its timers (TAKE), so a snapshot holds everything. A window that is already due
+ * (late firings) takes the state path, so a kept window is never due. The slicing path keeps slices so, each until
+ * the first window covering it is due, when it always goes into state (a slice does not fire; its windows' timers,
+ * registered when it was first kept, fire them from state).
  */
 public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> implements Triggerable<String, TimeWindow> {
 
@@ -517,11 +521,7 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
 
     /** An element for a window that is not due: its accumulator is kept in the sidecar (see the class comment). */
     private void hold(String key, TimeWindow window, byte[] event) {
-        if (keep(key, window, window.maxTimestamp(), event)) {
-            // EventTimeTrigger's timer and the cleanup timer, once per kept window rather than once per element.
-            registerTimer(window.maxTimestamp(), window);
-            registerCleanupTimer(window);
-        }
+        keep(key, window, window.maxTimestamp(), event);
     }
 
     /**
@@ -701,9 +701,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             } else {
                 // First COMBINE of this window since it was last taken: start from what state holds (null: create).
                 setCurrentKey(key);
-                groups.add(new SidecarProtocol.CombineGroup(
-                        key, window.getStart(), window.getEnd(), false, stateOf(window).value(), slot.events));
+                byte[] stored = stateOf(window).value();
+                groups.add(new SidecarProtocol.CombineGroup(key, window.getStart(), window.getEnd(), false, stored, slot.events));
                 slot.inSidecar = true;
+                slot.fromState = stored != null;
             }
             slot.events = null;
         }
@@ -713,7 +714,11 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         }
     }
 
-    /** Takes back the kept accumulators of every window whose last millisecond the watermark has reached. */
+    /**
+     * The kept windows whose last millisecond the watermark has reached: without lateness they fire from the sidecar
+     * (their FIRE goes with the timers' firings of this watermark), with lateness they go into state with their
+     * timers, which this watermark then runs.
+     */
     private void takeDue(long watermark) throws Exception {
         if (heldByMaxTimestamp.isEmpty() || heldByMaxTimestamp.firstKey() > watermark) {
             return;
@@ -725,7 +730,18 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         for (HeldWindow slot : slots) {
             held.remove(slot.id);
         }
-        take(slots);
+        if (allowedLateness > 0 || slices != null) {
+            take(slots); // a slice never fires itself: its windows' timers read it from state
+            return;
+        }
+        for (HeldWindow slot : slots) {
+            if (slot.fromState) {
+                // Part of it went into state at a checkpoint (with a timer that will now find nothing to fire).
+                setCurrentKey(slot.id.f0);
+                accumulator(slot.id.f1).clear();
+            }
+            pendingFires.add(SidecarProtocol.FireRequest.kept(slot.id.f0, slot.id.f1.getStart(), slot.id.f1.getEnd()));
+        }
     }
 
     private void takeAllHeld() throws Exception {
@@ -738,7 +754,11 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         take(slots);
     }
 
-    /** TAKE: the sidecar hands the accumulators over and forgets them; they go into keyed state. */
+    /**
+     * TAKE: the sidecar hands the accumulators over and forgets them; they go into keyed state, with the timers a
+     * window in state needs (EventTimeTrigger's and the cleanup timer). A slice's windows have theirs already: the
+     * slicing path registers them when the slice is first kept.
+     */
     private void take(List<HeldWindow> slots) throws Exception {
         List<SidecarProtocol.WindowRef> windows = new ArrayList<>(slots.size());
         for (HeldWindow slot : slots) {
@@ -748,8 +768,13 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         for (int i = 0; i < slots.size(); i++) {
             SidecarProtocol.AggregateResult result = results.get(i);
             if (result.accumulator() != null) {
+                TimeWindow window = slots.get(i).id.f1;
                 setCurrentKey(slots.get(i).id.f0);
-                stateOf(slots.get(i).id.f1).update(result.accumulator());
+                stateOf(window).update(result.accumulator());
+                if (slices == null) {
+                    registerTimer(window.maxTimestamp(), window);
+                    registerCleanupTimer(window);
+                }
             }
             deadLetters(result.deadLetters());
         }
@@ -836,6 +861,8 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         final Tuple2<String, TimeWindow> id;
         /** Whether a COMBINE has started it in the sidecar (else the next one starts it from state). */
         boolean inSidecar;
+        /** Whether that COMBINE started from an accumulator in state (which firing from the sidecar must clear). */
+        boolean fromState;
         /** Events for the next COMBINE; null when none wait. */
         List<byte[]> events;
 

@@ -51,7 +51,7 @@ import java.util.Map;
  *   → COMBINE    0x26  u32 n, each: str key, i64 start, i64 end, u8 held, held 0: nbytes accumulator (null: create one),
  *                      u32 m, m × bytes event — like AGGREGATE, but the sidecar keeps the accumulator (held 1: the one
  *                      it keeps from an earlier COMBINE of this connection; held 0: start from the one given, replacing
- *                      any it keeps) and answers only the dead letters
+ *                      any it keeps) and answers only the dead letters; FIRE mode 2 or TAKE ends the keeping
  *   ← COMBINED   0x27  u32 n, each: u32 d, d × bytes deadLetter
  *   → TAKE       0x28  u32 n, each: str key, i64 start, i64 end — hand over and forget the accumulators kept for these
  *                      windows; taking one the sidecar does not keep is an ERROR (the operator lost track: a bug)
@@ -61,7 +61,9 @@ import java.util.Map;
  *   → MERGE      0x22  u32 n, each: str key, i64 start, i64 end (the merged window), u32 m, m × bytes accumulator
  *   ← MERGED     0x23  u32 n, each: bytes accumulator, u32 d, d × bytes deadLetter
  *   → FIRE       0x24  u32 n, each: str key, i64 start, i64 end, u8 mode,
- *                      mode 0 (aggregate): bytes accumulator; mode 1 (process): u32 m, m × bytes event
+ *                      mode 0 (aggregate): bytes accumulator; mode 1 (process): u32 m, m × bytes event;
+ *                      mode 2 (kept): nothing — the accumulator this connection keeps (COMBINE), which it forgets;
+ *                      a window it keeps without an accumulator (none could be created) fires nothing
  *   ← FIRED      0x25  u32 n, each: u32 m, m × output
  *   ← METRICS    0x30  u32 n, n × metric — what user code recorded through `ctx.metrics` while the request was
  *                      handled; sent right before that request's response, with its id, and only when something
@@ -132,6 +134,7 @@ public final class SidecarProtocol {
     // fire modes
     public static final int FIRE_MODE_AGGREGATE = 0;
     public static final int FIRE_MODE_PROCESS = 1;
+    public static final int FIRE_MODE_KEPT = 2;
 
     /** The timestamp of an element from a processing-time function: it has none. */
     public static final long NO_TIMESTAMP = Long.MIN_VALUE;
@@ -267,18 +270,23 @@ public final class SidecarProtocol {
     }
 
     /**
-     * A window to fire: with its accumulator (an aggregating function, mode 0) or with all its events (a process
-     * function, mode 1). Exactly one of the two is given.
+     * A window to fire: with its accumulator (an aggregating function, mode 0), with all its events (a process
+     * function, mode 1), or with neither: from the accumulator the sidecar keeps for it (COMBINE; mode 2).
      */
     public record FireRequest(String key, long start, long end, byte[] accumulator, List<byte[]> events) {
         public FireRequest {
             checkNotNull(key, "key");
-            checkArgument((accumulator == null) != (events == null),
-                    "a fire carries either an accumulator (mode 0) or events (mode 1), not both or neither");
+            checkArgument(accumulator == null || events == null,
+                    "a fire carries an accumulator (mode 0), events (mode 1) or neither (mode 2), not both");
+        }
+
+        /** Fires the accumulator the sidecar keeps for the window. */
+        public static FireRequest kept(String key, long start, long end) {
+            return new FireRequest(key, start, end, null, null);
         }
 
         public int mode() {
-            return accumulator != null ? FIRE_MODE_AGGREGATE : FIRE_MODE_PROCESS;
+            return accumulator != null ? FIRE_MODE_AGGREGATE : events != null ? FIRE_MODE_PROCESS : FIRE_MODE_KEPT;
         }
     }
 
@@ -602,7 +610,7 @@ public final class SidecarProtocol {
                 w.str(f.key()).i64(f.start()).i64(f.end()).u8(f.mode());
                 if (f.accumulator() != null) {
                     w.bytes(f.accumulator());
-                } else {
+                } else if (f.events() != null) {
                     writeByteList(w, f.events());
                 }
             }
@@ -829,6 +837,9 @@ public final class SidecarProtocol {
         }
         if (mode == FIRE_MODE_PROCESS) {
             return new FireRequest(key, start, end, null, r.list(r::bytes));
+        }
+        if (mode == FIRE_MODE_KEPT) {
+            return FireRequest.kept(key, start, end);
         }
         throw new SidecarProtocolException("unknown fire mode " + mode);
     }

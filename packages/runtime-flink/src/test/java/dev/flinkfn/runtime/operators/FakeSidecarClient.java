@@ -124,7 +124,20 @@ final class FakeSidecarClient implements SidecarClient {
         requests.add("fire " + fires.size());
         List<List<SidecarProtocol.Output>> results = new ArrayList<>();
         for (SidecarProtocol.FireRequest fire : fires) {
-            String count = fire.accumulator() != null ? new String(fire.accumulator(), StandardCharsets.UTF_8) : String.valueOf(fire.events().size());
+            String count;
+            if (fire.accumulator() != null) {
+                count = new String(fire.accumulator(), StandardCharsets.UTF_8);
+            } else if (fire.events() != null) {
+                count = String.valueOf(fire.events().size());
+            } else {
+                Long kept = this.kept.remove(fire.key() + "@" + fire.start() + "-" + fire.end());
+                if (kept == null) {
+                    CompletableFuture<List<List<SidecarProtocol.Output>>> failed = new CompletableFuture<>();
+                    failed.completeExceptionally(new IllegalStateException("FIRE of " + fire.key() + "@" + fire.start() + "-" + fire.end() + ", which is not kept"));
+                    return failed;
+                }
+                count = String.valueOf(kept);
+            }
             results.add(List.of(new SidecarProtocol.SinkOutput(0, fire.key(), bytes(fire.key() + "@" + fire.start() + "-" + fire.end() + "=" + count))));
         }
         return answer(results);

@@ -50,8 +50,8 @@ class JsWindowOperatorTest {
             }
             assertThat(sidecar.requests).isEmpty();
             harness.processWatermark(new Watermark(9));
-            // Not due before the watermark: the sidecar keeps the accumulators (COMBINE) until the watermark takes them.
-            assertThat(sidecar.requests).containsExactly("combine 3 groups 5 events", "take 2", "fire 2");
+            // Not due before the watermark: the sidecar keeps the accumulators (COMBINE), and fires them from there.
+            assertThat(sidecar.requests).containsExactly("combine 3 groups 5 events", "fire 2");
             assertThat(results(harness)).containsExactly("a@0-10=3", "b@0-10=1");
         }
     }

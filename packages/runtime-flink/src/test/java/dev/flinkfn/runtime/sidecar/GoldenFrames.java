@@ -130,7 +130,7 @@ final class GoldenFrames {
             json.set("fires", array(fire.fires(), f -> {
                 ObjectNode node = window(f.key(), f.start(), f.end()).put("mode", f.mode());
                 return f.accumulator() != null ? node.put("accumulator", text(f.accumulator()))
-                        : node.set("events", texts(f.events()));
+                        : f.events() != null ? node.set("events", texts(f.events())) : node;
             }));
         } else if (message instanceof HelloOkMessage ok) {
             json.put("protocolVersion", ok.protocolVersion()).put("functionName", ok.functionName());

@@ -109,10 +109,10 @@ class SidecarProtocolTest {
     @Test
     void unknownFireModesAreRejected() {
         ByteBuffer body = ByteBuffer.allocate(26).putInt(1).putInt(1).put((byte) 'k').putLong(0).putLong(10)
-                .put((byte) 2).flip();
+                .put((byte) 3).flip();
         assertThatThrownBy(() -> SidecarProtocol.decodeRequest(SidecarProtocol.FIRE, 1, body))
                 .isInstanceOf(SidecarProtocolException.class)
-                .hasMessage("unknown fire mode 2");
+                .hasMessage("unknown fire mode 3");
     }
 
     @Test
@@ -136,11 +136,10 @@ class SidecarProtocolTest {
     }
 
     @Test
-    void aFireCarriesEitherAnAccumulatorOrEventsButNotBothOrNeither() {
+    void aFireCarriesAnAccumulatorOrEventsOrNeitherButNotBoth() {
         assertThatThrownBy(() -> new FireRequest("k", 0, 1, new byte[0], List.of()))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new FireRequest("k", 0, 1, null, null))
-                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(FireRequest.kept("k", 0, 1).mode()).isEqualTo(SidecarProtocol.FIRE_MODE_KEPT);
         assertThat(new FireRequest("k", 0, 1, new byte[0], null).mode()).isEqualTo(SidecarProtocol.FIRE_MODE_AGGREGATE);
         assertThat(new FireRequest("k", 0, 1, null, List.of()).mode()).isEqualTo(SidecarProtocol.FIRE_MODE_PROCESS);
     }
