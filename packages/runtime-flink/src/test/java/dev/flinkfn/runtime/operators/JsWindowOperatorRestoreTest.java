@@ -43,11 +43,11 @@ class JsWindowOperatorRestoreTest {
     }
 
     private static KeyedOneInputStreamOperatorTestHarness<String, StageRecord, StageRecord> harness(
-            boolean sliced, Backend backend, int parallelism, int subtask) throws Exception {
+            boolean sliced, Backend backend, int parallelism, int subtask, long lateness) throws Exception {
         FakeSidecarClient sidecar = new FakeSidecarClient();
         JsWindowOperator operator = new JsWindowOperator(
                 SlidingEventTimeWindows.of(Duration.ofMillis(SIZE), Duration.ofMillis(SLIDE), Duration.ofMillis(OFFSET)),
-                LATENESS, false, true, sliced ? new SlidingSlices(SIZE, SLIDE, OFFSET) : null, () -> sidecar,
+                lateness, false, true, sliced ? new SlidingSlices(SIZE, SLIDE, OFFSET) : null, () -> sidecar,
                 new BundleOptions(1_000, Duration.ofSeconds(10), 2, Duration.ofSeconds(5))) {
             @Override
             protected SidecarClient createClient() {
@@ -80,8 +80,8 @@ class JsWindowOperatorRestoreTest {
         return all.stream().sorted().toList();
     }
 
-    private static List<String> uninterrupted(List<Step> steps) throws Exception {
-        try (var h = harness(false, Backend.HEAP, 1, 0)) {
+    private static List<String> uninterrupted(List<Step> steps, long lateness) throws Exception {
+        try (var h = harness(false, Backend.HEAP, 1, 0, lateness)) {
             h.open();
             for (Step step : steps) {
                 step.into(h);
@@ -91,11 +91,11 @@ class JsWindowOperatorRestoreTest {
     }
 
     /** Runs steps[0, cut) in one operator, snapshots it, restores into another and runs the rest there. */
-    private static List<String> cut(List<Step> steps, int cut, boolean slicedBefore, boolean slicedAfter, Backend backend)
-            throws Exception {
+    private static List<String> cut(
+            List<Step> steps, int cut, boolean slicedBefore, boolean slicedAfter, Backend backend, long lateness) throws Exception {
         List<String> all = new ArrayList<>();
         OperatorSubtaskState snapshot;
-        try (var h = harness(slicedBefore, backend, 1, 0)) {
+        try (var h = harness(slicedBefore, backend, 1, 0, lateness)) {
             h.open();
             for (Step step : steps.subList(0, cut)) {
                 step.into(h);
@@ -104,7 +104,7 @@ class JsWindowOperatorRestoreTest {
             snapshot = h.snapshot(1, 1);
             all.addAll(emitted(h));
         }
-        try (var h = harness(slicedAfter, backend, 1, 0)) {
+        try (var h = harness(slicedAfter, backend, 1, 0, lateness)) {
             h.setup();
             h.initializeState(snapshot);
             h.open();
@@ -138,28 +138,34 @@ class JsWindowOperatorRestoreTest {
     @ParameterizedTest
     @EnumSource(Backend.class)
     void aSnapshotOfThePerWindowPathRestoresIntoSlicesWithEveryWindowsEvents(Backend backend) throws Exception {
-        List<String> expected = uninterrupted(scenario());
+        List<String> expected = uninterrupted(scenario(), LATENESS);
         // Events from both sides of the cut in one window, and a late refiring of a window open at the cut.
         assertThat(expected).contains("a@1-11=5", "a@1-11=6", "b@5-15=4", "late a:-4");
-        assertThat(cut(scenario(), SCENARIO_CUT, false, true, backend)).isEqualTo(expected);
+        assertThat(cut(scenario(), SCENARIO_CUT, false, true, backend, LATENESS)).isEqualTo(expected);
     }
 
     @ParameterizedTest
     @EnumSource(Backend.class)
     void aSnapshotOfSlicesRestoresIntoSlices(Backend backend) throws Exception {
-        assertThat(cut(scenario(), SCENARIO_CUT, true, true, backend)).isEqualTo(uninterrupted(scenario()));
+        assertThat(cut(scenario(), SCENARIO_CUT, true, true, backend, LATENESS)).isEqualTo(uninterrupted(scenario(), LATENESS));
     }
 
     @Test
     void randomInputCutAnywhereGivesTheResultsOfAnUninterruptedRun() throws Exception {
-        for (long seed = 1; seed <= 25; seed++) {
-            Random random = new Random(seed);
-            List<Raw> input = randomInput(random, 50);
-            int cut = 1 + random.nextInt(input.size() - 1);
-            List<Step> steps = steps(watermarkAgainAt(input, cut), "k0", "k1");
-            List<String> expected = uninterrupted(steps);
-            assertThat(cut(steps, cut, false, true, Backend.HEAP)).as("seed %d, per window to slices", seed).isEqualTo(expected);
-            assertThat(cut(steps, cut, true, true, Backend.HEAP)).as("seed %d, slices to slices", seed).isEqualTo(expected);
+        // Without lateness a window's cleanup is its end (one timer fires and drops it), and the per-window path fires
+        // kept windows straight from the sidecar; with lateness they go through state and fire late.
+        for (long lateness : new long[] {0, LATENESS}) {
+            for (long seed = 1; seed <= 25; seed++) {
+                Random random = new Random(seed);
+                List<Raw> input = randomInput(random, 50);
+                int cut = 1 + random.nextInt(input.size() - 1);
+                List<Step> steps = steps(watermarkAgainAt(input, cut), "k0", "k1");
+                List<String> expected = uninterrupted(steps, lateness);
+                assertThat(cut(steps, cut, false, true, Backend.HEAP, lateness))
+                        .as("lateness %d, seed %d, per window to slices", lateness, seed).isEqualTo(expected);
+                assertThat(cut(steps, cut, true, true, Backend.HEAP, lateness))
+                        .as("lateness %d, seed %d, slices to slices", lateness, seed).isEqualTo(expected);
+            }
         }
     }
 
@@ -177,12 +183,12 @@ class JsWindowOperatorRestoreTest {
             List<Raw> after = input.subList(40, input.size());
             List<Step> all = new ArrayList<>(steps(before, first, second));
             all.addAll(steps(after, first, second));
-            List<String> expected = uninterrupted(all);
+            List<String> expected = uninterrupted(all, LATENESS);
 
             List<String> got = new ArrayList<>();
             OperatorSubtaskState[] snapshots = new OperatorSubtaskState[2];
             for (int subtask = 0; subtask < 2; subtask++) {
-                try (var h = harness(subtask == 1, backend, 2, subtask)) {
+                try (var h = harness(subtask == 1, backend, 2, subtask, LATENESS)) {
                     h.open();
                     for (Step step : steps(before, subtask == 0 ? first : null, subtask == 1 ? second : null)) {
                         step.into(h);
@@ -192,7 +198,7 @@ class JsWindowOperatorRestoreTest {
                     got.addAll(emitted(h));
                 }
             }
-            try (var h = harness(true, backend, 1, 0)) {
+            try (var h = harness(true, backend, 1, 0, LATENESS)) {
                 h.setup();
                 h.initializeState(AbstractStreamOperatorTestHarness.repackageState(snapshots));
                 h.open();
