@@ -5,6 +5,7 @@ import static org.apache.flink.util.Preconditions.checkNotNull;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -834,6 +835,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
                         merge.key(), merge.start(), merge.end(), merged.get(i).accumulator(), null));
             }
         }
+        // Kept windows that a watermark makes due are queued before the timers' firings of the same watermark (windows
+        // in state since a barrier): fire in window-end order, as Flink's timers do, so each key's results stay in
+        // order. A stable sort keeps the order of windows with the same end.
+        fires.sort(Comparator.comparingLong(SidecarProtocol.FireRequest::end));
         List<List<SidecarProtocol.Output>> results = await(client.fire(fires));
         for (int i = 0; i < fires.size(); i++) {
             long timestamp = fires.get(i).end() - 1;
