@@ -99,7 +99,7 @@ export class SidecarHandler {
           id: request.id,
           results: request.groups.map((group) => {
             const deadLetters: DeadLetter[] = [];
-            held.combine(group, group.held ? undefined : group.accumulator, this.parseEvents(group.events, parsed), deadLetters);
+            held.combine(group.slot, group.held ? undefined : group.accumulator, this.parseEvents(group.events, parsed), deadLetters);
             return { deadLetters: deadLetters.map((letter) => JSON.stringify(letter)) };
           }),
         };
@@ -108,9 +108,9 @@ export class SidecarHandler {
         return {
           type: MessageType.TAKEN,
           id: request.id,
-          results: request.windows.map((window) => {
+          results: request.slots.map((slot) => {
             const deadLetters: DeadLetter[] = [];
-            const accumulator = held.take(window, deadLetters);
+            const accumulator = held.take(slot, deadLetters);
             return { accumulator, deadLetters: deadLetters.map((letter) => JSON.stringify(letter)) };
           }),
         };
@@ -130,7 +130,7 @@ export class SidecarHandler {
             if (fire.mode === 0) step = this.host.result(text(fire.accumulator), fire.key, window);
             else if (fire.mode === 1) step = this.host.process(fire.events.map(text), fire.key, window);
             else {
-              const kept = held.fire(fire);
+              const kept = held.fire(fire.slot);
               if (kept === null) return [];
               step = this.host.resultOf(kept.value, fire.key, window);
             }

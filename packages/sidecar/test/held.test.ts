@@ -25,8 +25,8 @@ held('a window kept across bundles gives what one AGGREGATE of all its events gi
   try {
     const artifactId = path.basename(file, '.flinkfn');
     const client = await connect(running.socketPath, artifactId);
-    const a = { key: 'a', start: 0, end: 10 };
-    const b = { key: 'b', start: 0, end: 10 };
+    const a = { slot: 0 };
+    const b = { slot: 1 };
     const first = (await client.send({
       type: MessageType.COMBINE,
       id: 2,
@@ -42,24 +42,24 @@ held('a window kept across bundles gives what one AGGREGATE of all its events gi
     const second = (await client.send({ type: MessageType.COMBINE, id: 3, groups: [{ ...a, held: true, events: [json({ v: 7 })] }] })) as Of<typeof MessageType.COMBINED>;
     assert.equal(second.results, [{ deadLetters: [] }]);
 
-    const taken = (await client.send({ type: MessageType.TAKE, id: 4, windows: [a, b] })) as Of<typeof MessageType.TAKEN>;
+    const taken = (await client.send({ type: MessageType.TAKE, id: 4, slots: [0, 1] })) as Of<typeof MessageType.TAKEN>;
     assert.is(taken.type, MessageType.TAKEN);
     const accumulators = taken.results.map((r) => (r.accumulator === null ? null : JSON.parse(text(r.accumulator))));
     const aggregated = (await client.send({
       type: MessageType.AGGREGATE,
       id: 5,
       groups: [
-        { ...a, accumulator: null, events: [json({ v: 5 }), json({ v: -1 }), json({ v: 7 })] },
-        { ...b, accumulator: json({ sum: 100 }), events: [json({ v: 1 })] },
+        { key: 'a', start: 0, end: 10, accumulator: null, events: [json({ v: 5 }), json({ v: -1 }), json({ v: 7 })] },
+        { key: 'b', start: 0, end: 10, accumulator: json({ sum: 100 }), events: [json({ v: 1 })] },
       ],
     })) as Of<typeof MessageType.AGGREGATED>;
     assert.equal(accumulators, aggregated.results.map((r) => JSON.parse(text(r.accumulator ?? 'null'))));
     assert.equal(accumulators, [{ sum: 12 }, { sum: 101 }]);
 
     // Taken means forgotten: continuing or taking it again is a protocol error, not a silent fresh accumulator.
-    const again = await client.send({ type: MessageType.TAKE, id: 6, windows: [a] });
+    const again = await client.send({ type: MessageType.TAKE, id: 6, slots: [0] });
     assert.is(again.type, MessageType.ERROR);
-    assert.match((again as Of<typeof MessageType.ERROR>).message, /does not keep/);
+    assert.match((again as Of<typeof MessageType.ERROR>).message, /keeps nothing/);
     client.close();
   } finally {
     await running.stop();
@@ -74,13 +74,13 @@ held('FIRE of a kept window (mode 2) gives what FIRE of its accumulator gives, a
   try {
     const client = await connect(running.socketPath, path.basename(file, '.flinkfn'));
     const window = { key: 'k', start: 0, end: 10 };
-    await client.send({ type: MessageType.COMBINE, id: 2, groups: [{ ...window, held: false, accumulator: json({ sum: 1 }), events: [json({ v: 2 }), json({ v: 3 })] }] });
-    const kept = (await client.send({ type: MessageType.FIRE, id: 3, fires: [{ ...window, mode: 2 }] })) as Of<typeof MessageType.FIRED>;
+    await client.send({ type: MessageType.COMBINE, id: 2, groups: [{ slot: 5, held: false, accumulator: json({ sum: 1 }), events: [json({ v: 2 }), json({ v: 3 })] }] });
+    const kept = (await client.send({ type: MessageType.FIRE, id: 3, fires: [{ ...window, mode: 2, slot: 5 }] })) as Of<typeof MessageType.FIRED>;
     const given = (await client.send({ type: MessageType.FIRE, id: 4, fires: [{ ...window, mode: 0, accumulator: json({ sum: 6 }) }] })) as Of<typeof MessageType.FIRED>;
     const values = (fired: Of<typeof MessageType.FIRED>) => fired.results.map((outputs) => outputs.map((o) => (o.kind === 0 ? JSON.parse(text(o.value)) : o)));
     assert.equal(values(kept), [[{ key: 'k', start: 0, sum: 6 }]]);
     assert.equal(values(kept), values(given));
-    const again = await client.send({ type: MessageType.TAKE, id: 5, windows: [window] });
+    const again = await client.send({ type: MessageType.TAKE, id: 5, slots: [5] });
     assert.is(again.type, MessageType.ERROR);
     client.close();
   } finally {
@@ -95,13 +95,12 @@ held('each connection keeps its own accumulators: a restored operator never sees
   const running = await startSidecar(file);
   try {
     const artifactId = path.basename(file, '.flinkfn');
-    const window = { key: 'k', start: 10, end: 20 };
     const before = await connect(running.socketPath, artifactId);
-    await before.send({ type: MessageType.COMBINE, id: 2, groups: [{ ...window, held: false, accumulator: null, events: [json({ v: 3 })] }] });
+    await before.send({ type: MessageType.COMBINE, id: 2, groups: [{ slot: 0, held: false, accumulator: null, events: [json({ v: 3 })] }] });
     const after = await connect(running.socketPath, artifactId);
-    const continued = await after.send({ type: MessageType.COMBINE, id: 2, groups: [{ ...window, held: true, events: [json({ v: 1 })] }] });
+    const continued = await after.send({ type: MessageType.COMBINE, id: 2, groups: [{ slot: 0, held: true, events: [json({ v: 1 })] }] });
     assert.is(continued.type, MessageType.ERROR);
-    const own = (await before.send({ type: MessageType.TAKE, id: 3, windows: [window] })) as Of<typeof MessageType.TAKEN>;
+    const own = (await before.send({ type: MessageType.TAKE, id: 3, slots: [0] })) as Of<typeof MessageType.TAKEN>;
     assert.equal(JSON.parse(text(own.results[0]?.accumulator ?? 'null')), { sum: 3 });
     before.close();
     after.close();
