@@ -264,6 +264,21 @@ export class FrameWriter {
   }
 
   output(output: Output): this {
+    if (output.kind === OutputKind.SINK && output.key === null && (output.sinkIndex & 0xffff) === output.sinkIndex) {
+      // The stateless map's every output: its fixed fields in one reservation, stored byte by byte.
+      this.reserve(7);
+      const buffer = this.buffer;
+      const at = this.offset;
+      buffer[at] = OutputKind.SINK;
+      buffer[at + 1] = (output.sinkIndex >>> 8) & 0xff;
+      buffer[at + 2] = output.sinkIndex & 0xff;
+      buffer[at + 3] = 0xff; // i32 −1: no key
+      buffer[at + 4] = 0xff;
+      buffer[at + 5] = 0xff;
+      buffer[at + 6] = 0xff;
+      this.offset = at + 7;
+      return this.bytes(output.value);
+    }
     this.u8(output.kind);
     switch (output.kind) {
       case OutputKind.SINK:
@@ -577,6 +592,31 @@ export class FrameSplitter {
     this.pendingLength = data.length;
     return frames;
   }
+}
+
+/**
+ * The records of a PROCESS body as offsets into it, record i being `body[bounds[2i], bounds[2i + 1])`: what
+ * decodeRequest reads, checked the same way (the same ProtocolErrors), without a Buffer view per record — the
+ * sidecar decodes each record straight from the frame.
+ */
+export function processRecordBounds(body: Buffer): Uint32Array {
+  if (body.length < 4) throw new ProtocolError('frame ends in the middle of a field');
+  const count = body.readUInt32BE(0);
+  // Every record takes at least its length field: a count the body cannot hold fails before anything is allocated.
+  if (count > (body.length - 4) / 4) throw new ProtocolError('frame ends in the middle of a field');
+  const bounds = new Uint32Array(2 * count);
+  let offset = 4;
+  for (let i = 0; i < count; i++) {
+    if (offset + 4 > body.length) throw new ProtocolError('frame ends in the middle of a field');
+    const length = body.readUInt32BE(offset);
+    offset += 4;
+    if (offset + length > body.length) throw new ProtocolError('frame ends in the middle of a field');
+    bounds[2 * i] = offset;
+    bounds[2 * i + 1] = offset + length;
+    offset += length;
+  }
+  if (offset !== body.length) throw new ProtocolError(`${body.length - offset} unexpected bytes at the end of a frame`);
+  return bounds;
 }
 
 /** Decodes a request body (the sidecar's side). */
