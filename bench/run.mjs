@@ -359,11 +359,13 @@ function markdown(results) {
   if (results.notes.length) out.push('', ...results.notes.map((n) => `Note: ${n}`));
   if (results.throughput.length) {
     const range = (v) => `${k(v.median)} (${k(v.min)}–${k(v.max)})`;
-    out.push('', 'Throughput, in-job generator and discarding sink, records/s over the job\'s net runtime:', '',
-      '| scenario | TypeScript via sidecar, records/s | Java DataStream, records/s | JS ÷ DataStream | target |', '|---|---|---|---|---|',
+    const cpuPerRecord = (r) => (r.js.cpuUsPerRecord && r.java.cpuUsPerRecord
+      ? `${r.js.cpuUsPerRecord.toFixed(1)} / ${r.java.cpuUsPerRecord.toFixed(1)} (**${(r.java.cpuUsPerRecord / r.js.cpuUsPerRecord).toFixed(2)}**)` : '—');
+    out.push('', 'Throughput, in-job generator and discarding sink, records/s over the job\'s net runtime; CPU per record is the median over the runs of the CPU time of the benchmark\'s JVM and of the sidecars it started, per record (TypeScript / Java, and Java ÷ TypeScript: the ratio in CPU, which a loaded machine changes less than the throughput):', '',
+      '| scenario | TypeScript via sidecar, records/s | Java DataStream, records/s | JS ÷ DataStream | target | CPU µs per record, TS / Java (ratio) |', '|---|---|---|---|---|---|',
       ...results.throughput.map((r) => {
         const s = SCENARIOS_ALL.find((x) => x.id === r.id);
-        return `| ${s.title} | ${range(r.js)} | ${range(r.java)} | **${r.ratio.toFixed(2)}** | ${s.target ?? '—'} |`;
+        return `| ${s.title} | ${range(r.js)} | ${range(r.java)} | **${r.ratio.toFixed(2)}** | ${s.target ?? '—'} | ${cpuPerRecord(r)} |`;
       }));
     const anchors = results.throughput.filter((r) => r.sql || r.pyflink);
     if (anchors.length) {
@@ -495,7 +497,8 @@ for (const scenario of SCENARIOS) {
   const built = flinkfnBuild(scenario.fn);
   log(`${scenario.id}: running TypeScript, Java${scenario.sql && !noAnchors ? ' and Flink SQL' : ''} variants`);
   const result = await runThroughput(scenario, built.file, classpath);
-  log(`${scenario.id}: ratio ${result.ratio.toFixed(2)} (TS ${Math.round(result.js.median)} / Java ${Math.round(result.java.median)} records/s)` +
+  log(`${scenario.id}: ratio ${result.ratio.toFixed(2)} (TS ${Math.round(result.js.median)} / Java ${Math.round(result.java.median)} records/s` +
+    (result.js.cpuUsPerRecord ? `; CPU ${result.js.cpuUsPerRecord.toFixed(2)} / ${result.java.cpuUsPerRecord.toFixed(2)} µs per record, ratio ${(result.java.cpuUsPerRecord / result.js.cpuUsPerRecord).toFixed(2)}` : '') + ')' +
     (result.sql ? `, JS ÷ SQL ${result.ratioSql.toFixed(2)} (SQL ${result.sql.median} records/s, plan ${result.check.sqlPlan})` : ''));
   flinkVersions.java = result.flinkVersion;
   const pyflink = noAnchors ? {} : await runPyflink(scenario, result, classpath, python);

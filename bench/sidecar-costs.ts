@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { FunctionHost } from '@flinkfn/host';
-import { FrameSplitter, FrameWriter, MessageType, SidecarHandler, decodeRequest, encodeRequest, encodeResponse, type Request } from '@flinkfn/sidecar';
+import { FrameSplitter, FrameWriter, MessageType, SidecarHandler, encodeRequest, encodeResponse, type Request } from '@flinkfn/sidecar';
 import statelessMap from './functions/stateless-map.js';
 import tumblingCount from './functions/tumbling-count.js';
 
@@ -33,7 +33,8 @@ function measure(handler: SidecarHandler, request: Request, items: number, round
   const once = (): void => {
     const [split] = new FrameSplitter().push(frame);
     if (!split) throw new Error('no frame');
-    const response = handler.handle(decodeRequest(split.type, split.id, split.body));
+    // as the server does: PROCESS straight from the frame, the other requests decoded first
+    const response = handler.handleFrame(split.type, split.id, split.body);
     if (!response || response.type === MessageType.ERROR) throw new Error(`request ${request.type} failed`);
     encodeResponse(response, writer);
   };

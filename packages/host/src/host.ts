@@ -153,26 +153,28 @@ export class FunctionHost {
   /** Turns a source record into the event a handler sees, per the source format. */
   decode(raw: string | Uint8Array): Step<unknown> {
     const format = this.manifest.source.format;
-    if (format === 'bytes') {
-      return { ok: true, value: typeof raw === 'string' ? new TextEncoder().encode(raw) : raw };
+    if (format === 'bytes') return { ok: true, value: typeof raw === 'string' ? new TextEncoder().encode(raw) : raw };
+    if (typeof raw === 'string') return format === 'string' ? { ok: true, value: raw } : parseJson(raw);
+    const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    return this.decodeRange(bytes, 0, bytes.length);
+  }
+
+  /**
+   * `decode(bytes.subarray(start, end))`, without making that view unless the record is kept as bytes: the sidecar
+   * decodes records straight from the request frame.
+   */
+  decodeRange(bytes: Buffer, start: number, end: number): Step<unknown> {
+    const format = this.manifest.source.format;
+    if (format === 'bytes') return { ok: true, value: bytes.subarray(start, end) };
+    // Decoding replaces every byte sequence that is not UTF-8 with U+FFFD, so a text without one came from valid
+    // UTF-8 and needs no check of its own (indexOf answers at once on Latin-1 text); only a text with one, rare, is
+    // checked byte by byte. The same answers as isUtf8 before decoding, without its pass over every record.
+    const text = bytes.toString('utf8', start, end);
+    if (text.indexOf('\uFFFD') !== -1) {
+      const record = bytes.subarray(start, end);
+      if (!isUtf8(record)) return fail({ stage: 'decode', error: 'record is not valid UTF-8', raw: record.toString('base64') });
     }
-    let text: string;
-    if (typeof raw === 'string') {
-      text = raw;
-    } else {
-      // isUtf8 + toString is Node's fast path; a fatal TextDecoder costs several times more per record.
-      const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-      if (!isUtf8(bytes)) {
-        return fail({ stage: 'decode', error: 'record is not valid UTF-8', raw: bytes.toString('base64') });
-      }
-      text = bytes.toString('utf8');
-    }
-    if (format === 'string') return { ok: true, value: text };
-    try {
-      return { ok: true, value: JSON.parse(text) as unknown };
-    } catch {
-      return fail({ stage: 'decode', error: 'record is not valid JSON', raw: text });
-    }
+    return format === 'string' ? { ok: true, value: text } : parseJson(text);
   }
 
   /**
@@ -459,33 +461,44 @@ export class FunctionHost {
   }
 
   private outputs(returned: unknown, key: string | null, intoWindow: boolean): Step<Output[]> {
-    const items = returned === undefined || returned === null ? [] : Array.isArray(returned) ? returned : [returned];
     const outputs: Output[] = [];
-    for (const item of items as unknown[]) {
-      if (item === undefined || item === null) continue;
-      if (isRouted(item)) {
-        if (intoWindow) {
-          return fail({
-            stage: 'output',
-            error: `handle() routed a value to sink '${item.sink}', but in a windowed function handle's outputs are the window's events; route window results instead`,
-          });
-        }
-        if (!this.sinkNames.has(item.sink)) {
-          return fail({
-            stage: 'output',
-            error: `to('${item.sink}', ...) names no declared sink; declared sinks: ${[...this.sinkNames].join(', ')}`,
-          });
-        }
-        const json = intoWindow ? null : toJson(item.value);
-        if (json === undefined) return notJson(item.value);
-        outputs.push({ sink: item.sink, key, value: item.value, json });
-      } else {
-        const json = intoWindow ? null : toJson(item);
-        if (json === undefined) return notJson(item);
-        outputs.push({ sink: this.defaultSink, key, value: item, json });
-      }
+    // One value (the common case) without an array around it.
+    if (!Array.isArray(returned)) {
+      const problem = this.output(outputs, returned, key, intoWindow);
+      return problem ?? { ok: true, value: outputs };
+    }
+    for (const item of returned as unknown[]) {
+      const problem = this.output(outputs, item, key, intoWindow);
+      if (problem !== undefined) return problem;
     }
     return { ok: true, value: outputs };
+  }
+
+  /** Adds one returned item (nothing for undefined or null) to `outputs`, or answers why it cannot be one. */
+  private output(outputs: Output[], item: unknown, key: string | null, intoWindow: boolean): Step<Output[]> | undefined {
+    if (item === undefined || item === null) return undefined;
+    if (isRouted(item)) {
+      if (intoWindow) {
+        return fail({
+          stage: 'output',
+          error: `handle() routed a value to sink '${item.sink}', but in a windowed function handle's outputs are the window's events; route window results instead`,
+        });
+      }
+      if (!this.sinkNames.has(item.sink)) {
+        return fail({
+          stage: 'output',
+          error: `to('${item.sink}', ...) names no declared sink; declared sinks: ${[...this.sinkNames].join(', ')}`,
+        });
+      }
+      const json = intoWindow ? null : toJson(item.value);
+      if (json === undefined) return notJson(item.value);
+      outputs.push({ sink: item.sink, key, value: item.value, json });
+    } else {
+      const json = intoWindow ? null : toJson(item);
+      if (json === undefined) return notJson(item);
+      outputs.push({ sink: this.defaultSink, key, value: item, json });
+    }
+    return undefined;
   }
 
   private withContext(step: Step<Output[]>, key: string, window: WindowBounds): Step<Output[]> {
@@ -628,6 +641,14 @@ function notPlainJson(value: unknown, path: string): string | undefined {
     return undefined;
   }
   return `${describe(value)} at ${path || 'the top'}`;
+}
+
+function parseJson(text: string): Step<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return fail({ stage: 'decode', error: 'record is not valid JSON', raw: text });
+  }
 }
 
 /** JSON text of a value for a sink, or undefined when it has none (undefined, a function, a cycle, a BigInt). */

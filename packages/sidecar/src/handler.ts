@@ -20,6 +20,8 @@ import {
   type Output,
   type Request,
   type Response,
+  decodeRequest,
+  processRecordBounds,
   utf8Text as text,
 } from './protocol.js';
 
@@ -65,6 +67,18 @@ export class SidecarHandler {
     return this.running;
   }
 
+  /**
+   * The answer to a request frame (what the server calls): a PROCESS is read straight from the frame, each record
+   * decoded from its bytes there (no Buffer view per record); the other requests are decoded first.
+   */
+  handleFrame(type: number, id: number, body: Buffer, held: HeldAccumulators = this.defaultHeld): Response | Promise<Response> | undefined {
+    if (type !== MessageType.PROCESS) return this.handle(decodeRequest(type, id, body), held);
+    const bounds = processRecordBounds(body);
+    const results = this.processAll(bounds.length / 2, (i) => this.host.decodeRange(body, bounds[2 * i] as number, bounds[2 * i + 1] as number));
+    if (results instanceof Promise) return results.then((settled) => ({ type: MessageType.PROCESSED, id, results: settled }));
+    return { type: MessageType.PROCESSED, id, results };
+  }
+
   handle(request: Request, held: HeldAccumulators = this.defaultHeld): Response | Promise<Response> | undefined {
     switch (request.type) {
       case MessageType.HELLO:
@@ -83,7 +97,8 @@ export class SidecarHandler {
         }
         return { type: MessageType.HELLO_OK, id: request.id, protocolVersion: PROTOCOL_VERSION, functionName: this.host.manifest.name };
       case MessageType.PROCESS: {
-        const results = this.processAll(request.records);
+        const records = request.records;
+        const results = this.processAll(records.length, (i) => this.host.decode(records[i] as Uint8Array));
         if (results instanceof Promise) return results.then((settled) => ({ type: MessageType.PROCESSED, id: request.id, results: settled }));
         return { type: MessageType.PROCESSED, id: request.id, results };
       }
@@ -103,7 +118,7 @@ export class SidecarHandler {
           id: request.id,
           results: request.groups.map((group) => {
             const deadLetters: DeadLetter[] = [];
-            held.combine(group, group.held ? undefined : group.accumulator, this.parseEvents(group.events, parsed), deadLetters);
+            held.combine(group.slot, group.held ? undefined : group.accumulator, this.parseEvents(group.events, parsed), deadLetters);
             return { deadLetters: deadLetters.map((letter) => JSON.stringify(letter)) };
           }),
         };
@@ -112,9 +127,9 @@ export class SidecarHandler {
         return {
           type: MessageType.TAKEN,
           id: request.id,
-          results: request.windows.map((window) => {
+          results: request.slots.map((slot) => {
             const deadLetters: DeadLetter[] = [];
-            const accumulator = held.take(window, deadLetters);
+            const accumulator = held.take(slot, deadLetters);
             return { accumulator, deadLetters: deadLetters.map((letter) => JSON.stringify(letter)) };
           }),
         };
@@ -134,7 +149,7 @@ export class SidecarHandler {
             if (fire.mode === 0) step = this.host.result(text(fire.accumulator), fire.key, window);
             else if (fire.mode === 1) step = this.host.process(fire.events.map(text), fire.key, window);
             else {
-              const kept = held.fire(fire);
+              const kept = held.fire(fire.slot);
               if (kept === null) return [];
               step = this.host.resultOf(kept.value, fire.key, window);
             }
@@ -156,19 +171,22 @@ export class SidecarHandler {
     return { type: MessageType.METRICS, id, metrics: metricFrames(updates) };
   }
 
-  /** Every record of a PROCESS request; a Promise when one of them is async or has to wait for a slot. */
-  private processAll(records: Uint8Array[]): Output[][] | Promise<Output[][]> {
-    const results: Array<Output[] | Promise<Output[]>> = new Array<Output[]>(records.length);
+  /**
+   * Every record of a PROCESS request (`decode(i)` decodes record i); a Promise when one of them is async or has to
+   * wait for a slot.
+   */
+  private processAll(count: number, decode: (i: number) => Step<unknown>): Output[][] | Promise<Output[][]> {
+    const results: Array<Output[] | Promise<Output[]>> = new Array<Output[]>(count);
     let pending = false;
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i] as Uint8Array;
+    for (let i = 0; i < count; i++) {
       if (this.running >= this.capacity || this.waiting.length > 0) {
         // No free slot, or earlier records wait for one: start in arrival order when one frees.
         pending = true;
+        const record = i;
         results[i] = new Promise<Output[]>((resolve, reject) => {
           this.waiting.push(() => {
             try {
-              resolve(this.process(record));
+              resolve(this.process(decode(record)));
             } catch (error) {
               reject(error instanceof Error ? error : new Error(String(error)));
             }
@@ -176,16 +194,15 @@ export class SidecarHandler {
         });
         continue;
       }
-      const result = this.process(record);
+      const result = this.process(decode(i));
       if (result instanceof Promise) pending = true;
       results[i] = result;
     }
     return pending ? Promise.all(results) : (results as Output[][]);
   }
 
-  /** decode → handle → (windowed: key, timestamp, serialized event). */
-  private process(record: Uint8Array): Output[] | Promise<Output[]> {
-    const decoded = this.host.decode(record);
+  /** (decoded) → handle → (windowed: key, timestamp, serialized event). */
+  private process(decoded: Step<unknown>): Output[] | Promise<Output[]> {
     if (!decoded.ok) return [deadLetter(decoded.deadLetter)];
     const handled = this.host.handle(decoded.value);
     if (handled instanceof Promise) {
@@ -276,12 +293,12 @@ export class SidecarHandler {
   }
 
   private sinkOutputs(outputs: HostOutput[]): Output[] {
-    return outputs.map((output): Output => ({
-      kind: OutputKind.SINK,
-      sinkIndex: this.sinkIndex.get(output.sink) ?? 0,
-      key: output.key,
-      value: output.json ?? 'null',
-    }));
+    const sinkOutputs = new Array<Output>(outputs.length);
+    for (let i = 0; i < outputs.length; i++) {
+      const output = outputs[i] as HostOutput;
+      sinkOutputs[i] = { kind: OutputKind.SINK, sinkIndex: this.sinkIndex.get(output.sink) ?? 0, key: output.key, value: output.json ?? 'null' };
+    }
+    return sinkOutputs;
   }
 }
 

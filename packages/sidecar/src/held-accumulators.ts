@@ -1,76 +1,72 @@
 /**
- * The accumulators one operator connection has the sidecar keep between bundles (COMBINE and TAKE, protocol.ts).
- * Keeping them here saves, per bundle and window, the operator's state read and write and a JSON parse and
- * stringify of the accumulator: a window's accumulator crosses the socket twice (at its first COMBINE and at TAKE)
- * instead of twice per bundle.
+ * The accumulators one operator connection has the sidecar keep between bundles (COMBINE, FIRE mode 2 and TAKE,
+ * protocol.ts), in slots the operator numbers. Keeping them here saves, per bundle and window, the operator's state
+ * read and write and a JSON parse and stringify of the accumulator; numbered slots save looking a window up by key
+ * and bounds (the operator has already found it in its own index).
  */
 import type { DeadLetter, FunctionHost, LiveAccumulator } from '@flinkfn/host';
-import { ProtocolError, type WindowRef, utf8Text as text } from './protocol.js';
+import { ProtocolError, utf8Text as text } from './protocol.js';
+
+/** Slots are small numbers the operator reuses; a larger one is a corrupt frame, not a reason to grow an array. */
+const MAX_SLOT = 2 ** 24;
 
 interface Held {
   live: LiveAccumulator;
-  /** The JSON text the first COMBINE started from: what TAKE hands back if the accumulator stopped being JSON. */
+  /** The JSON text the slot started from: what TAKE hands back if the accumulator stopped being JSON. */
   base: string | null;
 }
 
 export class HeldAccumulators {
-  private readonly held = new Map<string, Held>();
+  private readonly slots: Array<Held | undefined> = [];
+  private kept = 0;
 
   constructor(private readonly host: FunctionHost) {}
 
-  /** How many windows' accumulators are kept (for tests and diagnostics). */
+  /** How many slots keep an accumulator (for tests and diagnostics). */
   get size(): number {
-    return this.held.size;
+    return this.kept;
   }
 
   /**
-   * Adds events to a window's kept accumulator. `from` is undefined to continue the one kept, or the accumulator to
-   * start from (null: none yet), replacing a kept one.
+   * Adds events to a slot's accumulator. `from` is undefined to continue what the slot keeps, or the accumulator to
+   * start it from (null: none yet), replacing what it kept.
    */
-  combine(window: WindowRef, from: Uint8Array | null | undefined, events: readonly unknown[], deadLetters: DeadLetter[]): void {
-    const id = windowIdOf(window);
-    let slot: Held | undefined;
+  combine(slot: number, from: Uint8Array | null | undefined, events: readonly unknown[], deadLetters: DeadLetter[]): void {
+    let held: Held | undefined;
     if (from === undefined) {
-      slot = this.held.get(id);
-      if (slot === undefined) throw new ProtocolError(`COMBINE continues window ${describe(window)}, which this connection does not keep`);
+      held = this.slots[slot];
+      if (held === undefined) throw new ProtocolError(`COMBINE continues slot ${slot}, which keeps nothing`);
     } else {
+      if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_SLOT) throw new ProtocolError(`slot ${slot} is not below ${MAX_SLOT}`);
       const base = from === null ? null : text(from);
-      slot = { live: this.host.liveAccumulator(base), base };
-      this.held.set(id, slot);
+      held = { live: this.host.liveAccumulator(base), base };
+      if (this.slots[slot] === undefined) this.kept++;
+      this.slots[slot] = held;
     }
-    this.host.addInto(slot.live, events, deadLetters);
+    this.host.addInto(held.live, events, deadLetters);
   }
 
   /**
-   * Forgets a window's accumulator and gives it as a value for `result` (FIRE mode 2): the window fires from memory,
+   * Frees a slot and gives its accumulator as a value for `result` (FIRE mode 2): the window fires from memory,
    * never serialized. Null when none was created (an accumulator may itself be the value null).
    */
-  fire(window: WindowRef): { value: unknown } | null {
-    const slot = this.forget(window, 'FIRE');
-    return slot.live.created ? { value: slot.live.value } : null;
+  fire(slot: number): { value: unknown } | null {
+    const held = this.free(slot, 'FIRE');
+    return held.live.created ? { value: held.live.value } : null;
   }
 
-  /** Hands over a window's accumulator as JSON text (null: none was created) and forgets it. */
-  take(window: WindowRef, deadLetters: DeadLetter[]): string | null {
-    const slot = this.forget(window, 'TAKE');
-    if (!slot.live.created) return null;
-    return this.host.serializeAccumulator(slot.live, deadLetters) ?? slot.base;
+  /** Frees a slot and hands its accumulator over as JSON text (null: none was created). */
+  take(slot: number, deadLetters: DeadLetter[]): string | null {
+    const held = this.free(slot, 'TAKE');
+    if (!held.live.created) return null;
+    return this.host.serializeAccumulator(held.live, deadLetters) ?? held.base;
   }
 
-  private forget(window: WindowRef, request: 'FIRE' | 'TAKE'): Held {
-    const id = windowIdOf(window);
-    const slot = this.held.get(id);
-    if (slot === undefined) throw new ProtocolError(`${request} of window ${describe(window)}, which this connection does not keep`);
-    this.held.delete(id);
-    return slot;
+  private free(slot: number, request: 'FIRE' | 'TAKE'): Held {
+    const held = this.slots[slot];
+    if (held === undefined) throw new ProtocolError(`${request} of slot ${slot}, which keeps nothing`);
+    this.slots[slot] = undefined;
+    this.kept--;
+    return held;
   }
-}
-
-function windowIdOf(window: WindowRef): string {
-  // Start and end are integers, so the first two separators are unambiguous and the key may contain anything.
-  return `${window.start}/${window.end}/${window.key}`;
-}
-
-function describe(window: WindowRef): string {
-  return `[${window.start}, ${window.end}) of key ${JSON.stringify(window.key)}`;
 }

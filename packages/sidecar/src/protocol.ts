@@ -48,13 +48,15 @@
  *   → AGGREGATE  0x20  u32 n, each: str key, i64 start, i64 end, nbytes accumulator (null: create one),
  *                      u32 m, m × bytes event
  *   ← AGGREGATED 0x21  u32 n, each: nbytes accumulator (null: none could be created), u32 d, d × bytes deadLetter
- *   → COMBINE    0x26  u32 n, each: str key, i64 start, i64 end, u8 held, held 0: nbytes accumulator (null: create one),
- *                      u32 m, m × bytes event — like AGGREGATE, but the sidecar keeps the accumulator (held 1: the one
- *                      it keeps from an earlier COMBINE of this connection; held 0: start from the one given, replacing
- *                      any it keeps) and answers only the dead letters; FIRE mode 2 or TAKE ends the keeping
+ *   → COMBINE    0x26  u32 n, each: u32 slot, u8 held, held 0: nbytes accumulator (null: create one), u32 m,
+ *                      m × bytes event — like AGGREGATE, but the sidecar keeps the accumulator in a numbered slot of
+ *                      this connection (held 1: continue the one the slot keeps; held 0: start the slot from the one
+ *                      given, replacing what it kept) and answers only the dead letters. The operator numbers the
+ *                      slots (small numbers, reused once free, below 2^24) and remembers which window each keeps, so
+ *                      the sidecar never looks a window up; FIRE mode 2 and TAKE free a slot
  *   ← COMBINED   0x27  u32 n, each: u32 d, d × bytes deadLetter
- *   → TAKE       0x28  u32 n, each: str key, i64 start, i64 end — hand over and forget the accumulators kept for these
- *                      windows; taking one the sidecar does not keep is an ERROR (the operator lost track: a bug)
+ *   → TAKE       0x28  u32 n, n × u32 slot — hand over and forget these slots' accumulators; taking a slot that
+ *                      keeps nothing is an ERROR (the operator lost track: a bug)
  *   ← TAKEN      0x29  u32 n, each: nbytes accumulator (null: none could be created), u32 d, d × bytes deadLetter — as
  *                      AGGREGATED; an accumulator that is not JSON any more is a dead letter, and the one its first
  *                      COMBINE started from is handed back
@@ -63,8 +65,8 @@
  *   ← MERGED     0x23  u32 n, each: bytes accumulator, u32 d, d × bytes deadLetter
  *   → FIRE       0x24  u32 n, each: str key, i64 start, i64 end, u8 mode,
  *                      mode 0 (aggregate): bytes accumulator; mode 1 (process): u32 m, m × bytes event;
- *                      mode 2 (kept): nothing — the accumulator this connection keeps (COMBINE), which it forgets;
- *                      a window it keeps without an accumulator (none could be created) fires nothing
+ *                      mode 2 (kept): u32 slot — the accumulator that slot keeps (COMBINE), which it forgets; a
+ *                      slot without an accumulator (none could be created) fires nothing
  *   ← FIRED      0x25  u32 n, each: u32 m, m × output
  *   ← METRICS    0x30  u32 n, n × metric — what user code recorded through `ctx.metrics` while the request was
  *                      handled; sent right before that request's response, with its id, and only when something
@@ -153,10 +155,10 @@ export type Request =
   | { type: typeof MessageType.HELLO; id: number; protocolVersion: number; artifactId: string; settings: Record<string, string> }
   | { type: typeof MessageType.PROCESS; id: number; records: Uint8Array[] }
   | { type: typeof MessageType.AGGREGATE; id: number; groups: Array<WindowRef & { accumulator: Uint8Array | null; events: Uint8Array[] }> }
-  | { type: typeof MessageType.COMBINE; id: number; groups: Array<WindowRef & ({ held: true } | { held: false; accumulator: Uint8Array | null }) & { events: Uint8Array[] }> }
-  | { type: typeof MessageType.TAKE; id: number; windows: WindowRef[] }
+  | { type: typeof MessageType.COMBINE; id: number; groups: Array<{ slot: number; events: Uint8Array[] } & ({ held: true } | { held: false; accumulator: Uint8Array | null })> }
+  | { type: typeof MessageType.TAKE; id: number; slots: number[] }
   | { type: typeof MessageType.MERGE; id: number; merges: Array<WindowRef & { accumulators: Uint8Array[] }> }
-  | { type: typeof MessageType.FIRE; id: number; fires: Array<WindowRef & ({ mode: 0; accumulator: Uint8Array } | { mode: 1; events: Uint8Array[] } | { mode: 2 })> }
+  | { type: typeof MessageType.FIRE; id: number; fires: Array<WindowRef & ({ mode: 0; accumulator: Uint8Array } | { mode: 1; events: Uint8Array[] } | { mode: 2; slot: number })> }
   | { type: typeof MessageType.SHUTDOWN; id: number };
 
 export type Response =
@@ -263,6 +265,21 @@ export class FrameWriter {
   }
 
   output(output: Output): this {
+    if (output.kind === OutputKind.SINK && output.key === null && (output.sinkIndex & 0xffff) === output.sinkIndex) {
+      // The stateless map's every output: its fixed fields in one reservation, stored byte by byte.
+      this.reserve(7);
+      const buffer = this.buffer;
+      const at = this.offset;
+      buffer[at] = OutputKind.SINK;
+      buffer[at + 1] = (output.sinkIndex >>> 8) & 0xff;
+      buffer[at + 2] = output.sinkIndex & 0xff;
+      buffer[at + 3] = 0xff; // i32 −1: no key
+      buffer[at + 4] = 0xff;
+      buffer[at + 5] = 0xff;
+      buffer[at + 6] = 0xff;
+      this.offset = at + 7;
+      return this.bytes(output.value);
+    }
     this.u8(output.kind);
     switch (output.kind) {
       case OutputKind.SINK:
@@ -386,15 +403,15 @@ export function encodeRequest(request: Request, writer = new FrameWriter()): Buf
     case MessageType.COMBINE:
       writer.u32(request.groups.length);
       for (const group of request.groups) {
-        writer.str(group.key).i64(group.start).i64(group.end).u8(group.held ? 1 : 0);
+        writer.u32(group.slot).u8(group.held ? 1 : 0);
         if (!group.held) writer.nbytes(group.accumulator);
         writer.u32(group.events.length);
         for (const event of group.events) writer.bytes(event);
       }
       break;
     case MessageType.TAKE:
-      writer.u32(request.windows.length);
-      for (const window of request.windows) writer.str(window.key).i64(window.start).i64(window.end);
+      writer.u32(request.slots.length);
+      for (const slot of request.slots) writer.u32(slot);
       break;
     case MessageType.MERGE:
       writer.u32(request.merges.length);
@@ -408,7 +425,8 @@ export function encodeRequest(request: Request, writer = new FrameWriter()): Buf
       for (const fire of request.fires) {
         writer.str(fire.key).i64(fire.start).i64(fire.end).u8(fire.mode);
         if (fire.mode === 0) writer.bytes(fire.accumulator);
-        else if (fire.mode === 1) {
+        else if (fire.mode === 2) writer.u32(fire.slot);
+        else {
           writer.u32(fire.events.length);
           for (const event of fire.events) writer.bytes(event);
         }
@@ -577,6 +595,31 @@ export class FrameSplitter {
   }
 }
 
+/**
+ * The records of a PROCESS body as offsets into it, record i being `body[bounds[2i], bounds[2i + 1])`: what
+ * decodeRequest reads, checked the same way (the same ProtocolErrors), without a Buffer view per record — the
+ * sidecar decodes each record straight from the frame.
+ */
+export function processRecordBounds(body: Buffer): Uint32Array {
+  if (body.length < 4) throw new ProtocolError('frame ends in the middle of a field');
+  const count = body.readUInt32BE(0);
+  // Every record takes at least its length field: a count the body cannot hold fails before anything is allocated.
+  if (count > (body.length - 4) / 4) throw new ProtocolError('frame ends in the middle of a field');
+  const bounds = new Uint32Array(2 * count);
+  let offset = 4;
+  for (let i = 0; i < count; i++) {
+    if (offset + 4 > body.length) throw new ProtocolError('frame ends in the middle of a field');
+    const length = body.readUInt32BE(offset);
+    offset += 4;
+    if (offset + length > body.length) throw new ProtocolError('frame ends in the middle of a field');
+    bounds[2 * i] = offset;
+    bounds[2 * i + 1] = offset + length;
+    offset += length;
+  }
+  if (offset !== body.length) throw new ProtocolError(`${body.length - offset} unexpected bytes at the end of a frame`);
+  return bounds;
+}
+
 /** Decodes a request body (the sidecar's side). */
 export function decodeRequest(type: number, id: number, body: Buffer): Request {
   const r = new FrameReader(body);
@@ -600,18 +643,16 @@ export function decodeRequest(type: number, id: number, body: Buffer): Request {
         type,
         id,
         groups: r.list(() => {
-          const key = r.str();
-          const start = r.i64();
-          const end = r.i64();
+          const slot = r.u32();
           const held = r.u8();
-          if (held === 1) return { key, start, end, held: true as const, events: r.list(() => r.bytes()) };
-          if (held === 0) return { key, start, end, held: false as const, accumulator: r.nbytes(), events: r.list(() => r.bytes()) };
+          if (held === 1) return { slot, held: true as const, events: r.list(() => r.bytes()) };
+          if (held === 0) return { slot, held: false as const, accumulator: r.nbytes(), events: r.list(() => r.bytes()) };
           throw new ProtocolError(`unknown held flag ${held}`);
         }),
       };
       break;
     case MessageType.TAKE:
-      request = { type, id, windows: r.list(() => ({ key: r.str(), start: r.i64(), end: r.i64() })) };
+      request = { type, id, slots: r.list(() => r.u32()) };
       break;
     case MessageType.MERGE:
       request = { type, id, merges: r.list(() => ({ key: r.str(), start: r.i64(), end: r.i64(), accumulators: r.list(() => r.bytes()) })) };
@@ -628,7 +669,7 @@ export function decodeRequest(type: number, id: number, body: Buffer): Request {
           const mode = r.u8();
           if (mode === 0) return { key, start, end, mode: 0 as const, accumulator: r.bytes() };
           if (mode === 1) return { key, start, end, mode: 1 as const, events: r.list(() => r.bytes()) };
-          if (mode === 2) return { key, start, end, mode: 2 as const };
+          if (mode === 2) return { key, start, end, mode: 2 as const, slot: r.u32() };
           throw new ProtocolError(`unknown fire mode ${mode}`);
         }),
       };

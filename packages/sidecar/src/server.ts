@@ -111,12 +111,12 @@ export async function serve(handler: SidecarHandler, socketPath: string): Promis
       for (const frame of frames) {
         let response: Response | Promise<Response> | undefined;
         try {
-          const request = decodeRequest(frame.type, frame.id, frame.body);
-          if (request.type === MessageType.SHUTDOWN) {
+          if (frame.type === MessageType.SHUTDOWN) {
+            decodeRequest(frame.type, frame.id, frame.body);
             signalShutdown();
             continue;
           }
-          response = handler.handle(request, held);
+          response = handler.handleFrame(frame.type, frame.id, frame.body, held);
         } catch (error) {
           response = { type: MessageType.ERROR, id: frame.id, message: String(error) };
         }

@@ -26,12 +26,12 @@ export const REQUESTS: Array<[string, Request]> = [
     type: MessageType.COMBINE,
     id: 10,
     groups: [
-      { key: 'user-1', start: 0, end: 60_000, held: false, accumulator: null, events: [b('{"n":1}')] },
-      { key: 'ü', start: -10, end: 1_700_000_000_000, held: false, accumulator: b('{"sum":3}'), events: [] },
-      { key: 'user-1', start: 60_000, end: 120_000, held: true, events: [b('{"n":2}'), b('{"n":3}')] },
+      { slot: 0, held: false, accumulator: null, events: [b('{"n":1}')] },
+      { slot: 16_777_215, held: false, accumulator: b('{"sum":3}'), events: [] },
+      { slot: 7, held: true, events: [b('{"n":2}'), b('ü')] },
     ],
   }],
-  ['take', { type: MessageType.TAKE, id: 11, windows: [{ key: 'user-1', start: 0, end: 60_000 }, { key: '', start: -5, end: 5 }] }],
+  ['take', { type: MessageType.TAKE, id: 11, slots: [7, 0, 16_777_215] }],
   ['merge', { type: MessageType.MERGE, id: 4, merges: [{ key: 'k', start: 5, end: 40, accumulators: [b('1'), b('2'), b('3')] }] }],
   ['fire', {
     type: MessageType.FIRE,
@@ -39,7 +39,7 @@ export const REQUESTS: Array<[string, Request]> = [
     fires: [
       { key: 'k', start: 0, end: 10, mode: 0, accumulator: b('{"ids":[1]}') },
       { key: 'p', start: 10, end: 20, mode: 1, events: [b('{"v":1}'), b('{"v":2}')] },
-      { key: 'q', start: 20, end: 30, mode: 2 },
+      { key: 'q', start: 20, end: 30, mode: 2, slot: 3 },
     ],
   }],
   ['shutdown', { type: MessageType.SHUTDOWN, id: 9 }],

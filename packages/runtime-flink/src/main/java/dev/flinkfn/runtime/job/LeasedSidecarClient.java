@@ -11,7 +11,6 @@ import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeResult;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricUpdate;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.Output;
-import dev.flinkfn.runtime.sidecar.SidecarProtocol.WindowRef;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
@@ -43,8 +42,8 @@ final class LeasedSidecarClient implements SidecarClient {
     }
 
     @Override
-    public CompletableFuture<List<AggregateResult>> take(List<WindowRef> windows) {
-        return client.take(windows);
+    public CompletableFuture<List<AggregateResult>> take(List<Integer> slots) {
+        return client.take(slots);
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.apache.flink.util.Preconditions.checkNotNull;
 
 import dev.flinkfn.runtime.sidecar.SidecarProtocol;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -129,6 +130,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     private transient TreeMap<Long, List<HeldWindow>> heldByMaxTimestamp;
     /** Kept windows with events waiting for the next COMBINE, in arrival order. */
     private transient List<HeldWindow> heldWaiting;
+    /** Slot numbers free for the next kept window (the sidecar's slots are reused, so they stay small). */
+    private transient int[] freeSlots;
+    private transient int freeSlotCount;
+    private transient int nextSlot;
 
     /**
      * @param slices the slices of the sliding event-time windows {@code assigner} makes, when the accumulator merges
@@ -194,6 +199,7 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         held = new HashMap<>();
         heldByMaxTimestamp = new TreeMap<>();
         heldWaiting = new ArrayList<>();
+        freeSlots = new int[64];
     }
 
     @Override
@@ -534,7 +540,7 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         HeldWindow slot = held.get(id);
         boolean first = slot == null;
         if (first) {
-            slot = new HeldWindow(id);
+            slot = new HeldWindow(id, freeSlotCount > 0 ? freeSlots[--freeSlotCount] : nextSlot++);
             held.put(id, slot);
             heldByMaxTimestamp.computeIfAbsent(dueAt, t -> new ArrayList<>()).add(slot);
         }
@@ -698,12 +704,12 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             String key = slot.id.f0;
             TimeWindow window = slot.id.f1;
             if (slot.inSidecar) {
-                groups.add(new SidecarProtocol.CombineGroup(key, window.getStart(), window.getEnd(), true, null, slot.events));
+                groups.add(new SidecarProtocol.CombineGroup(slot.slot, true, null, slot.events));
             } else {
                 // First COMBINE of this window since it was last taken: start from what state holds (null: create).
                 setCurrentKey(key);
                 byte[] stored = stateOf(window).value();
-                groups.add(new SidecarProtocol.CombineGroup(key, window.getStart(), window.getEnd(), false, stored, slot.events));
+                groups.add(new SidecarProtocol.CombineGroup(slot.slot, false, stored, slot.events));
                 slot.inSidecar = true;
                 slot.fromState = stored != null;
             }
@@ -741,7 +747,8 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
                 setCurrentKey(slot.id.f0);
                 accumulator(slot.id.f1).clear();
             }
-            pendingFires.add(SidecarProtocol.FireRequest.kept(slot.id.f0, slot.id.f1.getStart(), slot.id.f1.getEnd()));
+            pendingFires.add(SidecarProtocol.FireRequest.kept(slot.id.f0, slot.id.f1.getStart(), slot.id.f1.getEnd(), slot.slot));
+            freeSlot(slot.slot);
         }
     }
 
@@ -761,11 +768,12 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
      * slicing path registers them when the slice is first kept.
      */
     private void take(List<HeldWindow> slots) throws Exception {
-        List<SidecarProtocol.WindowRef> windows = new ArrayList<>(slots.size());
+        List<Integer> numbers = new ArrayList<>(slots.size());
         for (HeldWindow slot : slots) {
-            windows.add(new SidecarProtocol.WindowRef(slot.id.f0, slot.id.f1.getStart(), slot.id.f1.getEnd()));
+            numbers.add(slot.slot);
+            freeSlot(slot.slot);
         }
-        List<SidecarProtocol.AggregateResult> results = await(client.take(windows));
+        List<SidecarProtocol.AggregateResult> results = await(client.take(numbers));
         for (int i = 0; i < slots.size(); i++) {
             SidecarProtocol.AggregateResult result = results.get(i);
             if (result.accumulator() != null) {
@@ -779,6 +787,13 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             }
             deadLetters(result.deadLetters());
         }
+    }
+
+    private void freeSlot(int slot) {
+        if (freeSlotCount == freeSlots.length) {
+            freeSlots = Arrays.copyOf(freeSlots, freeSlots.length * 2);
+        }
+        freeSlots[freeSlotCount++] = slot;
     }
 
     /** Sends the elements of windows kept in state in one AGGREGATE request and stores the new accumulators. */
@@ -864,6 +879,8 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     /** A window whose accumulator the sidecar keeps, with the events waiting for the next COMBINE. */
     private static final class HeldWindow {
         final Tuple2<String, TimeWindow> id;
+        /** The sidecar's slot for it. */
+        final int slot;
         /** Whether a COMBINE has started it in the sidecar (else the next one starts it from state). */
         boolean inSidecar;
         /** Whether that COMBINE started from an accumulator in state (which firing from the sidecar must clear). */
@@ -871,8 +888,9 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         /** Events for the next COMBINE; null when none wait. */
         List<byte[]> events;
 
-        HeldWindow(Tuple2<String, TimeWindow> id) {
+        HeldWindow(Tuple2<String, TimeWindow> id, int slot) {
             this.id = id;
+            this.slot = slot;
         }
     }
 }

@@ -8,7 +8,6 @@ import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeRequest;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MergeResult;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.MetricUpdate;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.Output;
-import dev.flinkfn.runtime.sidecar.SidecarProtocol.WindowRef;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
@@ -32,13 +31,13 @@ public interface SidecarClient extends AutoCloseable {
     CompletableFuture<List<AggregateResult>> aggregate(List<AggregateGroup> groups);
 
     /**
-     * Adds events to window accumulators that the sidecar keeps for this connection; one list of dead letters per
-     * group, in order.
+     * Adds events to accumulators that the sidecar keeps in numbered slots for this connection; one list of dead
+     * letters per group, in order.
      */
     CompletableFuture<List<List<byte[]>>> combine(List<CombineGroup> groups);
 
-    /** Takes back the accumulators the sidecar keeps for these windows; one result per window, in order. */
-    CompletableFuture<List<AggregateResult>> take(List<WindowRef> windows);
+    /** Takes back the accumulators the sidecar keeps in these slots, and frees them; one result per slot, in order. */
+    CompletableFuture<List<AggregateResult>> take(List<Integer> slots);
 
     /** Merges the accumulators of session windows; one result per merge, in order. */
     CompletableFuture<List<MergeResult>> merge(List<MergeRequest> merges);

@@ -48,13 +48,15 @@ import java.util.Map;
  *   → AGGREGATE  0x20  u32 n, each: str key, i64 start, i64 end, nbytes accumulator (null: create one),
  *                      u32 m, m × bytes event
  *   ← AGGREGATED 0x21  u32 n, each: nbytes accumulator (null: none could be created), u32 d, d × bytes deadLetter
- *   → COMBINE    0x26  u32 n, each: str key, i64 start, i64 end, u8 held, held 0: nbytes accumulator (null: create one),
- *                      u32 m, m × bytes event — like AGGREGATE, but the sidecar keeps the accumulator (held 1: the one
- *                      it keeps from an earlier COMBINE of this connection; held 0: start from the one given, replacing
- *                      any it keeps) and answers only the dead letters; FIRE mode 2 or TAKE ends the keeping
+ *   → COMBINE    0x26  u32 n, each: u32 slot, u8 held, held 0: nbytes accumulator (null: create one), u32 m,
+ *                      m × bytes event — like AGGREGATE, but the sidecar keeps the accumulator in a numbered slot of
+ *                      this connection (held 1: continue the one the slot keeps; held 0: start the slot from the one
+ *                      given, replacing what it kept) and answers only the dead letters. The operator numbers the
+ *                      slots (small numbers, reused once free, below 2^24) and remembers which window each keeps, so
+ *                      the sidecar never looks a window up; FIRE mode 2 and TAKE free a slot
  *   ← COMBINED   0x27  u32 n, each: u32 d, d × bytes deadLetter
- *   → TAKE       0x28  u32 n, each: str key, i64 start, i64 end — hand over and forget the accumulators kept for these
- *                      windows; taking one the sidecar does not keep is an ERROR (the operator lost track: a bug)
+ *   → TAKE       0x28  u32 n, n × u32 slot — hand over and forget these slots' accumulators; taking a slot that
+ *                      keeps nothing is an ERROR (the operator lost track: a bug)
  *   ← TAKEN      0x29  u32 n, each: nbytes accumulator (null: none could be created), u32 d, d × bytes deadLetter — as
  *                      AGGREGATED; an accumulator that is not JSON any more is a dead letter, and the one its first
  *                      COMBINE started from is handed back
@@ -62,8 +64,8 @@ import java.util.Map;
  *   ← MERGED     0x23  u32 n, each: bytes accumulator, u32 d, d × bytes deadLetter
  *   → FIRE       0x24  u32 n, each: str key, i64 start, i64 end, u8 mode,
  *                      mode 0 (aggregate): bytes accumulator; mode 1 (process): u32 m, m × bytes event;
- *                      mode 2 (kept): nothing — the accumulator this connection keeps (COMBINE), which it forgets;
- *                      a window it keeps without an accumulator (none could be created) fires nothing
+ *                      mode 2 (kept): u32 slot — the accumulator that slot keeps (COMBINE), which it forgets; a
+ *                      slot without an accumulator (none could be created) fires nothing
  *   ← FIRED      0x25  u32 n, each: u32 m, m × output
  *   ← METRICS    0x30  u32 n, n × metric — what user code recorded through `ctx.metrics` while the request was
  *                      handled; sent right before that request's response, with its id, and only when something
@@ -135,6 +137,9 @@ public final class SidecarProtocol {
     public static final int FIRE_MODE_AGGREGATE = 0;
     public static final int FIRE_MODE_PROCESS = 1;
     public static final int FIRE_MODE_KEPT = 2;
+
+    /** Slots of kept accumulators (COMBINE) are below this. */
+    public static final int MAX_SLOT = 1 << 24;
 
     /** The timestamp of an element from a processing-time function: it has none. */
     public static final long NO_TIMESTAMP = Long.MIN_VALUE;
@@ -228,21 +233,14 @@ public final class SidecarProtocol {
     }
 
     /**
-     * Events to add to a window's accumulator that the sidecar keeps: the one it kept from an earlier COMBINE
+     * Events to add to the accumulator a numbered slot of the sidecar keeps: the one it kept from an earlier COMBINE
      * ({@code held}), or a new one started from {@code accumulator} (null: create one).
      */
-    public record CombineGroup(String key, long start, long end, boolean held, byte[] accumulator, List<byte[]> events) {
+    public record CombineGroup(int slot, boolean held, byte[] accumulator, List<byte[]> events) {
         public CombineGroup {
-            checkNotNull(key, "key");
+            checkArgument(slot >= 0 && slot < MAX_SLOT, "slot %s is not in [0, 2^24)", slot);
             checkNotNull(events, "events");
-            checkArgument(!held || accumulator == null, "a held window's accumulator is in the sidecar, not in the request");
-        }
-    }
-
-    /** A key's window: what TAKE names. */
-    public record WindowRef(String key, long start, long end) {
-        public WindowRef {
-            checkNotNull(key, "key");
+            checkArgument(!held || accumulator == null, "a held slot's accumulator is in the sidecar, not in the request");
         }
     }
 
@@ -273,16 +271,23 @@ public final class SidecarProtocol {
      * A window to fire: with its accumulator (an aggregating function, mode 0), with all its events (a process
      * function, mode 1), or with neither: from the accumulator the sidecar keeps for it (COMBINE; mode 2).
      */
-    public record FireRequest(String key, long start, long end, byte[] accumulator, List<byte[]> events) {
+    public record FireRequest(String key, long start, long end, byte[] accumulator, List<byte[]> events, int slot) {
         public FireRequest {
             checkNotNull(key, "key");
             checkArgument(accumulator == null || events == null,
                     "a fire carries an accumulator (mode 0), events (mode 1) or neither (mode 2), not both");
+            checkArgument(accumulator != null || events != null || slot >= 0 && slot < MAX_SLOT,
+                    "a fire of a kept accumulator (mode 2) names its slot");
         }
 
-        /** Fires the accumulator the sidecar keeps for the window. */
-        public static FireRequest kept(String key, long start, long end) {
-            return new FireRequest(key, start, end, null, null);
+        /** Fires with the accumulator or the events given. */
+        public FireRequest(String key, long start, long end, byte[] accumulator, List<byte[]> events) {
+            this(key, start, end, accumulator, events, -1);
+        }
+
+        /** Fires the accumulator the sidecar keeps in a slot. */
+        public static FireRequest kept(String key, long start, long end, int slot) {
+            return new FireRequest(key, start, end, null, null, slot);
         }
 
         public int mode() {
@@ -365,9 +370,9 @@ public final class SidecarProtocol {
         }
     }
 
-    public record TakeMessage(int id, List<WindowRef> windows) implements Request {
+    public record TakeMessage(int id, List<Integer> slots) implements Request {
         public TakeMessage {
-            checkNotNull(windows, "windows");
+            checkNotNull(slots, "slots");
         }
 
         @Override
@@ -587,16 +592,16 @@ public final class SidecarProtocol {
         } else if (request instanceof CombineMessage combine) {
             w.u32(combine.groups().size());
             for (CombineGroup group : combine.groups()) {
-                w.str(group.key()).i64(group.start()).i64(group.end()).u8(group.held() ? 1 : 0);
+                w.u32(group.slot()).u8(group.held() ? 1 : 0);
                 if (!group.held()) {
                     w.nbytes(group.accumulator());
                 }
                 writeByteList(w, group.events());
             }
         } else if (request instanceof TakeMessage take) {
-            w.u32(take.windows().size());
-            for (WindowRef window : take.windows()) {
-                w.str(window.key()).i64(window.start()).i64(window.end());
+            w.u32(take.slots().size());
+            for (int slot : take.slots()) {
+                w.u32(slot);
             }
         } else if (request instanceof MergeMessage merge) {
             w.u32(merge.merges().size());
@@ -612,6 +617,8 @@ public final class SidecarProtocol {
                     w.bytes(f.accumulator());
                 } else if (f.events() != null) {
                     writeByteList(w, f.events());
+                } else {
+                    w.u32(f.slot());
                 }
             }
         } else if (!(request instanceof ShutdownMessage)) {
@@ -740,7 +747,7 @@ public final class SidecarProtocol {
                 request = new CombineMessage(id, r.list(() -> readCombineGroup(r)));
                 break;
             case TAKE:
-                request = new TakeMessage(id, r.list(() -> new WindowRef(r.str(), r.i64(), r.i64())));
+                request = new TakeMessage(id, r.list(r::u32));
                 break;
             case MERGE:
                 request = new MergeMessage(id, r.list(
@@ -814,15 +821,13 @@ public final class SidecarProtocol {
     }
 
     private static CombineGroup readCombineGroup(FrameReader r) throws SidecarProtocolException {
-        String key = r.str();
-        long start = r.i64();
-        long end = r.i64();
+        int slot = r.u32();
         int held = r.u8();
         if (held == 1) {
-            return new CombineGroup(key, start, end, true, null, r.list(r::bytes));
+            return new CombineGroup(slot, true, null, r.list(r::bytes));
         }
         if (held == 0) {
-            return new CombineGroup(key, start, end, false, r.nbytes(), r.list(r::bytes));
+            return new CombineGroup(slot, false, r.nbytes(), r.list(r::bytes));
         }
         throw new SidecarProtocolException("unknown held flag " + held);
     }
@@ -839,7 +844,7 @@ public final class SidecarProtocol {
             return new FireRequest(key, start, end, null, r.list(r::bytes));
         }
         if (mode == FIRE_MODE_KEPT) {
-            return FireRequest.kept(key, start, end);
+            return FireRequest.kept(key, start, end, r.u32());
         }
         throw new SidecarProtocolException("unknown fire mode " + mode);
     }

@@ -9,7 +9,6 @@ import dev.flinkfn.runtime.sidecar.SidecarProtocol.CombineMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.CombinedMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.TakeMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.TakenMessage;
-import dev.flinkfn.runtime.sidecar.SidecarProtocol.WindowRef;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregateResult;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.AggregatedMessage;
@@ -232,9 +231,9 @@ public final class SocketSidecarClient implements SidecarClient {
     }
 
     @Override
-    public CompletableFuture<List<AggregateResult>> take(List<WindowRef> windows) {
-        checkNotNull(windows, "windows");
-        return send(id -> new TakeMessage(id, windows), SidecarProtocol.TAKEN, windows.size(),
+    public CompletableFuture<List<AggregateResult>> take(List<Integer> slots) {
+        checkNotNull(slots, "slots");
+        return send(id -> new TakeMessage(id, slots), SidecarProtocol.TAKEN, slots.size(),
                 response -> ((TakenMessage) response).results());
     }
 

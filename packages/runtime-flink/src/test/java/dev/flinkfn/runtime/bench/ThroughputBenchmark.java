@@ -118,10 +118,17 @@ public final class ThroughputBenchmark {
             }
         }
         Map<String, List<Double>> rates = new LinkedHashMap<>();
+        Map<String, List<Double>> cpu = new LinkedHashMap<>();
         for (int i = 0; i < runs; i++) {
             for (String variant : variants) {
+                long cpuBefore = ProcessCpu.millis();
                 JobExecutionResult result = execute(scenario, variant, artifact, artifactFile, sidecar, records, parallelism, false);
+                long cpuAfter = ProcessCpu.millis();
                 rates.computeIfAbsent(variant, v -> new ArrayList<>()).add(records * 1000.0 / result.getNetRuntime());
+                if (cpuBefore >= 0 && cpuAfter >= 0) {
+                    // The JVM (job, MiniCluster, generator, GC, JIT) and the sidecars it started and reaped.
+                    cpu.computeIfAbsent(variant, v -> new ArrayList<>()).add((cpuAfter - cpuBefore) * 1000.0 / records);
+                }
             }
         }
         StringBuilder json = new StringBuilder(String.format(Locale.ROOT,
@@ -130,7 +137,9 @@ public final class ThroughputBenchmark {
         for (String variant : List.of("java", "js", "sql")) {
             List<Double> r = rates.getOrDefault(variant, variant.equals("sql") ? List.of() : List.of(0.0)); // 0: not run
             if (!r.isEmpty()) {
-                json.append(String.format(Locale.ROOT, ",\"%s\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f}", variant, median(r), min(r), max(r)));
+                List<Double> c = cpu.getOrDefault(variant, List.of());
+                json.append(String.format(Locale.ROOT, ",\"%s\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f%s}", variant, median(r), min(r), max(r),
+                        c.isEmpty() ? "" : String.format(Locale.ROOT, ",\"cpuUsPerRecord\":%.3f", median(c))));
             }
         }
         json.append(String.format(Locale.ROOT, ",\"ratio\":%.3f", ratio(rates, "js", "java")));

@@ -65,47 +65,48 @@ final class FakeSidecarClient implements SidecarClient {
         return answer(results);
     }
 
-    /** The counts COMBINE keeps, by key@start-end, as the sidecar keeps accumulators per connection. */
-    final java.util.Map<String, Long> kept = new java.util.HashMap<>();
+    /** The counts COMBINE keeps, by slot, as the sidecar keeps accumulators per connection. */
+    final java.util.Map<Integer, Long> kept = new java.util.HashMap<>();
 
     @Override
     public CompletableFuture<List<List<byte[]>>> combine(List<SidecarProtocol.CombineGroup> groups) {
         requests.add("combine " + groups.size() + " groups " + groups.stream().mapToInt(g -> g.events().size()).sum() + " events");
         List<List<byte[]>> results = new ArrayList<>();
         for (SidecarProtocol.CombineGroup group : groups) {
-            String window = group.key() + "@" + group.start() + "-" + group.end();
             long count;
             if (group.held()) {
-                Long keptCount = kept.get(window);
+                Long keptCount = kept.get(group.slot());
                 if (keptCount == null) {
-                    CompletableFuture<List<List<byte[]>>> failed = new CompletableFuture<>();
-                    failed.completeExceptionally(new IllegalStateException("COMBINE continues " + window + ", which is not kept"));
-                    return failed;
+                    return failed("COMBINE continues slot " + group.slot() + ", which keeps nothing");
                 }
                 count = keptCount;
             } else {
                 count = group.accumulator() == null ? 0 : Long.parseLong(new String(group.accumulator(), StandardCharsets.UTF_8));
             }
-            kept.put(window, count + group.events().size());
+            kept.put(group.slot(), count + group.events().size());
             results.add(List.of());
         }
         return answer(results);
     }
 
     @Override
-    public CompletableFuture<List<SidecarProtocol.AggregateResult>> take(List<SidecarProtocol.WindowRef> windows) {
-        requests.add("take " + windows.size());
+    public CompletableFuture<List<SidecarProtocol.AggregateResult>> take(List<Integer> slots) {
+        requests.add("take " + slots.size());
         List<SidecarProtocol.AggregateResult> results = new ArrayList<>();
-        for (SidecarProtocol.WindowRef window : windows) {
-            Long count = kept.remove(window.key() + "@" + window.start() + "-" + window.end());
+        for (int slot : slots) {
+            Long count = kept.remove(slot);
             if (count == null) {
-                CompletableFuture<List<SidecarProtocol.AggregateResult>> failed = new CompletableFuture<>();
-                failed.completeExceptionally(new IllegalStateException("TAKE of " + window + ", which is not kept"));
-                return failed;
+                return failed("TAKE of slot " + slot + ", which keeps nothing");
             }
             results.add(new SidecarProtocol.AggregateResult(bytes(String.valueOf(count)), List.of()));
         }
         return answer(results);
+    }
+
+    private static <T> CompletableFuture<T> failed(String message) {
+        CompletableFuture<T> failed = new CompletableFuture<>();
+        failed.completeExceptionally(new IllegalStateException(message));
+        return failed;
     }
 
     @Override
@@ -130,11 +131,9 @@ final class FakeSidecarClient implements SidecarClient {
             } else if (fire.events() != null) {
                 count = String.valueOf(fire.events().size());
             } else {
-                Long kept = this.kept.remove(fire.key() + "@" + fire.start() + "-" + fire.end());
+                Long kept = this.kept.remove(fire.slot());
                 if (kept == null) {
-                    CompletableFuture<List<List<SidecarProtocol.Output>>> failed = new CompletableFuture<>();
-                    failed.completeExceptionally(new IllegalStateException("FIRE of " + fire.key() + "@" + fire.start() + "-" + fire.end() + ", which is not kept"));
-                    return failed;
+                    return failed("FIRE of slot " + fire.slot() + ", which keeps nothing");
                 }
                 count = String.valueOf(kept);
             }

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Accumulators kept in the sidecar between bundles (COMBINE, TAKE), one test per thing that sends a bundle or takes
  * the accumulators back: the bundle's size, its time bound, a watermark, a checkpoint barrier, end of input, a late
- * element, and too many kept windows. The fake sidecar keeps counts per connection and fails a COMBINE or TAKE of a
- * window it does not keep, as the real one answers ERROR.
+ * element, and too many kept windows. The fake sidecar keeps counts per connection in the operator's numbered slots and fails a COMBINE, FIRE or TAKE of
+ * a slot that keeps nothing, as the real one answers ERROR.
  */
 class JsWindowOperatorHeldTest {
 
@@ -61,7 +61,7 @@ class JsWindowOperatorHeldTest {
             harness.processElement(element("b", 2));
             harness.processElement(element("a", 3)); // the bundle is full
             assertThat(sidecar.requests).containsExactly("combine 2 groups 3 events");
-            assertThat(sidecar.kept).containsEntry("a@0-10", 2L).containsEntry("b@0-10", 1L);
+            assertThat(sidecar.kept.values()).containsExactlyInAnyOrder(2L, 1L);
             harness.processElement(element("a", 4));
             harness.processElement(element("a", 5));
             harness.processElement(element("c", 6));
@@ -84,7 +84,7 @@ class JsWindowOperatorHeldTest {
             assertThat(sidecar.requests).isEmpty();
             harness.setProcessingTime(1_000);
             assertThat(sidecar.requests).containsExactly("combine 1 groups 1 events");
-            assertThat(sidecar.kept).containsEntry("a@0-10", 1L);
+            assertThat(sidecar.kept.values()).containsExactly(1L);
         }
     }
 
@@ -99,10 +99,10 @@ class JsWindowOperatorHeldTest {
             harness.processWatermark(new Watermark(9));
             assertThat(sidecar.requests).containsExactly("combine 3 groups 3 events", "fire 1");
             assertThat(results(harness)).containsExactly("a@0-10=1");
-            assertThat(sidecar.kept).containsOnlyKeys("a@10-20", "b@20-30");
+            assertThat(sidecar.kept).hasSize(2);
             harness.processWatermark(new Watermark(19));
             assertThat(results(harness)).containsExactly("a@0-10=1", "a@10-20=1");
-            assertThat(sidecar.kept).containsOnlyKeys("b@20-30");
+            assertThat(sidecar.kept).hasSize(1);
         }
     }
 
@@ -215,7 +215,7 @@ class JsWindowOperatorHeldTest {
             harness.processElement(element("a", 4)); // too late: the late output
             assertThat(results(harness)).containsExactly("a@0-10=2", "a@0-10=3");
             assertThat(sidecar.requests).contains("aggregate 1 groups 1 events");
-            assertThat(sidecar.kept).containsOnlyKeys("a@10-20");
+            assertThat(sidecar.kept.values()).containsExactly(1L);
             assertThat(harness.getSideOutput(Tags.LATE)).hasSize(1);
             harness.processWatermark(new Watermark(19));
             assertThat(results(harness)).containsExactly("a@0-10=2", "a@0-10=3", "a@10-20=1");

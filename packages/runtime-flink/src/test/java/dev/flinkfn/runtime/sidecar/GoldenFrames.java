@@ -13,7 +13,6 @@ import dev.flinkfn.runtime.sidecar.SidecarProtocol.CombineMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.CombinedMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.TakeMessage;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.TakenMessage;
-import dev.flinkfn.runtime.sidecar.SidecarProtocol.WindowRef;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.DeadLetterOutput;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.ElementOutput;
 import dev.flinkfn.runtime.sidecar.SidecarProtocol.CounterUpdate;
@@ -115,14 +114,15 @@ final class GoldenFrames {
                     .set("events", texts(g.events()))));
         } else if (message instanceof CombineMessage combine) {
             json.set("groups", array(combine.groups(), g -> {
-                ObjectNode node = window(g.key(), g.start(), g.end()).put("held", g.held());
+                ObjectNode node = MAPPER.createObjectNode().put("slot", g.slot()).put("held", g.held());
                 if (!g.held()) {
                     node.put("accumulator", text(g.accumulator()));
                 }
                 return node.set("events", texts(g.events()));
             }));
         } else if (message instanceof TakeMessage take) {
-            json.set("windows", array(take.windows(), w -> window(w.key(), w.start(), w.end())));
+            ArrayNode slots = json.putArray("slots");
+            take.slots().forEach(slots::add);
         } else if (message instanceof MergeMessage merge) {
             json.set("merges", array(merge.merges(), m -> window(m.key(), m.start(), m.end())
                     .set("accumulators", texts(m.accumulators()))));
@@ -130,7 +130,7 @@ final class GoldenFrames {
             json.set("fires", array(fire.fires(), f -> {
                 ObjectNode node = window(f.key(), f.start(), f.end()).put("mode", f.mode());
                 return f.accumulator() != null ? node.put("accumulator", text(f.accumulator()))
-                        : f.events() != null ? node.set("events", texts(f.events())) : node;
+                        : f.events() != null ? node.set("events", texts(f.events())) : node.put("slot", f.slot());
             }));
         } else if (message instanceof HelloOkMessage ok) {
             json.put("protocolVersion", ok.protocolVersion()).put("functionName", ok.functionName());
@@ -222,12 +222,11 @@ final class GoldenFrames {
                 return new AggregateMessage(id, list(json.get("groups"), g -> new AggregateGroup(g.get("key").asText(),
                         i64(g.get("start")), i64(g.get("end")), bytes(g.get("accumulator")), bytesList(g.get("events")))));
             case "COMBINE":
-                return new CombineMessage(id, list(json.get("groups"), g -> new CombineGroup(g.get("key").asText(),
-                        i64(g.get("start")), i64(g.get("end")), g.get("held").asBoolean(),
-                        g.get("held").asBoolean() ? null : bytes(g.get("accumulator")), bytesList(g.get("events")))));
+                return new CombineMessage(id, list(json.get("groups"), g -> new CombineGroup(g.get("slot").asInt(),
+                        g.get("held").asBoolean(), g.get("held").asBoolean() ? null : bytes(g.get("accumulator")),
+                        bytesList(g.get("events")))));
             case "TAKE":
-                return new TakeMessage(id, list(json.get("windows"),
-                        w -> new WindowRef(w.get("key").asText(), i64(w.get("start")), i64(w.get("end")))));
+                return new TakeMessage(id, list(json.get("slots"), JsonNode::asInt));
             case "MERGE":
                 return new MergeMessage(id, list(json.get("merges"), m -> new MergeRequest(m.get("key").asText(),
                         i64(m.get("start")), i64(m.get("end")), bytesList(m.get("accumulators")))));
@@ -235,7 +234,8 @@ final class GoldenFrames {
                 return new FireMessage(id, list(json.get("fires"), f -> new FireRequest(f.get("key").asText(),
                         i64(f.get("start")), i64(f.get("end")),
                         f.get("mode").asInt() == 0 ? bytes(f.get("accumulator")) : null,
-                        f.get("mode").asInt() == 1 ? bytesList(f.get("events")) : null)));
+                        f.get("mode").asInt() == 1 ? bytesList(f.get("events")) : null,
+                        f.get("mode").asInt() == 2 ? f.get("slot").asInt() : -1)));
             case "SHUTDOWN":
                 return new ShutdownMessage(id);
             default:

@@ -139,7 +139,8 @@ class SidecarProtocolTest {
     void aFireCarriesAnAccumulatorOrEventsOrNeitherButNotBoth() {
         assertThatThrownBy(() -> new FireRequest("k", 0, 1, new byte[0], List.of()))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThat(FireRequest.kept("k", 0, 1).mode()).isEqualTo(SidecarProtocol.FIRE_MODE_KEPT);
+        assertThat(FireRequest.kept("k", 0, 1, 3).mode()).isEqualTo(SidecarProtocol.FIRE_MODE_KEPT);
+        assertThatThrownBy(() -> new FireRequest("k", 0, 1, null, null)).isInstanceOf(IllegalArgumentException.class);
         assertThat(new FireRequest("k", 0, 1, new byte[0], null).mode()).isEqualTo(SidecarProtocol.FIRE_MODE_AGGREGATE);
         assertThat(new FireRequest("k", 0, 1, null, List.of()).mode()).isEqualTo(SidecarProtocol.FIRE_MODE_PROCESS);
     }
