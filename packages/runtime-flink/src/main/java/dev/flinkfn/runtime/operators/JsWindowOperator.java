@@ -6,6 +6,7 @@ import dev.flinkfn.runtime.sidecar.SidecarProtocol;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -638,6 +639,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         }
         List<SidecarProtocol.FireRequest> fires = pendingFires;
         pendingFires = new ArrayList<>();
+        // Kept windows that a watermark makes due are queued before the timers' firings of the same watermark (windows
+        // in state since a barrier): fire in window-end order, as Flink's timers do, so each key's results stay in
+        // order. The sort is stable: windows with the same end keep their order.
+        fires.sort(Comparator.comparingLong(SidecarProtocol.FireRequest::end));
         List<List<SidecarProtocol.Output>> results = await(client.fire(fires));
         for (int i = 0; i < fires.size(); i++) {
             long timestamp = fires.get(i).end() - 1;
