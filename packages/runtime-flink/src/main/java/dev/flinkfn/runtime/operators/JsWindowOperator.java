@@ -852,7 +852,7 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         }
         // Kept windows that a watermark makes due are queued before the timers' firings of the same watermark (windows
         // in state since a barrier): fire in window-end order, as Flink's timers do, so each key's results stay in
-        // order. A stable sort keeps the order of windows with the same end.
+        // order. The sort is stable: windows with the same end keep their order.
         fires.sort(Comparator.comparingLong(SidecarProtocol.FireRequest::end));
         List<List<SidecarProtocol.Output>> results = await(client.fire(fires));
         for (int i = 0; i < fires.size(); i++) {

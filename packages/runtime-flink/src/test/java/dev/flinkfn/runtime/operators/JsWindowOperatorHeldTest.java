@@ -187,6 +187,21 @@ class JsWindowOperatorHeldTest {
     }
 
     @Test
+    void oneWatermarksFiringsOfAKeyLeaveInWindowOrderWhetherKeptOrInState() throws Exception {
+        FakeSidecarClient sidecar = new FakeSidecarClient();
+        try (var harness = tumbling(0, 1, sidecar)) {
+            harness.open();
+            harness.processElement(element("a", 1));
+            harness.prepareSnapshotPreBarrier(1); // [0,10) into state, fired later by its timer
+            harness.processElement(element("a", 12)); // [10,20) kept, fired by the watermark from the sidecar
+            harness.processWatermark(new Watermark(25));
+            List<String> inOrder = harness.extractOutputValues().stream()
+                    .map(r -> new String(r.payload, StandardCharsets.UTF_8)).toList();
+            assertThat(inOrder).containsExactly("a@0-10=1", "a@10-20=1");
+        }
+    }
+
+    @Test
     void finishingTakesEverythingBack() throws Exception {
         FakeSidecarClient sidecar = new FakeSidecarClient();
         var harness = tumbling(0, 1, sidecar);
