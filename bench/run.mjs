@@ -367,7 +367,7 @@ function markdown(results) {
         const s = SCENARIOS_ALL.find((x) => x.id === r.id);
         return `| ${s.title} | ${range(r.js)} | ${range(r.java)} | **${r.ratio.toFixed(2)}** | ${s.target ?? '—'} | ${cpuPerRecord(r)} |`;
       }));
-    const anchors = results.throughput.filter((r) => r.sql || r.pyflink);
+    const anchors = results.throughput.filter((r) => r.sql || Object.keys(r.pyflink ?? {}).length > 0);
     if (anchors.length) {
       const versions = results.flinkVersions;
       const py = (r, mode) => {
