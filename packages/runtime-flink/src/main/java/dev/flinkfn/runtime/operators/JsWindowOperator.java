@@ -748,6 +748,8 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
                 accumulator(slot.id.f1).clear();
             }
             pendingFires.add(SidecarProtocol.FireRequest.kept(slot.id.f0, slot.id.f1.getStart(), slot.id.f1.getEnd(), slot.slot));
+            // Free before its FIRE is sent: safe, because nothing keeps a window between here and the flushFires that
+            // ends this watermark (timers never do), and the sidecar handles that FIRE before any later COMBINE.
             freeSlot(slot.slot);
         }
     }
