@@ -4,15 +4,11 @@ import static org.apache.flink.util.Preconditions.checkNotNull;
 
 import dev.flinkfn.runtime.sidecar.SidecarProtocol;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -124,16 +120,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     /** Windows of {@link #pendingFires} (by index) whose slices are merged first, in one MERGE request. */
     private transient List<Integer> pendingMergeAt;
     private transient List<SidecarProtocol.MergeRequest> pendingMerges;
-    /** Windows whose accumulators the sidecar keeps (or will keep after the next COMBINE), by (key, window). */
-    private transient HashMap<Tuple2<String, TimeWindow>, HeldWindow> held;
-    /** The same windows by their last millisecond: a watermark takes back the ones it makes due. */
-    private transient TreeMap<Long, List<HeldWindow>> heldByMaxTimestamp;
-    /** Kept windows with events waiting for the next COMBINE, in arrival order. */
-    private transient List<HeldWindow> heldWaiting;
-    /** Slot numbers free for the next kept window (the sidecar's slots are reused, so they stay small). */
-    private transient int[] freeSlots;
-    private transient int freeSlotCount;
-    private transient int nextSlot;
+    /** Windows whose accumulators the sidecar keeps (or will keep after the next COMBINE). */
+    private transient HeldWindows held;
+    /** What a window in state holds: an accumulator, or for {@code process} functions its events. */
+    private transient WindowContents contents;
 
     /**
      * @param slices the slices of the sliding event-time windows {@code assigner} makes, when the accumulator merges
@@ -196,10 +186,8 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         pendingFires = new ArrayList<>();
         pendingMergeAt = new ArrayList<>();
         pendingMerges = new ArrayList<>();
-        held = new HashMap<>();
-        heldByMaxTimestamp = new TreeMap<>();
-        heldWaiting = new ArrayList<>();
-        freeSlots = new int[64];
+        held = new HeldWindows();
+        contents = processFunction ? new EventListContents() : new AccumulatorContents();
     }
 
     @Override
@@ -225,7 +213,7 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
                 }
                 skipped = false;
                 TimeWindow stateWindow = sessions.getStateWindow(actual);
-                add(key, stateWindow, event);
+                contents.add(key, stateWindow, event);
                 onElementTrigger(key, actual, stateWindow);
                 registerCleanupTimer(actual);
             }
@@ -237,10 +225,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
                 }
                 skipped = false;
                 if (holdAccumulators && window.maxTimestamp() > timers.currentWatermark()) {
-                    hold(key, window, event);
+                    keep(key, window, window.maxTimestamp(), event);
                     continue;
                 }
-                add(key, window, event);
+                contents.add(key, window, event);
                 onElementTrigger(key, window, window);
                 registerCleanupTimer(window);
             }
@@ -250,7 +238,6 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         }
         if (bundleSize >= bundleOptions.maxSize()) {
             flushBundle();
-            setCurrentKey(key);
         }
     }
 
@@ -283,10 +270,8 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             if (window.maxTimestamp() <= watermark) {
                 // A late firing, at once and with this element counted, as in the per-window path.
                 flushBundle();
-                setCurrentKey(key);
                 collectSlicedFire(key, window);
                 flushFires();
-                setCurrentKey(key);
                 registerCleanupTimer(window);
             } else {
                 // The first window still to fire; the later ones are registered by the chain in onSlicedTimer.
@@ -302,7 +287,6 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         }
         if (bundleSize >= bundleOptions.maxSize()) {
             flushBundle();
-            setCurrentKey(key);
         }
     }
 
@@ -350,10 +334,7 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     public void onProcessingTime(InternalTimer<String, TimeWindow> timer) throws Exception {
         // Processing-time timers come one at a time from the mailbox: settle the bundle first (it may hold this
         // window's elements), then fire; the FIRE request goes out with the next flush.
-        if (bundleSize > 0) {
-            flushBundle();
-            setCurrentKey(timer.getKey());
-        }
+        flushBundle();
         onTimer(timer, false);
         scheduleBundleTimer();
     }
@@ -373,10 +354,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             return; // merged into another session, whose own timers are registered
         }
         if (timer.getTimestamp() == window.maxTimestamp()) {
-            collectFire(timer.getKey(), window, stateWindow);
+            contents.fire(timer.getKey(), window, stateWindow);
         }
         if (timer.getTimestamp() == cleanupTime(window)) {
-            clearState(stateWindow);
+            contents.clear(stateWindow);
             if (timer.getTimestamp() != window.maxTimestamp()) {
                 deleteTimer(window.maxTimestamp(), window); // without lateness it is the timer firing now
             }
@@ -426,10 +407,8 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             // EventTimeTrigger fires at once when the watermark is already past the window: a late firing. Each late
             // element fires separately with the accumulator including it, so settle the bundle and fire now.
             flushBundle();
-            setCurrentKey(key);
-            collectFire(key, window, stateWindow);
+            contents.fire(key, window, stateWindow);
             flushFires();
-            setCurrentKey(key);
         } else {
             registerTimer(window.maxTimestamp(), window);
         }
@@ -454,7 +433,7 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             }
         }
         if (!mergedStateWindows.isEmpty()) {
-            mergeStates(key, stateResult, mergedStateWindows);
+            contents.merge(key, stateResult, mergedStateWindows);
         }
     }
 
@@ -507,28 +486,10 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         return new MergingWindowSet<>(merging, mergingSetsState);
     }
 
-    private void add(String key, TimeWindow stateWindow, byte[] event) throws Exception {
-        if (processFunction) {
-            // process() needs the events themselves: they go straight to list state, no sidecar call.
-            events(stateWindow).add(event);
-            return;
-        }
-        addToBundle(key, stateWindow, event);
-    }
-
     /** Queues an element for the AGGREGATE of its state window (a slice in the slicing path). */
     private void addToBundle(String key, TimeWindow stateWindow, byte[] event) {
-        if (bundleSize == 0) {
-            bundleStartedAt = getProcessingTimeService().getCurrentProcessingTime();
-            scheduleBundleTimer();
-        }
         bundle.computeIfAbsent(Tuple2.of(key, stateWindow), k -> new ArrayList<>()).add(event);
-        bundleSize++;
-    }
-
-    /** An element for a window that is not due: its accumulator is kept in the sidecar (see the class comment). */
-    private void hold(String key, TimeWindow window, byte[] event) {
-        keep(key, window, window.maxTimestamp(), event);
+        countInBundle();
     }
 
     /**
@@ -536,43 +497,18 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
      * into state when the watermark reaches {@code dueAt}. Returns whether it was not kept yet.
      */
     private boolean keep(String key, TimeWindow stateWindow, long dueAt, byte[] event) {
-        Tuple2<String, TimeWindow> id = Tuple2.of(key, stateWindow);
-        HeldWindow slot = held.get(id);
-        boolean first = slot == null;
-        if (first) {
-            slot = new HeldWindow(id, freeSlotCount > 0 ? freeSlots[--freeSlotCount] : nextSlot++);
-            held.put(id, slot);
-            heldByMaxTimestamp.computeIfAbsent(dueAt, t -> new ArrayList<>()).add(slot);
-        }
-        if (slot.events == null) {
-            slot.events = new ArrayList<>();
-            heldWaiting.add(slot);
-        }
-        slot.events.add(event);
+        boolean first = held.add(key, stateWindow, dueAt, event);
+        countInBundle();
+        return first;
+    }
+
+    /** Counts an element waiting for the next flush; the first of a bundle starts the bundle's time bound. */
+    private void countInBundle() {
         if (bundleSize == 0) {
             bundleStartedAt = getProcessingTimeService().getCurrentProcessingTime();
             scheduleBundleTimer();
         }
         bundleSize++;
-        return first;
-    }
-
-    private void collectFire(String key, TimeWindow window, TimeWindow stateWindow) throws Exception {
-        if (processFunction) {
-            List<byte[]> contents = new ArrayList<>();
-            Iterable<byte[]> stored = events(stateWindow).get();
-            if (stored != null) {
-                stored.forEach(contents::add);
-            }
-            if (!contents.isEmpty()) {
-                pendingFires.add(new SidecarProtocol.FireRequest(key, window.getStart(), window.getEnd(), null, contents));
-            }
-        } else {
-            byte[] accumulator = accumulator(stateWindow).value();
-            if (accumulator != null) {
-                pendingFires.add(new SidecarProtocol.FireRequest(key, window.getStart(), window.getEnd(), accumulator, null));
-            }
-        }
     }
 
     /**
@@ -606,57 +542,6 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         return nextHasData;
     }
 
-    private void clearState(TimeWindow stateWindow) throws Exception {
-        if (processFunction) {
-            events(stateWindow).clear();
-        } else {
-            accumulator(stateWindow).clear();
-        }
-    }
-
-    /** Merges the state of sessions that an element bridged into the state of the resulting session. */
-    private void mergeStates(String key, TimeWindow target, Collection<TimeWindow> sources) throws Exception {
-        if (processFunction) {
-            // getPartitionedState hands out one state object per descriptor and only moves its namespace, so read
-            // each source completely before switching to the target.
-            List<byte[]> moved = new ArrayList<>();
-            for (TimeWindow source : sources) {
-                ListState<byte[]> from = events(source);
-                Iterable<byte[]> stored = from.get();
-                if (stored != null) {
-                    stored.forEach(moved::add);
-                }
-                from.clear();
-            }
-            if (!moved.isEmpty()) {
-                events(target).addAll(moved);
-            }
-            return;
-        }
-        flushBundle();
-        setCurrentKey(key);
-        List<byte[]> accumulators = new ArrayList<>();
-        byte[] first = accumulator(target).value();
-        if (first != null) {
-            accumulators.add(first);
-        }
-        for (TimeWindow source : sources) {
-            byte[] acc = accumulator(source).value();
-            if (acc != null) {
-                accumulators.add(acc);
-            }
-            accumulator(source).clear();
-        }
-        if (accumulators.size() > 1) {
-            SidecarProtocol.MergeResult merged = await(client.merge(List.of(
-                    new SidecarProtocol.MergeRequest(key, target.getStart(), target.getEnd(), accumulators)))).get(0);
-            deadLetters(merged.deadLetters());
-            accumulator(target).update(merged.accumulator());
-        } else if (accumulators.size() == 1) {
-            accumulator(target).update(accumulators.get(0));
-        }
-    }
-
     /** Whether the keyed state named so holds any entry of this subtask's key groups (restored, when called in open). */
     private boolean holdsEntries(String stateName) {
         try (Stream<Tuple2<String, TimeWindow>> entries =
@@ -677,45 +562,157 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         return getPartitionedState(window, windowSerializer, eventsDescriptor);
     }
 
+    // --- what a window in state holds ----------------------------------------------------------------------------
+
+    /**
+     * What a window in keyed state holds, as Flink's {@code WindowOperator} keeps its window state behind one
+     * appending-state interface: an accumulator that the sidecar updates in bundles, or, for {@code process} functions,
+     * the window's events. Every method runs under the current key, the window's; the state window is the one
+     * {@link MergingWindowSet} keeps a session's state under (for other windows, the window itself).
+     */
+    private interface WindowContents {
+        void add(String key, TimeWindow stateWindow, byte[] event) throws Exception;
+
+        /** Queues the window's firing with what it holds; a window holding nothing does not fire. */
+        void fire(String key, TimeWindow window, TimeWindow stateWindow) throws Exception;
+
+        void clear(TimeWindow stateWindow) throws Exception;
+
+        /** Merges what sessions that an element bridged hold into the resulting session's state window. */
+        void merge(String key, TimeWindow target, Collection<TimeWindow> sources) throws Exception;
+    }
+
+    /** An accumulator per window: elements wait in the bundle, and one AGGREGATE updates every touched window. */
+    private final class AccumulatorContents implements WindowContents {
+        @Override
+        public void add(String key, TimeWindow stateWindow, byte[] event) {
+            addToBundle(key, stateWindow, event);
+        }
+
+        @Override
+        public void fire(String key, TimeWindow window, TimeWindow stateWindow) throws Exception {
+            byte[] accumulator = accumulator(stateWindow).value();
+            if (accumulator != null) {
+                pendingFires.add(new SidecarProtocol.FireRequest(key, window.getStart(), window.getEnd(), accumulator, null));
+            }
+        }
+
+        @Override
+        public void clear(TimeWindow stateWindow) throws Exception {
+            accumulator(stateWindow).clear();
+        }
+
+        @Override
+        public void merge(String key, TimeWindow target, Collection<TimeWindow> sources) throws Exception {
+            flushBundle(); // the bundle may hold elements of any of these sessions
+            List<byte[]> accumulators = new ArrayList<>();
+            byte[] first = accumulator(target).value();
+            if (first != null) {
+                accumulators.add(first);
+            }
+            for (TimeWindow source : sources) {
+                byte[] accumulator = accumulator(source).value();
+                if (accumulator != null) {
+                    accumulators.add(accumulator);
+                }
+                accumulator(source).clear();
+            }
+            if (accumulators.size() > 1) {
+                SidecarProtocol.MergeResult merged = await(client.merge(List.of(
+                        new SidecarProtocol.MergeRequest(key, target.getStart(), target.getEnd(), accumulators)))).get(0);
+                deadLetters(merged.deadLetters());
+                accumulator(target).update(merged.accumulator());
+            } else if (accumulators.size() == 1) {
+                accumulator(target).update(accumulators.get(0));
+            }
+        }
+    }
+
+    /** The events themselves, for {@code process} functions: they go straight to list state, with no sidecar call. */
+    private final class EventListContents implements WindowContents {
+        @Override
+        public void add(String key, TimeWindow stateWindow, byte[] event) throws Exception {
+            events(stateWindow).add(event);
+        }
+
+        @Override
+        public void fire(String key, TimeWindow window, TimeWindow stateWindow) throws Exception {
+            List<byte[]> stored = new ArrayList<>();
+            Iterable<byte[]> events = events(stateWindow).get();
+            if (events != null) {
+                events.forEach(stored::add);
+            }
+            if (!stored.isEmpty()) {
+                pendingFires.add(new SidecarProtocol.FireRequest(key, window.getStart(), window.getEnd(), null, stored));
+            }
+        }
+
+        @Override
+        public void clear(TimeWindow stateWindow) throws Exception {
+            events(stateWindow).clear();
+        }
+
+        @Override
+        public void merge(String key, TimeWindow target, Collection<TimeWindow> sources) throws Exception {
+            // getPartitionedState hands out one state object per descriptor and only moves its namespace, so read
+            // each source completely before switching to the target.
+            List<byte[]> moved = new ArrayList<>();
+            for (TimeWindow source : sources) {
+                ListState<byte[]> from = events(source);
+                Iterable<byte[]> stored = from.get();
+                if (stored != null) {
+                    stored.forEach(moved::add);
+                }
+                from.clear();
+            }
+            if (!moved.isEmpty()) {
+                events(target).addAll(moved);
+            }
+        }
+    }
+
     // --- talking to the sidecar ----------------------------------------------------------------------------------
 
     /**
      * Sends every waiting element: those of kept windows in one COMBINE, the others in one AGGREGATE whose new
-     * accumulators are stored. Takes every kept accumulator back when too many are kept. Changes the current key.
+     * accumulators are stored. Takes every kept accumulator back when too many are kept. Reading and writing state
+     * moves the current key from one window's key to the next; the caller's is restored, so that whatever it does
+     * next (a firing, a timer, a merge) stays on its own key.
      */
     private void flushBundle() throws Exception {
         if (bundleSize == 0) {
             return;
         }
+        Object callersKey = getCurrentKey();
         bundleSize = 0;
         combineHeld();
         aggregateIntoState();
         if (held.size() > MAX_HELD) {
             takeAllHeld();
         }
+        if (callersKey != null) {
+            setCurrentKey(callersKey);
+        }
     }
 
     private void combineHeld() throws Exception {
-        if (heldWaiting.isEmpty()) {
+        List<HeldWindows.Held> waiting = held.drainWaiting();
+        if (waiting.isEmpty()) {
             return;
         }
-        List<SidecarProtocol.CombineGroup> groups = new ArrayList<>(heldWaiting.size());
-        for (HeldWindow slot : heldWaiting) {
-            String key = slot.id.f0;
-            TimeWindow window = slot.id.f1;
-            if (slot.inSidecar) {
-                groups.add(new SidecarProtocol.CombineGroup(slot.slot, true, null, slot.events));
+        List<SidecarProtocol.CombineGroup> groups = new ArrayList<>(waiting.size());
+        for (HeldWindows.Held window : waiting) {
+            if (window.inSidecar) {
+                groups.add(new SidecarProtocol.CombineGroup(window.slot, true, null, window.takeEvents()));
             } else {
                 // First COMBINE of this window since it was last taken: start from what state holds (null: create).
-                setCurrentKey(key);
-                byte[] stored = stateOf(window).value();
-                groups.add(new SidecarProtocol.CombineGroup(slot.slot, false, stored, slot.events));
-                slot.inSidecar = true;
-                slot.fromState = stored != null;
+                setCurrentKey(window.key);
+                byte[] stored = stateOf(window.window).value();
+                groups.add(new SidecarProtocol.CombineGroup(window.slot, false, stored, window.takeEvents()));
+                window.inSidecar = true;
+                window.fromState = stored != null;
             }
-            slot.events = null;
         }
-        heldWaiting = new ArrayList<>();
         for (List<byte[]> letters : await(client.combine(groups))) {
             deadLetters(letters);
         }
@@ -724,44 +721,33 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     /**
      * The kept windows whose last millisecond the watermark has reached: without lateness they fire from the sidecar
      * (their FIRE goes with the timers' firings of this watermark), with lateness they go into state with their
-     * timers, which this watermark then runs.
+     * timers, which this watermark then runs. Their slots are reused only by later COMBINEs, which the sidecar
+     * handles after that FIRE: nothing keeps a window between here and the flushFires that ends this watermark.
      */
     private void takeDue(long watermark) throws Exception {
-        if (heldByMaxTimestamp.isEmpty() || heldByMaxTimestamp.firstKey() > watermark) {
+        List<HeldWindows.Held> due = held.removeDue(watermark);
+        if (due.isEmpty()) {
             return;
-        }
-        NavigableMap<Long, List<HeldWindow>> due = heldByMaxTimestamp.headMap(watermark, true);
-        List<HeldWindow> slots = new ArrayList<>();
-        due.values().forEach(slots::addAll);
-        due.clear();
-        for (HeldWindow slot : slots) {
-            held.remove(slot.id);
         }
         if (allowedLateness > 0 || slices != null) {
-            take(slots); // a slice never fires itself: its windows' timers read it from state
+            take(due); // a slice never fires itself: its windows' timers read it from state
             return;
         }
-        for (HeldWindow slot : slots) {
-            if (slot.fromState) {
+        for (HeldWindows.Held window : due) {
+            if (window.fromState) {
                 // Part of it went into state at a checkpoint (with a timer that will now find nothing to fire).
-                setCurrentKey(slot.id.f0);
-                accumulator(slot.id.f1).clear();
+                setCurrentKey(window.key);
+                accumulator(window.window).clear();
             }
-            pendingFires.add(SidecarProtocol.FireRequest.kept(slot.id.f0, slot.id.f1.getStart(), slot.id.f1.getEnd(), slot.slot));
-            // Free before its FIRE is sent: safe, because nothing keeps a window between here and the flushFires that
-            // ends this watermark (timers never do), and the sidecar handles that FIRE before any later COMBINE.
-            freeSlot(slot.slot);
+            pendingFires.add(SidecarProtocol.FireRequest.kept(
+                    window.key, window.window.getStart(), window.window.getEnd(), window.slot));
         }
     }
 
     private void takeAllHeld() throws Exception {
-        if (held.isEmpty()) {
-            return;
+        if (held.size() > 0) {
+            take(held.removeAll());
         }
-        List<HeldWindow> slots = new ArrayList<>(held.values());
-        held.clear();
-        heldByMaxTimestamp.clear();
-        take(slots);
     }
 
     /**
@@ -769,18 +755,17 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
      * window in state needs (EventTimeTrigger's and the cleanup timer). A slice's windows have theirs already: the
      * slicing path registers them when the slice is first kept.
      */
-    private void take(List<HeldWindow> slots) throws Exception {
-        List<Integer> numbers = new ArrayList<>(slots.size());
-        for (HeldWindow slot : slots) {
-            numbers.add(slot.slot);
-            freeSlot(slot.slot);
+    private void take(List<HeldWindows.Held> windows) throws Exception {
+        List<Integer> slots = new ArrayList<>(windows.size());
+        for (HeldWindows.Held window : windows) {
+            slots.add(window.slot);
         }
-        List<SidecarProtocol.AggregateResult> results = await(client.take(numbers));
-        for (int i = 0; i < slots.size(); i++) {
+        List<SidecarProtocol.AggregateResult> results = await(client.take(slots));
+        for (int i = 0; i < windows.size(); i++) {
             SidecarProtocol.AggregateResult result = results.get(i);
             if (result.accumulator() != null) {
-                TimeWindow window = slots.get(i).id.f1;
-                setCurrentKey(slots.get(i).id.f0);
+                TimeWindow window = windows.get(i).window;
+                setCurrentKey(windows.get(i).key);
                 stateOf(window).update(result.accumulator());
                 if (slices == null) {
                     registerTimer(window.maxTimestamp(), window);
@@ -789,13 +774,6 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
             }
             deadLetters(result.deadLetters());
         }
-    }
-
-    private void freeSlot(int slot) {
-        if (freeSlotCount == freeSlots.length) {
-            freeSlots = Arrays.copyOf(freeSlots, freeSlots.length * 2);
-        }
-        freeSlots[freeSlotCount++] = slot;
     }
 
     /** Sends the elements of windows kept in state in one AGGREGATE request and stores the new accumulators. */
@@ -875,24 +853,6 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         for (byte[] letter : letters) {
             // The window stage's records crossed a shuffle without their offsets: its dead letters say the time only.
             output.collect(Tags.DEAD_LETTERS, new StreamRecord<>(DeadLetterContext.withTime(letter, now)));
-        }
-    }
-
-    /** A window whose accumulator the sidecar keeps, with the events waiting for the next COMBINE. */
-    private static final class HeldWindow {
-        final Tuple2<String, TimeWindow> id;
-        /** The sidecar's slot for it. */
-        final int slot;
-        /** Whether a COMBINE has started it in the sidecar (else the next one starts it from state). */
-        boolean inSidecar;
-        /** Whether that COMBINE started from an accumulator in state (which firing from the sidecar must clear). */
-        boolean fromState;
-        /** Events for the next COMBINE; null when none wait. */
-        List<byte[]> events;
-
-        HeldWindow(Tuple2<String, TimeWindow> id, int slot) {
-            this.id = id;
-            this.slot = slot;
         }
     }
 }

@@ -85,6 +85,22 @@ class JsWindowOperatorTest {
     }
 
     @Test
+    void aMergeThatFlushesAnotherKeysWindowsStillMergesUnderTheBridgingElementsKey() throws Exception {
+        try (var harness = harness(EventTimeSessionWindows.withGap(Duration.ofMillis(10)), 0)) {
+            harness.open();
+            harness.processElement(element("a", 0));
+            harness.processElement(element("a", 18));
+            harness.processElement(element("b", 100)); // the bundle's last window is b's
+            // Bridges a's sessions: the merge flushes the bundle (writing b's state last), then reads a's accumulators
+            // and writes a's session set, so the flush must leave a's key current.
+            harness.processElement(element("a", 9));
+            harness.processWatermark(new Watermark(Long.MAX_VALUE));
+            assertThat(sidecar.requests).contains("merge 1");
+            assertThat(results(harness)).containsExactly("a@0-28=3", "b@100-110=1");
+        }
+    }
+
+    @Test
     void aSnapshotRestoredIntoANewOperatorGivesTheSameResultsAsAnUninterruptedRun() throws Exception {
         List<String> uninterrupted;
         try (var harness = harness(EventTimeSessionWindows.withGap(Duration.ofMillis(10)), 0)) {
