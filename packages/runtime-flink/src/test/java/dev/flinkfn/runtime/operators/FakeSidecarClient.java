@@ -120,9 +120,18 @@ final class FakeSidecarClient implements SidecarClient {
         return answer(results);
     }
 
+    /** The events each FIRE of a {@code process} function carried, as {@code key@start-end [event, ...]}. */
+    final List<String> firedEvents = Collections.synchronizedList(new ArrayList<>());
+
     @Override
     public CompletableFuture<List<List<SidecarProtocol.Output>>> fire(List<SidecarProtocol.FireRequest> fires) {
         requests.add("fire " + fires.size());
+        for (SidecarProtocol.FireRequest fire : fires) {
+            if (fire.events() != null) {
+                firedEvents.add(fire.key() + "@" + fire.start() + "-" + fire.end() + " "
+                        + fire.events().stream().map(e -> new String(e, StandardCharsets.UTF_8)).toList());
+            }
+        }
         List<List<SidecarProtocol.Output>> results = new ArrayList<>();
         for (SidecarProtocol.FireRequest fire : fires) {
             String count;
