@@ -58,14 +58,18 @@ abstract class AbstractSidecarOperator<IN> extends AbstractStreamOperator<StageR
         }
     }
 
-    /** Runs {@link #onBundleTimer} one bundle time bound from now, unless it is already scheduled. */
-    protected final void scheduleBundleTimer() {
+    /**
+     * Runs {@link #onBundleTimer} when what started waiting at {@code since} has waited one bundle time bound, unless a
+     * timer is already scheduled. That earlier timer may belong to a bundle sent meanwhile: {@link #onBundleTimer}
+     * then schedules again from the waiting bundle's start, so no bundle waits longer than the bound.
+     */
+    protected final void scheduleBundleTimer(long since) {
         if (timerRegistered) {
             return;
         }
         timerRegistered = true;
         long now = getProcessingTimeService().getCurrentProcessingTime();
-        getProcessingTimeService().registerTimer(now + Math.max(1, bundleOptions.maxTime().toMillis()), this);
+        getProcessingTimeService().registerTimer(Math.max(now, since + Math.max(1, bundleOptions.maxTime().toMillis())), this);
     }
 
     @Override

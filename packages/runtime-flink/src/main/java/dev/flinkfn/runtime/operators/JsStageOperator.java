@@ -96,7 +96,7 @@ public class JsStageOperator extends AbstractSidecarOperator<SourceRecord> imple
         }
         if (bundle.isEmpty()) {
             bundleStartedAt = getProcessingTimeService().getCurrentProcessingTime();
-            scheduleBundleTimer();
+            scheduleBundleTimer(bundleStartedAt);
         }
         bundle.add(record.value);
         bundleRecords.add(record);
@@ -143,7 +143,7 @@ public class JsStageOperator extends AbstractSidecarOperator<SourceRecord> imple
         }
         emitCompleted();
         if (!bundle.isEmpty() || !inFlight.isEmpty()) {
-            scheduleBundleTimer();
+            scheduleBundleTimer(bundle.isEmpty() ? time : bundleStartedAt);
         }
     }
 

@@ -336,7 +336,7 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         // window's elements), then fire; the FIRE request goes out with the next flush.
         flushBundle();
         onTimer(timer, false);
-        scheduleBundleTimer();
+        scheduleBundleTimer(getProcessingTimeService().getCurrentProcessingTime());
     }
 
     private void onTimer(InternalTimer<String, TimeWindow> timer, boolean eventTime) throws Exception {
@@ -396,7 +396,7 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
         }
         flushFires();
         if (bundleSize > 0) {
-            scheduleBundleTimer();
+            scheduleBundleTimer(bundleStartedAt);
         }
     }
 
@@ -506,7 +506,7 @@ public class JsWindowOperator extends AbstractSidecarOperator<StageRecord> imple
     private void countInBundle() {
         if (bundleSize == 0) {
             bundleStartedAt = getProcessingTimeService().getCurrentProcessingTime();
-            scheduleBundleTimer();
+            scheduleBundleTimer(bundleStartedAt);
         }
         bundleSize++;
     }

@@ -130,6 +130,26 @@ class JsWindowOperatorBundleTest {
     }
 
     @Test
+    void aBundleStartedAfterAnEarlierOneWasSentWaitsNoLongerThanTheTimeBound() throws Exception {
+        FakeSidecarClient sidecar = new FakeSidecarClient();
+        try (var harness = sessions(0, 1_000, sidecar)) {
+            harness.open();
+            harness.setProcessingTime(0);
+            harness.processElement(element("a", 1)); // its bundle's timer: at 50
+            harness.setProcessingTime(10);
+            harness.processWatermark(new Watermark(0)); // sends that bundle; its timer stays
+            harness.setProcessingTime(40);
+            harness.processElement(element("b", 2)); // a new bundle, due at 90
+            harness.setProcessingTime(50);
+            assertThat(sidecar.requests).containsExactly("aggregate 1 groups 1 events");
+            harness.setProcessingTime(40 + BUNDLE_TIME.toMillis() - 1);
+            assertThat(sidecar.requests).hasSize(1);
+            harness.setProcessingTime(40 + BUNDLE_TIME.toMillis());
+            assertThat(sidecar.requests).containsExactly("aggregate 1 groups 1 events", "aggregate 1 groups 1 events");
+        }
+    }
+
+    @Test
     void sessionsAWatermarkSendsTheBundleBeforeFiringAndFiresEveryDueSessionInOneRequest() throws Exception {
         FakeSidecarClient sidecar = new FakeSidecarClient();
         try (var harness = sessions(0, 1_000, sidecar)) {
