@@ -30,6 +30,7 @@ export const RULES: Record<string, string> = {
   'key-invalid-dead-letter': 'an event whose key is not a string or number goes to the dead-letter output',
   'timestamp-invalid-dead-letter': 'an event whose timestamp is not epoch ms goes to the dead-letter output',
   'accumulator-throws-dead-letter': 'an event whose add() throws goes to the dead-letter output without changing the window',
+  'window-sees-event-before-key-and-time': 'a window sees each event as it was before key() and time() ran (what they change in it is not seen), with or without handle',
   'sliding-add-throws-once': 'a sliding-window event whose add() throws is one dead letter, however many windows it belongs to',
   'result-throws-dead-letter': 'a window whose result() throws goes to the dead-letter output with its key and window',
   'stateless-map-filter-flat-map': 'handle may return nothing, one value or many',

@@ -472,6 +472,11 @@ export class Engine {
   }
 
   private windowElement(event: unknown, window: ManifestWindow, partition: number): void {
+    // In Flink the event crosses to the window stage as JSON text: do the same, so add() and process() see exactly
+    // what they will see on the cluster (a Date becomes a string, undefined fields disappear). It is taken before
+    // key() and time() run, as the sidecar does (without a handle it forwards the source record itself): what they
+    // change in the event never reaches the window. Its failure still counts after theirs.
+    const step = this.host.serializeEvent(event);
     const key = this.host.keyOf(event);
     if (!key.ok) return this.deadLetter(key.deadLetter);
     let timestamp: number;
@@ -486,9 +491,6 @@ export class Engine {
     } else {
       timestamp = this.now;
     }
-    // In Flink the event crosses to the window stage as JSON text: do the same, so add() and process() see
-    // exactly what they will see on the cluster (a Date becomes a string, undefined fields disappear).
-    const step = this.host.serializeEvent(event);
     if (!step.ok) return this.deadLetter(step.deadLetter);
     const serialized = window.function === 'process' ? step.value : undefined;
     const windowEvent = window.function === 'process' ? undefined : (JSON.parse(step.value) as unknown);

@@ -145,6 +145,17 @@ export class FunctionHost {
     this.settingValues = Object.freeze(resolveSettings(this.manifest.settings ?? [], given, howToGive));
   }
 
+  /**
+   * Whether a windowed function's events reach its window as their source records hold them: JSON records and no
+   * `handle`. The sidecar then forwards each record's bytes instead of serializing the parsed event again: the window
+   * parses them into an equal value (but for numbers JSON text holds and a double does not: `1e400` is Infinity
+   * there, where serializing would have made it null). Both runtimes take the window's event before `key` and `time`
+   * run, so what those change in it never reaches the window.
+   */
+  get windowSeesSourceRecords(): boolean {
+    return this.manifest.window !== null && this.spec.handle === undefined && this.manifest.source.format === 'json';
+  }
+
   /** The values of the declared settings (secrets included). */
   get settings(): Readonly<Record<string, string>> {
     return this.settingValues;

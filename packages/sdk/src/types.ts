@@ -352,7 +352,10 @@ export interface FunctionSpec<In = unknown, E = In, A = unknown, R = unknown, S 
   settings?: S;
   /** How an async `handle` runs: capacity, timeout, ordered or unordered results, retries. */
   async?: AsyncDeclaration;
-  /** Windowed: the key windows are computed per. */
+  /**
+   * Windowed: the key windows are computed per. The window sees the event as it was before `key` (and `time`'s
+   * timestamp) ran: what they change in it is not seen.
+   */
   key?: (event: E) => string | number;
   /** Windowed: event time or processing time. */
   time?: EventTime<E> | ProcessingTime;

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FunctionHost } from '@flinkfn/host';
-import { defineFunction, to } from '@flinkfn/sdk';
+import { defineFunction, eventTime, to, tumbling } from '@flinkfn/sdk';
 import { SidecarHandler } from '../src/handler.js';
 import {
   FrameSplitter,
@@ -126,6 +126,64 @@ frames('a sink output without a key is written as the general encoding writes it
     }
   }
   assert.throws(() => new FrameWriter().output({ kind: OutputKind.SINK, sinkIndex: 65536, key: null, value: '1' }), RangeError);
+});
+
+frames('a windowed function without handle forwards each JSON record\'s own bytes as its element, on both paths, and what key() changes is not forwarded', () => {
+  const windowFn = defineFunction({
+    name: 'frame-window',
+    source: { topic: 'in' },
+    sinks: { out: { topic: 'out' } },
+    key: (e: { id: number; user?: unknown; tag?: string }) => {
+      e.tag = 'changed by key';
+      return e.user as string;
+    },
+    time: eventTime({ timestamp: (e: { id: number }) => 1_000 + e.id }),
+    window: tumbling('1s'),
+    aggregate: { create: () => 0, add: (n: number) => n + 1, merge: (a: number, b: number) => a + b, result: (n: number) => n },
+  });
+  const records = [
+    utf8('{ "id": 1,  "user": "zoë",\n "price": 1.50 }'),
+    utf8('{"id":2,'),
+    utf8('{"id":3,"user":{"not":"a key"}}'),
+    utf8('{"id":4,"user":"東京"}'),
+  ];
+  const frame = encodeRequest({ type: MessageType.PROCESS, id: 5, records });
+  const { type, id, body } = bodyOf(frame);
+  const host = (): FunctionHost => new FunctionHost(windowFn.declarations(), windowFn.spec);
+  assert.ok(host().windowSeesSourceRecords);
+  const general = new SidecarHandler(host(), 'a').handle(decodeRequest(type, id, body));
+  const fast = new SidecarHandler(host(), 'a').handleFrame(type, id, body);
+  assert.is(answer(fast).toString('hex'), answer(general).toString('hex'));
+  const results = (fast as Extract<Response, { type: typeof MessageType.PROCESSED }>).results;
+  const { ELEMENT, DEAD_LETTER } = OutputKind;
+  assert.equal(results.map((outputs) => outputs.map((o: Output) => o.kind)), [[ELEMENT], [DEAD_LETTER], [DEAD_LETTER], [ELEMENT]]);
+  const element = (i: number): Extract<Output, { kind: typeof ELEMENT }> => results[i]?.[0] as Extract<Output, { kind: typeof ELEMENT }>;
+  assert.is(element(0).key, 'zoë');
+  assert.is(element(0).timestamp, 1_001);
+  assert.is(Buffer.from(element(0).event).toString('hex'), (records[0] as Buffer).toString('hex')); // spaces and 1.50 as they came
+  assert.is(Buffer.from(element(3).event).toString('utf8'), '{"id":4,"user":"東京"}');
+});
+
+frames('with a handle, the element is the handled value serialized before key() ran', () => {
+  const handledFn = defineFunction({
+    name: 'frame-window-handled',
+    source: { topic: 'in' },
+    sinks: { out: { topic: 'out' } },
+    handle: (e: { id: number; user: string }) => ({ ...e, doubled: e.id * 2 }),
+    key: (e: { user: string; tag?: string }) => {
+      e.tag = 'changed by key';
+      return e.user;
+    },
+    time: eventTime({ timestamp: (e: { id: number }) => e.id }),
+    window: tumbling('1s'),
+    aggregate: { create: () => 0, add: (n: number) => n + 1, merge: (a: number, b: number) => a + b, result: (n: number) => n },
+  });
+  const host = new FunctionHost(handledFn.declarations(), handledFn.spec);
+  assert.not.ok(host.windowSeesSourceRecords);
+  const { type, id, body } = bodyOf(encodeRequest({ type: MessageType.PROCESS, id: 1, records: [utf8('{ "id": 3, "user": "a" }')] }));
+  const response = new SidecarHandler(host, 'a').handleFrame(type, id, body) as Extract<Response, { type: typeof MessageType.PROCESSED }>;
+  const element = response.results[0]?.[0] as Extract<Output, { kind: typeof OutputKind.ELEMENT }>;
+  assert.is(Buffer.from(element.event).toString('utf8'), '{"id":3,"user":"a","doubled":6}');
 });
 
 frames.run();
